@@ -1,0 +1,319 @@
+//! Loading benchmark items from VLMEvalKit TSV files. Columns are found by
+//! header name in any order; the `image` column (base64 pictures, gigabytes
+//! in the published files) is read past and never kept.
+
+use crate::data::table::{csv_error, utf8};
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// The item columns medql knows, by their canonical (relation) name, with the
+/// header spelling of VLMEvalKit's TSV.
+pub const ITEM_COLUMNS: &[(&str, &str)] = &[
+    ("question", "question"),
+    ("A", "A"),
+    ("B", "B"),
+    ("C", "C"),
+    ("D", "D"),
+    ("E", "E"),
+    ("answer", "answer"),
+    ("category", "category"),
+    ("task", "clinical VQA task"),
+    ("department", "department"),
+    ("granularity", "perceptual granularity"),
+    ("modality", "modality"),
+    ("original_task", "original task"),
+];
+
+pub const OPTION_LETTERS: [&str; 5] = ["A", "B", "C", "D", "E"];
+
+/// The canonical column for a header, matched case-insensitively, or None.
+pub fn canonical_item_column(header: &str) -> Option<&'static str> {
+    let h = header.trim();
+    ITEM_COLUMNS.iter().find_map(|(canon, tsv)| {
+        (h.eq_ignore_ascii_case(tsv) || h.eq_ignore_ascii_case(canon)).then_some(*canon)
+    })
+}
+
+/// Items, column by column. `text[c][row]` holds the column `ITEM_COLUMNS[c]`.
+#[derive(Debug, Default, Clone)]
+pub struct Items {
+    pub dataset: Vec<String>,
+    pub index: Vec<i64>,
+    pub text: Vec<Vec<Option<String>>>,
+    /// The files read, in order.
+    pub files: Vec<String>,
+    /// Whether any loaded file had an `answer` column.
+    pub has_answers: bool,
+    position: HashMap<i64, usize>,
+}
+
+impl Items {
+    pub fn new() -> Items {
+        Items {
+            text: vec![Vec::new(); ITEM_COLUMNS.len()],
+            ..Default::default()
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.index.is_empty()
+    }
+
+    /// The row of an item index.
+    pub fn row_of(&self, index: i64) -> Option<usize> {
+        self.position.get(&index).copied()
+    }
+
+    pub fn column(&self, canon: &str) -> &[Option<String>] {
+        let c = ITEM_COLUMNS
+            .iter()
+            .position(|(n, _)| *n == canon)
+            .expect("a known item column");
+        &self.text[c]
+    }
+
+    pub fn option(&self, letter: usize, row: usize) -> Option<&str> {
+        self.text[1 + letter][row].as_deref()
+    }
+
+    /// Number of non-empty options of a row.
+    pub fn n_options(&self, row: usize) -> i64 {
+        (0..5)
+            .filter(|&l| self.option(l, row).is_some_and(|s| !s.is_empty()))
+            .count() as i64
+    }
+
+    /// Add one item; an index seen before is an error naming both places.
+    #[allow(clippy::too_many_arguments)]
+    pub fn push(
+        &mut self,
+        dataset: &str,
+        index: i64,
+        cells: Vec<Option<String>>,
+        file: &str,
+        line: u64,
+    ) -> Result<()> {
+        if let Some(&prev) = self.position.get(&index) {
+            return Err(Error::data_at(
+                file,
+                Some(line),
+                Some("index"),
+                format!(
+                    "duplicate item index {index} (first seen as item {} of the loaded items)",
+                    prev + 1
+                ),
+            ));
+        }
+        self.position.insert(index, self.index.len());
+        self.dataset.push(dataset.to_string());
+        self.index.push(index);
+        for (c, v) in cells.into_iter().enumerate() {
+            self.text[c].push(v);
+        }
+        Ok(())
+    }
+
+    /// The dataset names, in order of first appearance.
+    pub fn datasets(&self) -> Vec<String> {
+        let mut out: Vec<String> = vec![];
+        for d in &self.dataset {
+            if out.last() != Some(d) && !out.contains(d) {
+                out.push(d.clone());
+            }
+        }
+        out
+    }
+}
+
+/// The dataset name of an items file: its stem without a `_part_N` suffix.
+pub fn dataset_name(path: &Path) -> String {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("items")
+        .to_string();
+    let lower = stem.to_ascii_lowercase();
+    if let Some(pos) = lower.rfind("_part") {
+        let rest = lower[pos + 5..].trim_start_matches('_');
+        if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
+            return stem[..pos].to_string();
+        }
+    }
+    stem
+}
+
+/// Parse an item or prediction index cell: an integer, possibly written as
+/// a float with no fraction (`17.0`).
+pub fn parse_index(text: &str) -> Option<i64> {
+    let t = text.trim();
+    if let Ok(i) = t.parse::<i64>() {
+        return Some(i);
+    }
+    let f: f64 = t.parse().ok()?;
+    (f.fract() == 0.0 && f.abs() < 9.0e15).then_some(f as i64)
+}
+
+/// Read one TSV file of items into `items`.
+pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
+    let file = path.display().to_string();
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(&file, e))?;
+    if meta.len() == 0 {
+        return Err(Error::data(&file, "the items file is empty"));
+    }
+    let dataset = dataset_name(path);
+    let f = std::fs::File::open(path).map_err(|e| Error::io(&file, e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .has_headers(true)
+        .flexible(true)
+        .buffer_capacity(1 << 20)
+        .from_reader(std::io::BufReader::with_capacity(1 << 20, f));
+    let headers: Vec<String> = rdr
+        .byte_headers()
+        .map_err(|e| csv_error(&file, e))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| utf8(&file, 1, &format!("header {}", i + 1), h))
+        .collect::<Result<_>>()?;
+    let index_col = headers
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("index"))
+        .ok_or_else(|| {
+            Error::data_at(
+                &file,
+                Some(1),
+                Some("index"),
+                format!(
+                    "missing required column `index` (the header has: {})",
+                    headers.join(", ")
+                ),
+            )
+        })?;
+    // For each item column, the position of its header (if present).
+    let mut pos: Vec<Option<usize>> = vec![None; ITEM_COLUMNS.len()];
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(canon) = canonical_item_column(h) {
+            let c = ITEM_COLUMNS
+                .iter()
+                .position(|(n, _)| *n == canon)
+                .expect("canonical name");
+            if pos[c].is_some() {
+                return Err(Error::data_at(
+                    &file,
+                    Some(1),
+                    Some(h),
+                    "the column appears twice in the header",
+                ));
+            }
+            pos[c] = Some(i);
+        }
+    }
+    if pos[6].is_some() {
+        items.has_answers = true;
+    }
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&file, e)),
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() == 1 && rec.get(0) == Some(b"") {
+            continue;
+        }
+        if rec.len() != headers.len() {
+            return Err(Error::data_at(
+                &file,
+                Some(line),
+                None,
+                format!(
+                    "{} fields where the header has {} (a ragged row: check for an unquoted TAB or a cut-off line)",
+                    rec.len(),
+                    headers.len()
+                ),
+            ));
+        }
+        let raw_index = utf8(&file, line, "index", rec.get(index_col).unwrap_or(b""))?;
+        let index = parse_index(&raw_index).ok_or_else(|| {
+            Error::data_at(
+                &file,
+                Some(line),
+                Some(&headers[index_col]),
+                format!("expected an integer item index, found `{raw_index}`"),
+            )
+        })?;
+        let mut cells = Vec::with_capacity(ITEM_COLUMNS.len());
+        for p in &pos {
+            cells.push(match p {
+                Some(i) => {
+                    let b = rec.get(*i).unwrap_or(b"");
+                    if b.is_empty() {
+                        None
+                    } else {
+                        Some(utf8(&file, line, &headers[*i], b)?)
+                    }
+                }
+                None => None,
+            });
+        }
+        items.push(&dataset, index, cells, &file, line)?;
+    }
+    items.files.push(file);
+    Ok(())
+}
+
+/// Expand a list of paths and globs into files, in a stable order.
+pub fn expand_paths(specs: &[String], what: &str) -> Result<Vec<std::path::PathBuf>> {
+    let mut out = vec![];
+    for spec in specs {
+        if spec.contains(['*', '?', '[']) {
+            let mut matched: Vec<_> = glob::glob(spec)
+                .map_err(|e| Error::Usage(format!("bad {what} pattern `{spec}`: {e}")))?
+                .filter_map(|p| p.ok())
+                .collect();
+            if matched.is_empty() {
+                return Err(Error::Usage(format!("no {what} file matches `{spec}`")));
+            }
+            matched.sort();
+            out.extend(matched);
+        } else {
+            let p = std::path::PathBuf::from(spec);
+            if !p.exists() {
+                return Err(Error::Usage(format!("{what} file not found: {spec}")));
+            }
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_names() {
+        assert_eq!(
+            dataset_name(Path::new("/x/GMAI-MMBench_VAL.tsv")),
+            "GMAI-MMBench_VAL"
+        );
+        assert_eq!(
+            dataset_name(Path::new("GMAI-MMBench_TEST_part_3.tsv")),
+            "GMAI-MMBench_TEST"
+        );
+    }
+
+    #[test]
+    fn indexes() {
+        assert_eq!(parse_index("17"), Some(17));
+        assert_eq!(parse_index("17.0"), Some(17));
+        assert_eq!(parse_index("1.5"), None);
+        assert_eq!(parse_index("x"), None);
+    }
+}

@@ -1,0 +1,440 @@
+//! Reading a prediction table from any of the supported file formats into
+//! rows of optional text cells, each row with the number a person would use
+//! to find it in the file.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// A table read from a file: header names and text cells.
+#[derive(Debug, Default)]
+pub struct RawTable {
+    pub file: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    /// For each row: the spreadsheet row (header = 1), the line of a text
+    /// file, or the 1-based record of JSON, JSONL and Parquet.
+    pub row_numbers: Vec<u64>,
+    /// What `row_numbers` count, for messages.
+    pub row_unit: &'static str,
+}
+
+impl RawTable {
+    /// The position of a header, matched case-insensitively and ignoring
+    /// surrounding spaces.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Csv,
+    Tsv,
+    Json,
+    Jsonl,
+    Parquet,
+}
+
+impl Format {
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        Some(match ext.as_str() {
+            "xlsx" => Format::Xlsx,
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "json" => Format::Json,
+            "jsonl" | "ndjson" => Format::Jsonl,
+            "parquet" => Format::Parquet,
+            _ => return None,
+        })
+    }
+}
+
+pub fn read_table(path: &Path) -> Result<RawTable> {
+    let file = path.display().to_string();
+    let format = Format::from_path(path)
+        .ok_or_else(|| Error::data(&file, "not a supported prediction file format"))?;
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(&file, e))?;
+    if meta.len() == 0 {
+        return Err(Error::data(&file, "the file is empty"));
+    }
+    let mut t = match format {
+        Format::Xlsx => read_xlsx(path, &file)?,
+        Format::Csv => read_delimited(path, &file, b',')?,
+        Format::Tsv => read_delimited(path, &file, b'\t')?,
+        Format::Json => read_json(path, &file)?,
+        Format::Jsonl => read_jsonl(path, &file)?,
+        Format::Parquet => read_parquet(path, &file)?,
+    };
+    t.file = file;
+    if t.headers.is_empty() {
+        return Err(Error::data(&t.file, "no header row"));
+    }
+    Ok(t)
+}
+
+/// A number as Python's `str()` prints it: `17`, `1.5`, `1e-05`.
+pub fn python_float(f: f64) -> String {
+    if f.is_nan() {
+        return "nan".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 { "inf".into() } else { "-inf".into() };
+    }
+    let a = f.abs();
+    if a != 0.0 && !(1e-4..1e16).contains(&a) {
+        // Python's repr: shortest digits, exponent with sign and two digits.
+        let s = format!("{f:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let exp: i32 = exp.parse().unwrap_or(0);
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    if f.fract() == 0.0 {
+        // Integral values: an xlsx number cell `17` reads as the int 17.
+        format!("{}", f as i64)
+    } else {
+        format!("{f}")
+    }
+}
+
+fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
+    use calamine::{Data, Reader};
+    let mut wb = calamine::open_workbook_auto(path).map_err(|e| {
+        Error::data(
+            file,
+            format!("cannot read as an .xlsx workbook ({e}); is the file complete?"),
+        )
+    })?;
+    let range = wb
+        .worksheet_range_at(0)
+        .ok_or_else(|| Error::data(file, "the workbook has no sheet"))?
+        .map_err(|e| Error::data(file, format!("cannot read the first sheet: {e}")))?;
+    let (start_row, _) = range.start().unwrap_or((0, 0));
+    let mut rows = range.rows();
+    let header: Vec<String> = match rows.next() {
+        Some(r) => r.iter().map(|c| cell_text(c).unwrap_or_default()).collect(),
+        None => return Err(Error::data(file, "the first sheet is empty")),
+    };
+    let mut t = RawTable {
+        headers: header,
+        row_unit: "row",
+        ..Default::default()
+    };
+    for (i, r) in rows.enumerate() {
+        let cells: Vec<Option<String>> = r.iter().map(cell_text).collect();
+        if cells.iter().all(Option::is_none) {
+            continue;
+        }
+        t.rows.push(cells);
+        // Absolute 0-based sheet row of the header is start_row; this row is
+        // i + 1 below it; people count from 1.
+        t.row_numbers.push(start_row as u64 + i as u64 + 2);
+    }
+    fn cell_text(c: &Data) -> Option<String> {
+        match c {
+            Data::Empty => None,
+            Data::String(s) => Some(s.clone()),
+            Data::Float(f) => Some(python_float(*f)),
+            Data::Int(i) => Some(i.to_string()),
+            Data::Bool(b) => Some(if *b { "True".into() } else { "False".into() }),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
+            Data::DateTime(d) => Some(d.to_string()),
+            Data::Error(e) => Some(format!("#{e:?}")),
+        }
+    }
+    Ok(t)
+}
+
+fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| Error::data(file, e.to_string()))?;
+    let headers = rdr
+        .byte_headers()
+        .map_err(|e| csv_error(file, e))?
+        .iter()
+        .enumerate()
+        .map(|(i, h)| utf8(file, 1, &format!("header {}", i + 1), h))
+        .collect::<Result<Vec<_>>>()?;
+    let mut t = RawTable {
+        headers,
+        row_unit: "line",
+        ..Default::default()
+    };
+    let mut rec = csv::ByteRecord::new();
+    loop {
+        match rdr.read_byte_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(file, e)),
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        if rec.len() == 1 && rec.get(0) == Some(b"") {
+            continue; // a blank line
+        }
+        if rec.len() != t.headers.len() {
+            return Err(Error::data_at(
+                file,
+                Some(line),
+                None,
+                format!(
+                    "{} fields where the header has {}",
+                    rec.len(),
+                    t.headers.len()
+                ),
+            ));
+        }
+        let mut cells = Vec::with_capacity(rec.len());
+        for (i, f) in rec.iter().enumerate() {
+            cells.push(if f.is_empty() {
+                None
+            } else {
+                Some(utf8(file, line, &t.headers[i], f)?)
+            });
+        }
+        t.rows.push(cells);
+        t.row_numbers.push(line);
+    }
+    Ok(t)
+}
+
+pub fn utf8(file: &str, line: u64, column: &str, bytes: &[u8]) -> Result<String> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => Err(Error::data_at(
+            file,
+            Some(line),
+            Some(column),
+            format!(
+                "invalid UTF-8 at byte {} of the cell; save the file as UTF-8",
+                e.valid_up_to()
+            ),
+        )),
+    }
+}
+
+pub fn csv_error(file: &str, e: csv::Error) -> Error {
+    let line = e.position().map(|p| p.line());
+    let msg = match e.kind() {
+        csv::ErrorKind::Io(io) => io.to_string(),
+        csv::ErrorKind::Utf8 { err, .. } => format!("invalid UTF-8: {err}"),
+        _ => e.to_string(),
+    };
+    Error::data_at(file, line, None, msg)
+}
+
+fn json_cell(v: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        Value::Bool(b) => Some(if *b { "True".into() } else { "False".into() }),
+        Value::Number(n) => Some(if let Some(i) = n.as_i64() {
+            i.to_string()
+        } else if let Some(u) = n.as_u64() {
+            u.to_string()
+        } else {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // JSON `17.0` is a float in Python: str() gives `17.0`.
+            let s = python_float(f);
+            if f.fract() == 0.0 && !s.contains('e') {
+                format!("{s}.0")
+            } else {
+                s
+            }
+        }),
+        other => Some(other.to_string()),
+    }
+}
+
+fn push_records(
+    t: &mut RawTable,
+    file: &str,
+    records: impl Iterator<Item = (u64, serde_json::Value)>,
+) -> Result<()> {
+    use std::collections::HashMap;
+    let mut pos: HashMap<String, usize> = HashMap::new();
+    let mut raw_rows: Vec<Vec<(usize, Option<String>)>> = vec![];
+    for (n, rec) in records {
+        let serde_json::Value::Object(map) = rec else {
+            return Err(Error::data_at(
+                file,
+                Some(n),
+                None,
+                "expected a JSON object (one record per prediction)",
+            ));
+        };
+        let mut row = Vec::with_capacity(map.len());
+        for (k, v) in map.iter() {
+            let idx = *pos.entry(k.clone()).or_insert_with(|| {
+                t.headers.push(k.clone());
+                t.headers.len() - 1
+            });
+            row.push((idx, json_cell(v)));
+        }
+        raw_rows.push(row);
+        t.row_numbers.push(n);
+    }
+    let width = t.headers.len();
+    t.rows = raw_rows
+        .into_iter()
+        .map(|r| {
+            let mut cells = vec![None; width];
+            for (i, v) in r {
+                cells[i] = v;
+            }
+            cells
+        })
+        .collect();
+    Ok(())
+}
+
+fn read_json(path: &Path, file: &str) -> Result<RawTable> {
+    let text = std::fs::read(path).map_err(|e| Error::io(file, e))?;
+    let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+        Error::data_at(
+            file,
+            Some(e.line() as u64),
+            None,
+            format!("invalid JSON: {e}"),
+        )
+    })?;
+    let serde_json::Value::Array(items) = v else {
+        return Err(Error::data(
+            file,
+            "expected a JSON array of records (pandas `orient='records'`)",
+        ));
+    };
+    let mut t = RawTable {
+        row_unit: "record",
+        ..Default::default()
+    };
+    push_records(
+        &mut t,
+        file,
+        items
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| (i as u64 + 1, v)),
+    )?;
+    Ok(t)
+}
+
+fn read_jsonl(path: &Path, file: &str) -> Result<RawTable> {
+    let text = std::fs::read(path).map_err(|e| Error::io(file, e))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        Error::data_at(file, Some(line), None, "invalid UTF-8")
+    })?;
+    let mut recs = vec![];
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim_start_matches('\u{feff}').trim();
+        if l.is_empty() {
+            continue;
+        }
+        let v: serde_json::Value = serde_json::from_str(l).map_err(|e| {
+            Error::data_at(file, Some(i as u64 + 1), None, format!("invalid JSON: {e}"))
+        })?;
+        recs.push((i as u64 + 1, v));
+    }
+    let mut t = RawTable {
+        row_unit: "line",
+        ..Default::default()
+    };
+    push_records(&mut t, file, recs.into_iter())?;
+    Ok(t)
+}
+
+fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
+    use datafusion::arrow::array::{Array, AsArray, RecordBatchReader};
+    use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
+    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let f = std::fs::File::open(path).map_err(|e| Error::io(file, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::data(file, format!("cannot read as Parquet: {e}")))?;
+    let headers: Vec<String> = reader
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let mut t = RawTable {
+        headers,
+        row_unit: "record",
+        ..Default::default()
+    };
+    let mut record = 0u64;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::data(file, format!("cannot read as Parquet: {e}")))?;
+        let mut cols: Vec<Vec<Option<String>>> = vec![];
+        for c in batch.columns() {
+            let texts: Vec<Option<String>> = match c.data_type() {
+                DataType::Float64 => c
+                    .as_primitive::<Float64Type>()
+                    .iter()
+                    .map(|v| v.map(python_float_typed))
+                    .collect(),
+                DataType::Float32 => c
+                    .as_primitive::<Float32Type>()
+                    .iter()
+                    .map(|v| v.map(|x| python_float_typed(x as f64)))
+                    .collect(),
+                DataType::Boolean => c
+                    .as_boolean()
+                    .iter()
+                    .map(|v| v.map(|b| if b { "True".into() } else { "False".into() }))
+                    .collect(),
+                _ => {
+                    let s = datafusion::arrow::compute::cast(c, &DataType::Utf8).map_err(|e| {
+                        Error::data(file, format!("cannot read a column as text: {e}"))
+                    })?;
+                    let s = s.as_string::<i32>();
+                    (0..s.len())
+                        .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
+                        .collect()
+                }
+            };
+            cols.push(texts);
+        }
+        for i in 0..batch.num_rows() {
+            record += 1;
+            t.rows.push(cols.iter().map(|c| c[i].clone()).collect());
+            t.row_numbers.push(record);
+        }
+    }
+    Ok(t)
+}
+
+/// A float column's value as Python's `str()` of a float prints it (`17.0`).
+fn python_float_typed(f: f64) -> String {
+    let s = python_float(f);
+    if f.is_finite() && f.fract() == 0.0 && !s.contains('e') {
+        format!("{s}.0")
+    } else {
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_number_text() {
+        assert_eq!(python_float(17.0), "17");
+        assert_eq!(python_float(1.5), "1.5");
+        assert_eq!(python_float(0.1), "0.1");
+        assert_eq!(python_float(1e-5), "1e-05");
+        assert_eq!(python_float(1e16), "1e+16");
+        assert_eq!(python_float_typed(17.0), "17.0");
+    }
+}

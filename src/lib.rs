@@ -1,0 +1,344 @@
+//! medql: an embedded query engine and query language over benchmark items
+//! and model predictions (GMAI-MMBench and VLMEvalKit's files).
+//!
+//! ```no_run
+//! # async fn demo() -> medql::Result<()> {
+//! let mut session = medql::Session::load(&medql::LoadSpec::default()).await?; // demo data
+//! for out in session.run("by model score acc, n", "example").await? {
+//!     if let medql::Outcome::Table(t) = out {
+//!         print!("{}", t.render(medql::render::Format::Table)?);
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod data;
+pub mod error;
+pub mod metrics;
+pub mod names;
+pub mod plan;
+pub mod render;
+pub mod repl;
+pub mod scoring;
+pub mod syntax;
+pub mod tree;
+
+pub use data::LoadSpec;
+pub use error::{Error, QueryError, Result};
+pub use scoring::Policy;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::datasource::MemTable;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use plan::Style;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use syntax::ast::{self, Statement};
+
+pub use datafusion;
+
+/// What was loaded, for banners, reports and `.models`.
+#[derive(Clone, Debug, Default)]
+pub struct SessionInfo {
+    pub items: usize,
+    pub datasets: Vec<String>,
+    pub models: Vec<String>,
+    pub coverage: Vec<(String, data::Coverage)>,
+    pub warnings: Vec<String>,
+    pub demo: bool,
+    pub item_files: Vec<String>,
+    pub prediction_files: Vec<String>,
+    /// Models whose files carry VLMEvalKit's `hit` column.
+    pub recorded_models: Vec<String>,
+    pub load_time: Duration,
+}
+
+/// The result of one statement.
+#[derive(Debug)]
+pub enum Outcome {
+    Table(QueryResult),
+    Message(String),
+}
+
+/// A query's result batches, with how to print its columns.
+#[derive(Debug, Clone)]
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+    pub styles: HashMap<String, Style>,
+    pub elapsed: Duration,
+}
+
+impl QueryResult {
+    pub fn num_rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+
+    pub fn render(&self, format: render::Format) -> Result<String> {
+        self.render_with(format, &render::RenderOptions::default())
+    }
+
+    pub fn render_with(
+        &self,
+        format: render::Format,
+        opts: &render::RenderOptions,
+    ) -> Result<String> {
+        render::render(&self.batches, &self.schema, &self.styles, format, opts)
+    }
+}
+
+/// A loaded benchmark and its predictions, scored, ready for queries.
+pub struct Session {
+    ctx: SessionContext,
+    pub policy: Policy,
+    pub params: HashMap<String, String>,
+    lets: HashMap<String, ast::Expr>,
+    tree: tree::Tree,
+    pub info: SessionInfo,
+}
+
+fn attach(e: Error, origin: &str, source: &str) -> Error {
+    match e {
+        Error::Query(q) => Error::query(q.in_source(origin, source)),
+        other => other,
+    }
+}
+
+impl Session {
+    /// Load items and predictions (or the demo data when the spec is empty)
+    /// and score every prediction under every policy.
+    pub async fn load(spec: &LoadSpec) -> Result<Session> {
+        let start = Instant::now();
+        let loaded = data::load(spec)?;
+        let mut s = Session::from_loaded(loaded).await?;
+        s.info.load_time = start.elapsed();
+        Ok(s)
+    }
+
+    pub async fn from_loaded(loaded: data::Loaded) -> Result<Session> {
+        let start = Instant::now();
+        let config = SessionConfig::new().with_information_schema(false);
+        let ctx = SessionContext::new_with_config(config);
+        let items_table = scoring::relation::items_table(&loaded.items)?;
+        ctx.register_table("items", Arc::new(items_table))
+            .map_err(|e| Error::engine("registering items", e))?;
+        let (schema, parts) = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
+        let scored = MemTable::try_new(schema, parts)
+            .map_err(|e| Error::engine("registering results", e))?;
+        ctx.register_table("scored", Arc::new(scored))
+            .map_err(|e| Error::engine("registering results", e))?;
+        let info = SessionInfo {
+            items: loaded.items.len(),
+            datasets: loaded.items.datasets(),
+            models: loaded.sets.iter().map(|s| s.model.clone()).collect(),
+            coverage: loaded
+                .sets
+                .iter()
+                .map(|s| (s.model.clone(), s.coverage.clone()))
+                .collect(),
+            warnings: loaded.warnings,
+            demo: loaded.demo,
+            item_files: loaded.items.files.clone(),
+            prediction_files: loaded.prediction_files,
+            recorded_models: loaded
+                .sets
+                .iter()
+                .filter(|s| s.hit.is_some())
+                .map(|s| s.model.clone())
+                .collect(),
+            load_time: start.elapsed(),
+        };
+        Ok(Session {
+            ctx,
+            policy: Policy::default(),
+            params: HashMap::new(),
+            lets: HashMap::new(),
+            tree: tree::Tree::build(&loaded.items),
+            info,
+        })
+    }
+
+    pub fn tree(&self) -> &tree::Tree {
+        &self.tree
+    }
+
+    pub fn context(&self) -> &SessionContext {
+        &self.ctx
+    }
+
+    /// The policies queries can use: `recorded` only where a `hit` column was loaded.
+    pub fn policies(&self) -> Vec<Policy> {
+        let mut v = vec![Policy::Legacy, Policy::Current];
+        if !self.info.recorded_models.is_empty() {
+            v.push(Policy::Recorded);
+        }
+        v
+    }
+
+    pub fn set_policy(&mut self, p: Policy) -> Result<()> {
+        if p == Policy::Recorded && self.info.recorded_models.is_empty() {
+            return Err(Error::Usage(
+                "policy `recorded` needs prediction files with a `hit` column (VLMEvalKit's *_result.xlsx)".into(),
+            ));
+        }
+        self.policy = p;
+        Ok(())
+    }
+
+    /// Run every statement of `source` in order; the first error stops the run.
+    pub async fn run(&mut self, source: &str, origin: &str) -> Result<Vec<Outcome>> {
+        let mut out = vec![];
+        for parsed in syntax::parse_source(source) {
+            let parsed = parsed.map_err(|e| Error::query(e.in_source(origin, source)))?;
+            let o = self
+                .statement(&parsed.statement, true)
+                .await
+                .map_err(|e| attach(e, origin, source))?;
+            if let Some(o) = o {
+                out.push(o);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Run every statement of `source` in order, going on after errors: one
+    /// result per statement (golden tests, `.read` in the prompt).
+    pub async fn run_each(&mut self, source: &str, origin: &str) -> Vec<Result<Option<Outcome>>> {
+        let mut out = vec![];
+        for parsed in syntax::parse_source(source) {
+            out.push(match parsed {
+                Err(e) => Err(Error::query(e.in_source(origin, source))),
+                Ok(p) => self
+                    .statement(&p.statement, true)
+                    .await
+                    .map_err(|e| attach(e, origin, source)),
+            });
+        }
+        out
+    }
+
+    /// Parse and resolve every statement without running any; all errors
+    /// are returned, one per bad statement.
+    pub async fn check(&mut self, source: &str, origin: &str) -> Vec<Error> {
+        let saved = (self.policy, self.lets.clone());
+        let mut errors = vec![];
+        for parsed in syntax::parse_source(source) {
+            match parsed {
+                Err(e) => errors.push(Error::query(e.in_source(origin, source))),
+                Ok(p) => {
+                    if let Err(e) = self.statement(&p.statement, false).await {
+                        errors.push(attach(e, origin, source));
+                    }
+                }
+            }
+        }
+        self.policy = saved.0;
+        self.lets = saved.1;
+        errors
+    }
+
+    async fn statement(&mut self, st: &Statement, execute: bool) -> Result<Option<Outcome>> {
+        match st {
+            Statement::Set { name, value } => {
+                if !name.text.eq_ignore_ascii_case("policy") {
+                    return Err(Error::query(
+                        QueryError::new(format!("unknown setting `{}`", name.text), name.span)
+                            .with_help("settings: policy"),
+                    ));
+                }
+                let p: Policy = value
+                    .text
+                    .parse()
+                    .map_err(|m: String| Error::query(QueryError::new(m, value.span)))?;
+                self.set_policy(p)
+                    .map_err(|e| Error::query(QueryError::new(e.to_string(), value.span)))?;
+                Ok(Some(Outcome::Message(format!("policy = {p}"))))
+            }
+            Statement::Let { name, predicate } => {
+                let key = name.text.to_lowercase();
+                if plan::columns::RESULT_COLUMNS
+                    .iter()
+                    .any(|c| c.eq_ignore_ascii_case(&key))
+                {
+                    return Err(Error::query(
+                        QueryError::new(format!("`{}` is a column name", name.text), name.span)
+                            .with_help("give the selection another name"),
+                    ));
+                }
+                // Resolve it now, so that a bad selection fails where it is defined.
+                self.planned_filter_check(predicate).await?;
+                self.lets.insert(key, predicate.clone());
+                Ok(Some(Outcome::Message(format!("let {}", name.text))))
+            }
+            Statement::Explain(q) => {
+                let planned = self.plan(q).await?;
+                let logical = planned.df.logical_plan().display_indent().to_string();
+                let physical = planned
+                    .df
+                    .create_physical_plan()
+                    .await
+                    .map_err(|e| Error::engine("planning the query", e))?;
+                let physical = datafusion::physical_plan::displayable(physical.as_ref())
+                    .indent(true)
+                    .to_string();
+                Ok(Some(Outcome::Message(format!(
+                    "logical plan:\n{logical}\n\nphysical plan:\n{physical}"
+                ))))
+            }
+            Statement::Query(q) => {
+                let start = Instant::now();
+                let planned = self.plan(q).await?;
+                if !execute {
+                    return Ok(None);
+                }
+                let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
+                let batches = planned
+                    .df
+                    .collect()
+                    .await
+                    .map_err(|e| Error::engine("running the query", e))?;
+                Ok(Some(Outcome::Table(QueryResult {
+                    schema,
+                    batches,
+                    styles: planned.styles,
+                    elapsed: start.elapsed(),
+                })))
+            }
+        }
+    }
+
+    async fn planned_filter_check(&self, predicate: &ast::Expr) -> Result<()> {
+        let q = ast::Query {
+            span: predicate.span(),
+            from: None,
+            filter: Some(predicate.clone()),
+            by: vec![],
+            output: ast::Output::Show {
+                all: false,
+                columns: vec![ast::Name {
+                    text: "index".into(),
+                    span: predicate.span(),
+                }],
+            },
+            having: None,
+            pivot: None,
+            sort: vec![],
+            limit: None,
+        };
+        self.plan(&q).await.map(|_| ())
+    }
+
+    async fn plan(&self, q: &ast::Query) -> Result<plan::Planned> {
+        let policies = self.policies();
+        let env = plan::Env {
+            policy: self.policy,
+            policies: &policies,
+            lets: &self.lets,
+            params: &self.params,
+            tree: &self.tree,
+        };
+        plan::plan(&self.ctx, q, &env).await
+    }
+}

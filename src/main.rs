@@ -1,0 +1,264 @@
+//! The `medql` command line: a thin front end over `medql::Session`.
+
+use clap::{Parser, Subcommand};
+use medql::render::{self, Format, RenderOptions};
+use medql::{Error, LoadSpec, Outcome, Policy, QueryResult, Session};
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "medql",
+    version,
+    about = "Query benchmark items and model predictions (GMAI-MMBench, VLMEvalKit files)",
+    subcommand_precedence_over_arg = true,
+    after_help = "With neither --items nor --predictions, medql runs on its built-in synthetic demo data.\nWith no command and no -e, it opens the interactive prompt."
+)]
+struct Cli {
+    /// Items TSV files or globs (several are concatenated)
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    items: Vec<String>,
+    /// Prediction files, globs or directories (.xlsx .csv .tsv .json .jsonl .parquet)
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    predictions: Vec<String>,
+    /// Answer-extraction policy: legacy, current or recorded
+    #[arg(long, value_name = "NAME", value_parser = parse_policy)]
+    policy: Option<Policy>,
+    /// Output format: table, csv, tsv, json, ndjson, markdown
+    #[arg(long, value_name = "NAME", value_parser = parse_format)]
+    format: Option<Format>,
+    /// Write the last result to FILE (format from the extension: .csv .tsv .json .ndjson .md .parquet)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<String>,
+    /// A query parameter: `$K` in queries is replaced by the value V
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+    /// Run these statements, print, exit
+    #[arg(short = 'e', long = "execute", value_name = "QUERY")]
+    execute: Option<String>,
+    /// No colours in terminal output
+    #[arg(long)]
+    no_color: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a saved query file
+    Run {
+        /// The .mql file
+        file: String,
+    },
+    /// Parse and resolve query files without running them
+    Check {
+        /// The .mql files
+        #[arg(required = true)]
+        files: Vec<String>,
+    },
+    /// Show the DataFusion logical and physical plans of a query
+    Explain {
+        /// The query
+        query: String,
+    },
+}
+
+fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse()
+}
+
+fn parse_format(s: &str) -> Result<Format, String> {
+    s.parse()
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("medql: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            report(&e);
+            ExitCode::from(match e {
+                Error::Usage(_) => 2,
+                _ => 1,
+            })
+        }
+    }
+}
+
+fn report(e: &Error) {
+    match e {
+        Error::Query(q) => eprintln!("{q}"),
+        Error::Usage(m) => eprintln!("medql: {m}"),
+        other => eprintln!("medql: error: {other}"),
+    }
+}
+
+async fn run(cli: Cli) -> Result<ExitCode, Error> {
+    let mut params = std::collections::HashMap::new();
+    for p in &cli.params {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(Error::Usage(format!("--param takes NAME=VALUE, got `{p}`")));
+        };
+        let k = k.trim().trim_start_matches('$');
+        if k.is_empty() {
+            return Err(Error::Usage(format!("--param `{p}` has no name")));
+        }
+        params.insert(k.to_string(), v.to_string());
+    }
+    let output_format = match &cli.output {
+        Some(o) => Some(Format::from_extension(o).map_err(Error::Usage)?),
+        None => None,
+    };
+    let spec = LoadSpec {
+        items: cli.items.clone(),
+        predictions: cli.predictions.clone(),
+    };
+    let mut session = Session::load(&spec).await?;
+    if session.info.demo {
+        eprintln!(
+            "medql: no --items or --predictions given: using the built-in synthetic demo data ({} items, {} models)",
+            session.info.items,
+            session.info.models.len()
+        );
+    }
+    for w in &session.info.warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(p) = cli.policy {
+        session.set_policy(p)?;
+    }
+    session.params = params;
+    let tty = std::io::stdout().is_terminal();
+    let format = cli.format.unwrap_or(Format::Table);
+    let opts = RenderOptions {
+        width: if tty { terminal_width() } else { None },
+        ..Default::default()
+    };
+
+    let (source, origin) = match (&cli.command, &cli.execute) {
+        (Some(Command::Check { files }), _) => {
+            let mut bad = 0;
+            for f in files {
+                let text = read_query_file(f)?;
+                for e in session.check(&text, f).await {
+                    bad += 1;
+                    match &e {
+                        Error::Query(q) => eprintln!("{}", q.short()),
+                        other => eprintln!("{f}: {other}"),
+                    }
+                }
+            }
+            if bad > 0 {
+                eprintln!(
+                    "medql: {bad} error{} found",
+                    if bad == 1 { "" } else { "s" }
+                );
+                return Ok(ExitCode::from(1));
+            }
+            println!("ok: {}", files.join(", "));
+            return Ok(ExitCode::SUCCESS);
+        }
+        (Some(Command::Explain { query }), _) => {
+            let text = if query
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("explain")
+            {
+                query.clone()
+            } else {
+                format!("explain {query}")
+            };
+            (text, "query".to_string())
+        }
+        (Some(Command::Run { file }), None) => (read_query_file(file)?, file.clone()),
+        (Some(Command::Run { .. }), Some(_)) => {
+            return Err(Error::Usage(
+                "give either `run FILE` or `-e QUERY`, not both".into(),
+            ))
+        }
+        (None, Some(q)) => (q.clone(), "query".to_string()),
+        (None, None) => {
+            let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && tty;
+            medql::repl::run(&mut session, format, color).await?;
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+
+    let outcomes = session.run(&source, &origin).await?;
+    let mut last: Option<&QueryResult> = None;
+    let mut stdout = std::io::stdout().lock();
+    let mut first = true;
+    for o in &outcomes {
+        match o {
+            Outcome::Table(t) => {
+                last = Some(t);
+                if output_format.is_none() {
+                    if !first && format == Format::Table {
+                        let _ = writeln!(stdout);
+                    }
+                    write_out(&mut stdout, &t.render_with(format, &opts)?)?;
+                    first = false;
+                }
+            }
+            Outcome::Message(m) => {
+                if m.contains('\n') {
+                    write_out(&mut stdout, &format!("{m}\n"))?;
+                }
+            }
+        }
+    }
+    if let (Some(path), Some(fmt)) = (&cli.output, output_format) {
+        let Some(t) = last else {
+            return Err(Error::Usage(format!(
+                "-o {path}: no statement produced a result to write"
+            )));
+        };
+        match fmt {
+            Some(f) => std::fs::write(path, t.render(f)?).map_err(|e| Error::io(path, e))?,
+            None => render::write_parquet(
+                path,
+                &t.batches,
+                t.schema.clone(),
+                &[
+                    ("medql.policy", session.policy.name().to_string()),
+                    ("medql.version", env!("CARGO_PKG_VERSION").to_string()),
+                ],
+            )?,
+        }
+        eprintln!("medql: wrote {} rows to {path}", t.num_rows());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_out(out: &mut impl Write, s: &str) -> Result<(), Error> {
+    match out.write_all(s.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        // A closed pipe (`| head`) ends the output quietly.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(Error::io("standard output", e)),
+    }
+}
+
+fn read_query_file(path: &str) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => Error::Usage(format!("query file not found: {path}")),
+        _ => Error::io(path, e),
+    })
+}
+
+fn terminal_width() -> Option<u16> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .or(Some(120))
+}

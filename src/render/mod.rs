@@ -1,0 +1,414 @@
+//! Rendering Arrow record batches as text for people (table, markdown) and
+//! for programs (csv, tsv, json, ndjson), and writing Parquet files. Model
+//! output is untrusted: text for people has control characters neutralised.
+
+use crate::error::{Error, Result};
+use crate::plan::Style;
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Schema};
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::str::FromStr;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Tsv,
+    Json,
+    Ndjson,
+    Markdown,
+}
+
+impl FromStr for Format {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Format, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "table" => Format::Table,
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "json" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "markdown" | "md" => Format::Markdown,
+            other => {
+                return Err(format!(
+                    "unknown format `{other}`; formats: table, csv, tsv, json, ndjson, markdown"
+                ))
+            }
+        })
+    }
+}
+
+impl Format {
+    pub const NAMES: [&'static str; 6] = ["table", "csv", "tsv", "json", "ndjson", "markdown"];
+
+    /// The format named by an output file's extension; `Ok(None)` for Parquet.
+    pub fn from_extension(path: &str) -> std::result::Result<Option<Format>, String> {
+        let ext = std::path::Path::new(path)
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        Ok(Some(match ext.as_str() {
+            "csv" => Format::Csv,
+            "tsv" => Format::Tsv,
+            "json" => Format::Json,
+            "ndjson" | "jsonl" => Format::Ndjson,
+            "md" | "markdown" => Format::Markdown,
+            "txt" => Format::Table,
+            "parquet" => return Ok(None),
+            _ => {
+                return Err(format!(
+                    "{path}: cannot tell the output format from the extension; use .csv .tsv .json .ndjson .md .parquet"
+                ))
+            }
+        }))
+    }
+}
+
+/// Options of text rendering.
+#[derive(Clone, Debug)]
+pub struct RenderOptions {
+    /// Fit tables to this many columns (None: no limit).
+    pub width: Option<u16>,
+    /// Longest text cell shown in a table, in characters.
+    pub max_cell: usize,
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        RenderOptions {
+            width: None,
+            max_cell: 80,
+        }
+    }
+}
+
+/// One value of a result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Text(String),
+}
+
+/// The value at `row` of `array`.
+pub fn cell(array: &ArrayRef, row: usize) -> Cell {
+    use datafusion::arrow::datatypes::*;
+    if array.is_null(row) {
+        return Cell::Null;
+    }
+    match array.data_type() {
+        DataType::Boolean => Cell::Bool(array.as_boolean().value(row)),
+        DataType::Int8 => Cell::Int(array.as_primitive::<Int8Type>().value(row) as i64),
+        DataType::Int16 => Cell::Int(array.as_primitive::<Int16Type>().value(row) as i64),
+        DataType::Int32 => Cell::Int(array.as_primitive::<Int32Type>().value(row) as i64),
+        DataType::Int64 => Cell::Int(array.as_primitive::<Int64Type>().value(row)),
+        DataType::UInt8 => Cell::Int(array.as_primitive::<UInt8Type>().value(row) as i64),
+        DataType::UInt16 => Cell::Int(array.as_primitive::<UInt16Type>().value(row) as i64),
+        DataType::UInt32 => Cell::Int(array.as_primitive::<UInt32Type>().value(row) as i64),
+        DataType::UInt64 => {
+            let v = array.as_primitive::<UInt64Type>().value(row);
+            i64::try_from(v)
+                .map(Cell::Int)
+                .unwrap_or(Cell::Float(v as f64))
+        }
+        DataType::Float32 => Cell::Float(array.as_primitive::<Float32Type>().value(row) as f64),
+        DataType::Float64 => Cell::Float(array.as_primitive::<Float64Type>().value(row)),
+        DataType::Utf8 => Cell::Text(array.as_string::<i32>().value(row).to_string()),
+        DataType::LargeUtf8 => Cell::Text(array.as_string::<i64>().value(row).to_string()),
+        DataType::Utf8View => Cell::Text(array.as_string_view().value(row).to_string()),
+        _ => {
+            let fmt = datafusion::arrow::util::display::ArrayFormatter::try_new(
+                array.as_ref(),
+                &Default::default(),
+            );
+            match fmt {
+                Ok(f) => Cell::Text(f.value(row).to_string()),
+                Err(_) => Cell::Null,
+            }
+        }
+    }
+}
+
+/// Text safe to show on a terminal or in a document: control characters,
+/// escape sequences and bidirectional overrides become visible escapes.
+pub fn neutralize(s: &str) -> String {
+    if !s.chars().any(needs_escape) {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if needs_escape(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn needs_escape(c: char) -> bool {
+    c.is_control() || matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069 | 0x200E | 0x200F)
+}
+
+fn clip(s: String, max: usize) -> String {
+    if s.chars().count() <= max {
+        s
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// A cell as people read it (tables, markdown).
+fn human(c: &Cell, style: Option<Style>) -> String {
+    match c {
+        Cell::Null => String::new(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) => match style {
+            Some(Style::Percent) => format!("{f:.2}"),
+            Some(Style::PValue) => significant(*f, 3),
+            None => format!("{f}"),
+        },
+        Cell::Text(s) => neutralize(s),
+    }
+}
+
+/// A number with `digits` significant digits, not in exponent form above 1e-4.
+pub fn significant(f: f64, digits: i32) -> String {
+    if f == 0.0 || !f.is_finite() {
+        return format!("{f}");
+    }
+    let mag = f.abs().log10().floor() as i32;
+    if mag < -4 {
+        return format!("{:.*e}", (digits - 1) as usize, f);
+    }
+    let decimals = (digits - 1 - mag).max(0) as usize;
+    format!("{f:.decimals$}")
+}
+
+/// A cell as programs read it (csv, tsv): full precision, empty for null.
+fn machine(c: &Cell) -> String {
+    match c {
+        Cell::Null => String::new(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) => format!("{f}"),
+        Cell::Text(s) => s.clone(),
+    }
+}
+
+fn json_value(c: &Cell) -> String {
+    match c {
+        Cell::Null => "null".into(),
+        Cell::Bool(b) => b.to_string(),
+        Cell::Int(i) => i.to_string(),
+        Cell::Float(f) if f.is_finite() => {
+            let s = format!("{f}");
+            if s.contains(['.', 'e', 'E']) {
+                s
+            } else {
+                format!("{s}.0")
+            }
+        }
+        Cell::Float(_) => "null".into(),
+        Cell::Text(s) => serde_json::to_string(s).unwrap_or_else(|_| "null".into()),
+    }
+}
+
+fn is_numeric(t: &DataType) -> bool {
+    t.is_numeric()
+}
+
+/// Render batches in a text format.
+pub fn render(
+    batches: &[RecordBatch],
+    schema: &Schema,
+    styles: &HashMap<String, Style>,
+    format: Format,
+    opts: &RenderOptions,
+) -> Result<String> {
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let style_of: Vec<Option<Style>> = names.iter().map(|n| styles.get(*n).copied()).collect();
+    let rows = batches.iter().flat_map(|b| {
+        (0..b.num_rows()).map(move |r| b.columns().iter().map(|a| cell(a, r)).collect::<Vec<_>>())
+    });
+    Ok(match format {
+        Format::Table => {
+            use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+            let mut t = Table::new();
+            t.load_preset(presets::UTF8_FULL_CONDENSED);
+            t.remove_style(comfy_table::TableComponent::HorizontalLines);
+            t.remove_style(comfy_table::TableComponent::MiddleIntersections);
+            t.remove_style(comfy_table::TableComponent::LeftBorderIntersections);
+            t.remove_style(comfy_table::TableComponent::RightBorderIntersections);
+            if let Some(w) = opts.width {
+                t.set_width(w);
+                t.set_content_arrangement(ContentArrangement::Dynamic);
+            }
+            t.set_header(names.iter().map(|n| neutralize(n)));
+            for row in rows {
+                t.add_row(row.iter().enumerate().map(|(i, c)| {
+                    comfy_table::Cell::new(clip(human(c, style_of[i]), opts.max_cell))
+                }));
+            }
+            for (i, f) in schema.fields().iter().enumerate() {
+                if is_numeric(f.data_type()) {
+                    if let Some(c) = t.column_mut(i) {
+                        c.set_cell_alignment(CellAlignment::Right);
+                    }
+                }
+            }
+            let mut s = t.to_string();
+            s.push('\n');
+            s
+        }
+        Format::Markdown => {
+            let esc = |s: String| {
+                s.replace('&', "&amp;")
+                    .replace('<', "&lt;")
+                    .replace('>', "&gt;")
+                    .replace('|', "\\|")
+            };
+            let mut s = String::new();
+            let _ = writeln!(
+                s,
+                "| {} |",
+                names
+                    .iter()
+                    .map(|n| esc(neutralize(n)))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            );
+            let _ = writeln!(
+                s,
+                "|{}|",
+                schema
+                    .fields()
+                    .iter()
+                    .map(|f| if is_numeric(f.data_type()) {
+                        "---:"
+                    } else {
+                        "---"
+                    })
+                    .collect::<Vec<_>>()
+                    .join("|")
+            );
+            for row in rows {
+                let cells: Vec<String> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| esc(human(c, style_of[i])))
+                    .collect();
+                let _ = writeln!(s, "| {} |", cells.join(" | "));
+            }
+            s
+        }
+        Format::Csv | Format::Tsv => {
+            let mut w = csv::WriterBuilder::new()
+                .delimiter(if format == Format::Csv { b',' } else { b'\t' })
+                .from_writer(vec![]);
+            let io = |e: csv::Error| Error::engine("writing csv", e);
+            w.write_record(&names).map_err(io)?;
+            for row in rows {
+                w.write_record(row.iter().map(machine)).map_err(io)?;
+            }
+            let bytes = w
+                .into_inner()
+                .map_err(|e| Error::engine("writing csv", e.error()))?;
+            String::from_utf8(bytes).map_err(|e| Error::engine("writing csv", e))?
+        }
+        Format::Json | Format::Ndjson => {
+            let keys: Vec<String> = names
+                .iter()
+                .map(|n| serde_json::to_string(n).unwrap_or_default())
+                .collect();
+            let mut objs = rows.map(|row| {
+                let fields: Vec<String> = row
+                    .iter()
+                    .enumerate()
+                    .map(|(i, c)| format!("{}:{}", keys[i], json_value(c)))
+                    .collect();
+                format!("{{{}}}", fields.join(","))
+            });
+            let mut s = String::new();
+            if format == Format::Json {
+                s.push('[');
+                if let Some(first) = objs.next() {
+                    s.push_str(&first);
+                    for o in objs {
+                        s.push_str(",\n");
+                        s.push_str(&o);
+                    }
+                }
+                s.push_str("]\n");
+            } else {
+                for o in objs {
+                    s.push_str(&o);
+                    s.push('\n');
+                }
+            }
+            s
+        }
+    })
+}
+
+/// Write batches to a Parquet file with medql's metadata (policy, version).
+pub fn write_parquet(
+    path: &str,
+    batches: &[RecordBatch],
+    schema: std::sync::Arc<Schema>,
+    metadata: &[(&str, String)],
+) -> Result<()> {
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::metadata::KeyValue;
+    use datafusion::parquet::file::properties::WriterProperties;
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let props = WriterProperties::builder()
+        .set_key_value_metadata(Some(
+            metadata
+                .iter()
+                .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
+                .collect(),
+        ))
+        .build();
+    let mut w = ArrowWriter::try_new(file, schema, Some(props))
+        .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+    for b in batches {
+        w.write(b)
+            .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+    }
+    w.close()
+        .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_are_neutralised() {
+        assert_eq!(neutralize("a\x1b[2Jb"), "a\\u{1b}[2Jb");
+        assert_eq!(neutralize("x\ny"), "x\\ny");
+        assert_eq!(neutralize("plain"), "plain");
+        assert_eq!(neutralize("\u{202e}abc"), "\\u{202e}abc");
+    }
+
+    #[test]
+    fn significant_digits() {
+        assert_eq!(significant(0.012345, 3), "0.0123");
+        assert_eq!(significant(0.5, 3), "0.500");
+        assert_eq!(significant(1.0, 3), "1.00");
+        assert_eq!(significant(0.00001234, 3), "1.23e-5");
+    }
+}

@@ -1,0 +1,130 @@
+//! The extraction rules as DataFusion scalar functions over Arrow arrays:
+//! `extract_legacy(prediction, A, B, C, D, E)` and `extract_current(...)`
+//! return a struct `{choice, rule}` per row.
+
+use super::extract::{extract, Policy as Rules};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder, StructArray};
+use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::common::{exec_err, Result};
+use datafusion::logical_expr::{
+    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+};
+use std::sync::Arc;
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ExtractUdf {
+    current: bool,
+    name: &'static str,
+    signature: Signature,
+}
+
+impl ExtractUdf {
+    pub fn new(rules: Rules) -> ExtractUdf {
+        ExtractUdf {
+            current: rules == Rules::Current,
+            name: match rules {
+                Rules::Legacy => "extract_legacy",
+                Rules::Current => "extract_current",
+            },
+            signature: Signature::exact(vec![DataType::Utf8; 6], Volatility::Immutable),
+        }
+    }
+
+    pub fn udf(rules: Rules) -> ScalarUDF {
+        ScalarUDF::from(ExtractUdf::new(rules))
+    }
+}
+
+pub fn result_fields() -> Fields {
+    Fields::from(vec![
+        Field::new("choice", DataType::Utf8, false),
+        Field::new("rule", DataType::Utf8, false),
+    ])
+}
+
+/// Cells that pandas reads as missing (its default `na_values`), so that
+/// VLMEvalKit sees NaN where the file says `None` or `N/A`: a prediction
+/// reading `None` is scored as `nan`, an option reading `NA` is no option.
+pub fn is_pandas_na(s: &str) -> bool {
+    matches!(
+        s,
+        "" | "#N/A"
+            | "#N/A N/A"
+            | "#NA"
+            | "-1.#IND"
+            | "-1.#QNAN"
+            | "-NaN"
+            | "-nan"
+            | "1.#IND"
+            | "1.#QNAN"
+            | "<NA>"
+            | "N/A"
+            | "NA"
+            | "NULL"
+            | "NaN"
+            | "None"
+            | "n/a"
+            | "nan"
+            | "null"
+    )
+}
+
+const LETTERS: [&str; 6] = ["A", "B", "C", "D", "E", "Z"];
+
+impl ScalarUDFImpl for ExtractUdf {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Struct(result_fields()))
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if arrays.len() != 6 {
+            return exec_err!("{} takes 6 arguments", self.name);
+        }
+        let pred = arrays[0].as_string::<i32>();
+        let opts: Vec<_> = arrays[1..].iter().map(|a| a.as_string::<i32>()).collect();
+        let n = pred.len();
+        let mut choice = StringBuilder::with_capacity(n, n);
+        let mut rule = StringBuilder::with_capacity(n, n * 8);
+        let mut options: [Option<&str>; 5] = [None; 5];
+        let rules = if self.current {
+            Rules::Current
+        } else {
+            Rules::Legacy
+        };
+        for i in 0..n {
+            for (l, o) in opts.iter().enumerate() {
+                options[l] = (!o.is_null(i))
+                    .then(|| o.value(i))
+                    .filter(|v| !is_pandas_na(v));
+            }
+            let p = (!pred.is_null(i))
+                .then(|| pred.value(i))
+                .filter(|v| !is_pandas_na(v));
+            let e = extract(rules, p, &options);
+            let letter = match e.choice {
+                b'A'..=b'E' => LETTERS[(e.choice - b'A') as usize],
+                _ => "Z",
+            };
+            choice.append_value(letter);
+            rule.append_value(e.rule.as_str());
+        }
+        let out = StructArray::new(
+            result_fields(),
+            vec![
+                Arc::new(choice.finish()) as ArrayRef,
+                Arc::new(rule.finish()) as ArrayRef,
+            ],
+            None,
+        );
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}

@@ -1,0 +1,202 @@
+//! The syntax tree of a medql statement. Every node that a later stage may
+//! complain about carries the byte span of its text in the source.
+
+/// A byte range in the source text the statement came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start, end }
+    }
+    pub fn to(self, other: Span) -> Span {
+        Span::new(self.start.min(other.start), self.end.max(other.end))
+    }
+}
+
+/// A name with the place it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub text: String,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Statement {
+    Query(Query),
+    Explain(Query),
+    /// `set <name> = <value>`
+    Set {
+        name: Name,
+        value: Name,
+    },
+    /// `let <name> = <predicate>`
+    Let {
+        name: Name,
+        predicate: Expr,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub span: Span,
+    pub from: Option<Name>,
+    pub filter: Option<Expr>,
+    pub by: Vec<Name>,
+    pub output: Output,
+    pub having: Option<Expr>,
+    pub pivot: Option<Pivot>,
+    pub sort: Vec<SortItem>,
+    pub limit: Option<Limit>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+    /// No `score`, `show` or `compare`: the planner picks a default.
+    Default,
+    Score(Vec<Metric>),
+    /// `show *` is an empty list with `all` set.
+    Show {
+        all: bool,
+        columns: Vec<Name>,
+    },
+    Compare {
+        a: CompareSide,
+        b: CompareSide,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum CompareSide {
+    Each(Span),
+    Best(Span),
+    Model(String, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metric {
+    pub name: Name,
+    pub arg: Option<Name>,
+    pub alias: Option<Name>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Pivot {
+    pub key: Name,
+    pub with_overall: bool,
+    pub abbreviated: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SortItem {
+    pub column: Name,
+    pub descending: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    pub n: u64,
+    pub span: Span,
+    pub per: Option<Name>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Eq,
+    NotEq,
+    Lt,
+    LtEq,
+    Gt,
+    GtEq,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    And(Box<Expr>, Box<Expr>),
+    Or(Box<Expr>, Box<Expr>),
+    Not(Box<Expr>, Span),
+    Cmp {
+        op: CmpOp,
+        left: Operand,
+        right: Operand,
+    },
+    In {
+        operand: Operand,
+        list: Vec<Operand>,
+        negated: bool,
+    },
+    Like {
+        operand: Operand,
+        pattern: Operand,
+        negated: bool,
+    },
+    IsNull {
+        operand: Operand,
+        negated: bool,
+    },
+    /// A bare operand used as a condition (a boolean column, a named selection).
+    Operand(Operand),
+    Term(Term),
+}
+
+impl Expr {
+    pub fn span(&self) -> Span {
+        match self {
+            Expr::And(a, b) | Expr::Or(a, b) => a.span().to(b.span()),
+            Expr::Not(e, s) => s.to(e.span()),
+            Expr::Cmp { left, right, .. } => left.span().to(right.span()),
+            Expr::In { operand, list, .. } => list
+                .last()
+                .map(|l| operand.span().to(l.span()))
+                .unwrap_or(operand.span()),
+            Expr::Like {
+                operand, pattern, ..
+            } => operand.span().to(pattern.span()),
+            Expr::IsNull { operand, .. } => operand.span(),
+            Expr::Operand(o) => o.span(),
+            Expr::Term(t) => t.span,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Operand {
+    Column(Name),
+    Str(String, Span),
+    /// The number as written, so integers stay integers.
+    Number(String, Span),
+    Bool(bool, Span),
+    Null(Span),
+    Param(Name),
+}
+
+impl Operand {
+    pub fn span(&self) -> Span {
+        match self {
+            Operand::Column(n) | Operand::Param(n) => n.span,
+            Operand::Str(_, s) | Operand::Number(_, s) | Operand::Bool(_, s) | Operand::Null(s) => {
+                *s
+            }
+        }
+    }
+}
+
+/// A lexical-tree term as written: `#qualifier:seg/seg/...`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Term {
+    pub qualifier: Option<Name>,
+    pub segments: Vec<TermSegment>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TermSegment {
+    pub text: String,
+    pub quoted: bool,
+    pub span: Span,
+}

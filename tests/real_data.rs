@@ -1,0 +1,211 @@
+//! Acceptance against VLMEvalKit's own scoring of 3 real models on the 4,550
+//! GMAI-MMBench VAL items: item by item, and the accuracy tables to 1e-9.
+//! The reference files are read here directly, not through medql's loaders.
+
+mod common;
+
+use calamine::{Data, Reader};
+use common::*;
+use medql::render::Cell;
+use medql::Policy;
+use std::collections::HashMap;
+use std::path::Path;
+
+/// `index -> hit` from a VLMEvalKit `*_openai_result.xlsx`.
+fn reference_hits(path: &Path) -> HashMap<i64, bool> {
+    let mut wb = calamine::open_workbook_auto(path).expect("reference workbook");
+    let range = wb
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let ic = header.iter().position(|h| h == "index").unwrap();
+    let hc = header.iter().position(|h| h == "hit").unwrap();
+    let num = |c: &Data| match c {
+        Data::Float(f) => *f as i64,
+        Data::Int(i) => *i,
+        other => panic!("not a number: {other:?}"),
+    };
+    rows.map(|r| (num(&r[ic]), num(&r[hc]) == 1)).collect()
+}
+
+/// `index -> opt_new` from `*_current_policy.csv`.
+fn reference_current(path: &Path) -> HashMap<i64, String> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].parse().unwrap(), r[1].to_string())
+        })
+        .collect()
+}
+
+/// `group -> fraction` from a VLMEvalKit `*_acc.csv` (empty cells skipped).
+fn reference_acc(path: &Path) -> Vec<(String, f64)> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let rec = rdr.records().next().unwrap().unwrap();
+    header
+        .iter()
+        .zip(rec.iter())
+        .skip(1) // "split"
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(h, v)| (h.clone(), v.parse().unwrap()))
+        .collect()
+}
+
+#[test]
+fn items_load_with_quoted_tabs_and_option_counts() {
+    let Some(dir) = shared_data() else { return };
+    let rt = rt();
+    let mut s = rt
+        .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
+        .expect("load");
+    assert_eq!(s.info.items, 4550);
+    assert_eq!(s.info.datasets, vec!["GMAI-MMBench_VAL".to_string()]);
+    assert_eq!(s.info.models, MODELS.to_vec());
+    // The real prediction files carry item columns identical to the TSV's.
+    assert!(s.info.warnings.is_empty(), "{:?}", s.info.warnings);
+    let t = query(
+        &rt,
+        &mut s,
+        r"from items where A like '%\t%' or B like '%\t%' or C like '%\t%' or D like '%\t%' or E like '%\t%' score n",
+    );
+    assert_eq!(float(&rows(&t)[0][0]), Some(11.0));
+    let t = query(&rt, &mut s, "from items by n_options score n");
+    let counts: Vec<(f64, f64)> = rows(&t)
+        .iter()
+        .map(|r| (float(&r[0]).unwrap(), float(&r[1]).unwrap()))
+        .collect();
+    assert_eq!(
+        counts,
+        vec![(2.0, 304.0), (3.0, 165.0), (4.0, 3075.0), (5.0, 1006.0)]
+    );
+    let t = query(&rt, &mut s, "from items where department is null score n");
+    assert_eq!(float(&rows(&t)[0][0]), Some(75.0));
+}
+
+#[test]
+fn every_item_matches_vlmevalkit_under_both_policies() {
+    let Some(dir) = shared_data() else { return };
+    let rt = rt();
+    let mut s = rt
+        .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
+        .expect("load");
+    let t = query(
+        &rt,
+        &mut s,
+        "show model, index, correct_legacy, choice_current, answered",
+    );
+    let mut ours: HashMap<(String, i64), (bool, String)> = HashMap::new();
+    for r in rows(&t) {
+        let model = text(&r[0]).unwrap();
+        let Cell::Int(index) = r[1] else { panic!() };
+        let Cell::Bool(c) = r[2] else {
+            panic!("{:?}", r[2])
+        };
+        let choice = text(&r[3]).unwrap();
+        assert_eq!(r[4], Cell::Bool(true), "every real item is answered");
+        ours.insert((model, index), (c, choice));
+    }
+    assert_eq!(ours.len(), 3 * 4550);
+    for m in MODELS {
+        let hits =
+            reference_hits(&dir.join(format!("reference/{m}_GMAI-MMBench_VAL_openai_result.xlsx")));
+        let current = reference_current(&dir.join(format!("reference/{m}_current_policy.csv")));
+        assert_eq!(hits.len(), 4550, "{m}");
+        assert_eq!(current.len(), 4550, "{m}");
+        let legacy_bad: Vec<i64> = hits
+            .iter()
+            .filter(|(i, h)| ours[&(m.to_string(), **i)].0 != **h)
+            .map(|(i, _)| *i)
+            .collect();
+        assert!(
+            legacy_bad.is_empty(),
+            "{m}: legacy differs on {legacy_bad:?}"
+        );
+        let current_bad: Vec<i64> = current
+            .iter()
+            .filter(|(i, l)| &ours[&(m.to_string(), **i)].1 != *l)
+            .map(|(i, _)| *i)
+            .collect();
+        assert!(
+            current_bad.is_empty(),
+            "{m}: current differs on {current_bad:?}"
+        );
+    }
+}
+
+#[test]
+fn accuracy_tables_equal_vlmevalkit_to_1e_9() {
+    let Some(dir) = shared_data() else { return };
+    let rt = rt();
+    let mut s = rt
+        .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
+        .expect("load");
+    s.set_policy(Policy::Legacy).unwrap();
+    let overall: HashMap<String, f64> = rows(&query(&rt, &mut s, "by model score acc"))
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), float(&r[1]).unwrap()))
+        .collect();
+    for (dim, file) in [
+        ("task", "clinical vqa task"),
+        ("department", "department"),
+        ("granularity", "perceptual granularity"),
+    ] {
+        let t = query(&rt, &mut s, &format!("by model, {dim} score acc, n"));
+        let mut ours: HashMap<(String, String), f64> = HashMap::new();
+        for r in rows(&t) {
+            if let Some(g) = text(&r[1]) {
+                ours.insert((text(&r[0]).unwrap(), g), float(&r[2]).unwrap());
+            }
+        }
+        for m in MODELS {
+            let reference =
+                reference_acc(&dir.join(format!("reference/{m}_GMAI-MMBench_VAL_{file}_acc.csv")));
+            assert!(reference.len() > 4, "{m} {dim}");
+            for (group, frac) in reference {
+                let got = if group == "Overall" {
+                    overall[m]
+                } else {
+                    *ours
+                        .get(&(m.to_string(), group.clone()))
+                        .unwrap_or_else(|| panic!("{m}: no row for {dim} {group}"))
+                };
+                assert!(
+                    (got / 100.0 - frac).abs() < 1e-9,
+                    "{m} {dim} {group}: medql {got} vs VLMEvalKit {frac}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn result_files_pair_with_raw_files_and_recorded_equals_legacy() {
+    let Some(dir) = shared_data() else { return };
+    let rt = rt();
+    let spec = real_spec(&dir, &["predictions", "reference/*_openai_result.xlsx"]);
+    let mut s = rt.block_on(medql::Session::load(&spec)).expect("load");
+    assert_eq!(s.info.models, MODELS.to_vec());
+    assert_eq!(s.info.recorded_models.len(), 3);
+    let t = query(&rt, &mut s, "by model, policy score acc");
+    let mut acc: HashMap<(String, String), f64> = HashMap::new();
+    for r in rows(&t) {
+        acc.insert(
+            (text(&r[0]).unwrap(), text(&r[1]).unwrap()),
+            float(&r[2]).unwrap(),
+        );
+    }
+    assert_eq!(acc.len(), 9);
+    for m in MODELS {
+        let legacy = acc[&(m.to_string(), "legacy".to_string())];
+        let recorded = acc[&(m.to_string(), "recorded".to_string())];
+        assert_eq!(legacy, recorded, "{m}");
+    }
+    // The published facts about the two rule sets.
+    let h = |p: &str| acc[&("HuatuoGPT_Vision_7B".to_string(), p.to_string())];
+    assert!((h("legacy") - 48.90).abs() < 0.005, "{}", h("legacy"));
+    assert!((h("current") - 45.25).abs() < 0.005, "{}", h("current"));
+}
