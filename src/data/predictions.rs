@@ -289,7 +289,7 @@ fn build_set(
             set.coverage.invalid += 1;
             first_invalid.get_or_insert_with(|| {
                 format!(
-                    "{} row {}: index `{raw}` is not an integer",
+                    "{} {}: index `{raw}` is not an integer",
                     t.row_unit, t.row_numbers[r]
                 )
             });
