@@ -186,10 +186,10 @@ impl fmt::Display for QueryError {
                 .chars()
                 .count()
                 .max(1);
-            writeln!(f, "{pad} | {}{}", " ".repeat(col - 1), "^".repeat(width))?;
+            write!(f, "{pad} | {}{}", " ".repeat(col - 1), "^".repeat(width))?;
         }
         if let Some(h) = &self.help {
-            write!(f, "  = help: {h}")?;
+            write!(f, "\n  = help: {h}")?;
         }
         Ok(())
     }

@@ -121,6 +121,10 @@ impl Session {
         let start = Instant::now();
         let config = SessionConfig::new().with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
+        // Common-subexpression elimination can disagree with the physical
+        // planner on the nullability of CASE expressions it factors out
+        // (seen with `compare`); medql's plans are small enough without it.
+        ctx.remove_optimizer_rule("common_sub_expression_eliminate");
         let items_table = scoring::relation::items_table(&loaded.items)?;
         ctx.register_table("items", Arc::new(items_table))
             .map_err(|e| Error::engine("registering items", e))?;
@@ -203,11 +207,24 @@ impl Session {
         Ok(out)
     }
 
-    /// Run every statement of `source` in order, going on after errors: one
-    /// result per statement (golden tests, `.read` in the prompt).
-    pub async fn run_each(&mut self, source: &str, origin: &str) -> Vec<Result<Option<Outcome>>> {
+    /// Run the statements of `source` in order: one result per statement run.
+    /// With `keep_going`, errors do not stop the rest (golden tests, `.read`);
+    /// without it the first error is the last result.
+    pub async fn run_each(
+        &mut self,
+        source: &str,
+        origin: &str,
+        keep_going: bool,
+    ) -> Vec<Result<Option<Outcome>>> {
         let mut out = vec![];
         for parsed in syntax::parse_source(source) {
+            if !keep_going
+                && out
+                    .last()
+                    .is_some_and(|r: &Result<Option<Outcome>>| r.is_err())
+            {
+                break;
+            }
             out.push(match parsed {
                 Err(e) => Err(Error::query(e.in_source(origin, source))),
                 Ok(p) => self
@@ -240,6 +257,29 @@ impl Session {
     }
 
     async fn statement(&mut self, st: &Statement, execute: bool) -> Result<Option<Outcome>> {
+        use futures::FutureExt;
+        // A panic inside the engine is a bug, but it must not end the
+        // session: it becomes an error for this statement.
+        match std::panic::AssertUnwindSafe(self.statement_inner(st, execute))
+            .catch_unwind()
+            .await
+        {
+            Ok(r) => r,
+            Err(panic) => {
+                let msg = panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_else(|| "unknown panic".into());
+                Err(Error::engine(
+                    "internal error while running the statement (please report it)",
+                    msg,
+                ))
+            }
+        }
+    }
+
+    async fn statement_inner(&mut self, st: &Statement, execute: bool) -> Result<Option<Outcome>> {
         match st {
             Statement::Set { name, value } => {
                 if !name.text.eq_ignore_ascii_case("policy") {
@@ -338,6 +378,7 @@ impl Session {
             lets: &self.lets,
             params: &self.params,
             tree: &self.tree,
+            models: &self.info.models,
         };
         plan::plan(&self.ctx, q, &env).await
     }

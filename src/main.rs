@@ -72,6 +72,11 @@ fn parse_format(s: &str) -> Result<Format, String> {
 }
 
 fn main() -> ExitCode {
+    // A panic is a bug; say so in one line instead of a backtrace. Panics
+    // inside a statement are caught and reported as errors by the session.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("medql: internal error (please report it): {info}");
+    }));
     let cli = Cli::parse();
     let rt = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -194,26 +199,31 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
     };
 
-    let outcomes = session.run(&source, &origin).await?;
+    let results = session.run_each(&source, &origin, false).await;
     let mut last: Option<&QueryResult> = None;
     let mut stdout = std::io::stdout().lock();
     let mut first = true;
-    for o in &outcomes {
-        match o {
-            Outcome::Table(t) => {
+    for r in &results {
+        match r {
+            Ok(Some(Outcome::Table(t))) => {
                 last = Some(t);
                 if output_format.is_none() {
                     if !first && format == Format::Table {
-                        let _ = writeln!(stdout);
+                        write_out(&mut stdout, "\n")?;
                     }
                     write_out(&mut stdout, &t.render_with(format, &opts)?)?;
                     first = false;
                 }
             }
-            Outcome::Message(m) => {
+            Ok(Some(Outcome::Message(m))) => {
                 if m.contains('\n') {
                     write_out(&mut stdout, &format!("{m}\n"))?;
                 }
+            }
+            Ok(None) => {}
+            Err(e) => {
+                report(e);
+                return Ok(ExitCode::from(1));
             }
         }
     }

@@ -41,7 +41,10 @@ pub fn nearest<'a>(
         .into_iter()
         .map(|c| {
             let cl = c.to_lowercase();
-            let d = if cl.starts_with(&lower) || (lower.len() >= 3 && cl.contains(&lower)) {
+            let d = if cl.starts_with(&lower)
+                || (lower.len() >= 3 && cl.contains(&lower))
+                || (cl.len() >= 3 && lower.starts_with(&cl))
+            {
                 0
             } else if lower.len() >= 2 && is_subsequence(&lower, &cl) {
                 1
@@ -74,7 +77,8 @@ pub fn did_you_mean<'a>(
     let best = nearest(name, candidates, 1);
     let b = best.first()?;
     let limit = (name.chars().count() / 3).max(1);
-    (distance(name, b) <= limit || b.to_lowercase().starts_with(&name.to_lowercase()))
+    let (n, c) = (name.to_lowercase(), b.to_lowercase());
+    (distance(name, b) <= limit || c.starts_with(&n) || (c.len() >= 3 && n.starts_with(&c)))
         .then(|| format!("did you mean `{b}`?"))
 }
 

@@ -14,7 +14,7 @@ fn run_case(rt: &tokio::runtime::Runtime, session: &mut Session, path: &Path) ->
     let text = std::fs::read_to_string(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let mut out = String::new();
-    for result in rt.block_on(session.run_each(&text, &name)) {
+    for result in rt.block_on(session.run_each(&text, &name, true)) {
         match result {
             Ok(Some(Outcome::Table(t))) => {
                 out.push_str(&t.render(Format::Table).unwrap());

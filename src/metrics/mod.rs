@@ -113,6 +113,53 @@ impl ScalarUDFImpl for WilsonUdf {
     }
 }
 
+/// `mcnemar_p(only_a, only_b)`: the exact McNemar p-value as a DataFusion function.
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct McnemarUdf {
+    signature: Signature,
+}
+
+impl McnemarUdf {
+    pub fn udf() -> ScalarUDF {
+        ScalarUDF::from(McnemarUdf {
+            signature: Signature::exact(
+                vec![DataType::Int64, DataType::Int64],
+                Volatility::Immutable,
+            ),
+        })
+    }
+}
+
+impl ScalarUDFImpl for McnemarUdf {
+    fn name(&self) -> &str {
+        "mcnemar_p"
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        use datafusion::arrow::datatypes::Int64Type;
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        if arrays.len() != 2 {
+            return exec_err!("mcnemar_p takes two counts");
+        }
+        let b = arrays[0].as_primitive::<Int64Type>();
+        let c = arrays[1].as_primitive::<Int64Type>();
+        let out: Float64Array = (0..b.len())
+            .map(|i| {
+                if b.is_null(i) || c.is_null(i) {
+                    return None;
+                }
+                Some(mcnemar(b.value(i).max(0) as u64, c.value(i).max(0) as u64))
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

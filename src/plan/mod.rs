@@ -2,17 +2,17 @@
 //! text). This is the one place that knows both the language and DataFusion.
 
 pub mod columns;
+pub mod compare;
+pub mod score;
 
 use crate::error::{Error, QueryError, Result};
-use crate::metrics::WilsonUdf;
 use crate::scoring::Policy;
-use crate::syntax::ast::{self, CmpOp, Name, Operand, Output, Query, Span};
+use crate::syntax::ast::{self, CmpOp, Operand, Output, Query, Span};
 use crate::tree::Tree;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
 use datafusion::dataframe::DataFrame;
-use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
-use datafusion::logical_expr::{case, cast, lit, Expr, SortExpr};
+use datafusion::logical_expr::{lit, Expr, ExprFunctionExt, SortExpr};
 use datafusion::prelude::{ident, SessionContext};
 use std::collections::HashMap;
 
@@ -33,6 +33,8 @@ pub struct Env<'a> {
     pub lets: &'a HashMap<String, ast::Expr>,
     pub params: &'a HashMap<String, String>,
     pub tree: &'a Tree,
+    /// The loaded models, in order.
+    pub models: &'a [String],
 }
 
 /// A planned query: the DataFrame to execute and how to print its columns.
@@ -50,6 +52,10 @@ pub const METRICS: &[(&str, &str)] = &[
     ("fail", "percent of rows whose choice is Z"),
     ("missing", "rows not answered"),
     ("random", "100 * mean(1 / n_options): chance level"),
+    (
+        "macro",
+        "macro(<key>): unweighted mean of the per-<key> accuracies",
+    ),
 ];
 
 fn engine(e: impl std::fmt::Display) -> Error {
@@ -133,29 +139,106 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
             all: true,
             columns: vec![],
         },
-        Output::Default => Output::Score(vec![
-            default_metric("n", q.span),
-            default_metric("acc", q.span),
-        ]),
+        Output::Default => Output::Score(score::default_metrics(q.span)),
         o => o.clone(),
     };
     let mut keys: Vec<String> = vec![];
+    for k in &q.by {
+        let c = columns::resolve(k, df.schema(), "columns")?;
+        if keys.contains(&c) {
+            return Err(qerr(format!("`{c}` is already a key"), k.span));
+        }
+        keys.push(c);
+    }
+    // The order rows come in when no `sort` is given.
+    let mut default_order: Vec<String> = keys.clone();
+    let mut pivoted = false;
     match &output {
         Output::Score(metrics) => {
-            for k in &q.by {
-                let c = columns::resolve(k, df.schema(), "columns")?;
-                if keys.contains(&c) {
-                    return Err(qerr(format!("`{c}` is already a key"), k.span));
+            let resolved = score::resolve_metrics(metrics, df.schema(), from_items)?;
+            let plain_names: Vec<Vec<String>> = resolved.iter().map(|m| m.names.clone()).collect();
+            match &q.pivot {
+                None => {
+                    let scopes = vec![score::Scope {
+                        id: String::new(),
+                        cond: None,
+                        pivot_key: None,
+                        names: plain_names,
+                    }];
+                    df = score::score(df, &keys, &resolved, &scopes, from_items, &mut styles)?;
                 }
-                keys.push(c);
+                Some(pv) => {
+                    let pk = columns::resolve(&pv.key, df.schema(), "columns")?;
+                    if !keys.contains(&pk) {
+                        return Err(Error::query(
+                            QueryError::new(
+                                format!("`pivot {pk}` needs `{pk}` among the `by` keys"),
+                                pv.key.span,
+                            )
+                            .with_help(format!(
+                                "add it: `by {}, {pk}`",
+                                keys.first().cloned().unwrap_or_else(|| "model".into())
+                            )),
+                        ));
+                    }
+                    let rest: Vec<String> = keys.iter().filter(|k| **k != pk).cloned().collect();
+                    let values = pivot_values(&df, &pk).await?;
+                    let single = resolved.iter().map(|m| m.names.len()).sum::<usize>() == 1;
+                    let header = |label: &str, metric: &str| {
+                        if single {
+                            label.to_string()
+                        } else {
+                            format!("{label}_{metric}")
+                        }
+                    };
+                    let mut scopes = vec![];
+                    if pv.with_overall {
+                        scopes.push(score::Scope {
+                            id: "_all".into(),
+                            cond: None,
+                            pivot_key: None,
+                            names: plain_names
+                                .iter()
+                                .map(|ns| ns.iter().map(|n| header("Overall", n)).collect())
+                                .collect(),
+                        });
+                    }
+                    let mut seen = std::collections::HashSet::new();
+                    for (i, (v, label)) in values.iter().enumerate() {
+                        let label = if pv.abbreviated {
+                            crate::tree::abbreviation(&pk, label)
+                                .map(str::to_string)
+                                .unwrap_or_else(|| label.clone())
+                        } else {
+                            label.clone()
+                        };
+                        if !seen.insert(label.to_lowercase()) {
+                            return Err(qerr(
+                                format!("two pivot columns would be named `{label}`"),
+                                pv.key.span,
+                            ));
+                        }
+                        scopes.push(score::Scope {
+                            id: format!("_v{i}"),
+                            cond: Some(score::value_condition(&pk, v)),
+                            pivot_key: Some(pk.clone()),
+                            names: plain_names
+                                .iter()
+                                .map(|ns| ns.iter().map(|n| header(&label, n)).collect())
+                                .collect(),
+                        });
+                    }
+                    df = score::score(df, &rest, &resolved, &scopes, from_items, &mut styles)?;
+                    default_order = rest;
+                    pivoted = true;
+                }
             }
-            df = score(df, &keys, metrics, from_items, &mut styles)?;
         }
         Output::Show { all, columns } => {
             if !q.by.is_empty() {
                 return Err(Error::query(
                     QueryError::new(
-                        "`by` groups rows for `score`; `show` lists case rows",
+                        "`by` groups rows for `score` and `compare`; `show` lists case rows",
                         q.by[0].span,
                     )
                     .with_help("drop `by`, or use `score` to aggregate"),
@@ -175,210 +258,145 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                 }
             }
             // Case rows come in a stable order: by model, then item index.
-            if q.sort.is_empty() {
-                let mut order = vec![];
-                for k in ["model", "index"] {
-                    if df.schema().field_with_unqualified_name(k).is_ok() {
-                        order.push(ident(k).sort(true, false));
-                    }
-                }
-                if !order.is_empty() {
-                    df = df.sort(order).map_err(engine)?;
-                }
+            let base: Vec<String> = ["model", "index"]
+                .iter()
+                .filter(|k| df.schema().field_with_unqualified_name(k).is_ok())
+                .map(|k| k.to_string())
+                .collect();
+            if q.sort.is_empty() && !base.is_empty() {
+                df = df
+                    .sort(
+                        base.iter()
+                            .map(|k| ident(k.as_str()).sort(true, false))
+                            .collect(),
+                    )
+                    .map_err(engine)?;
             }
+            default_order = base.into_iter().filter(|b| names.contains(b)).collect();
             df = df
                 .select(names.iter().map(|n| ident(n.as_str())).collect::<Vec<_>>())
                 .map_err(engine)?;
         }
-        Output::Compare { span, .. } => {
-            return Err(qerr(
-                "`compare` is not available in this version of medql",
-                *span,
-            ))
+        Output::Compare { a, b, span } => {
+            if from_items {
+                return Err(qerr("`compare` needs predictions: query `results`", *span));
+            }
+            df = compare::compare(ctx, df, &keys, a, b, *span, env, &mut styles).await?;
+            default_order.push("model_a".into());
         }
         Output::Default => unreachable!("replaced above"),
+    }
+    if q.pivot.is_some() && !pivoted {
+        let span = q.pivot.as_ref().map(|p| p.key.span).unwrap_or(q.span);
+        return Err(qerr(
+            "`pivot` reshapes `score` results; this query has no `score`",
+            span,
+        ));
     }
 
     if let Some(h) = &q.having {
         let e = p.predicate(h, df.schema(), 0)?;
         df = df.filter(e).map_err(engine)?;
     }
-    if let Some(pv) = &q.pivot {
-        return Err(qerr(
-            "`pivot` is not available in this version of medql",
-            pv.key.span,
-        ));
+    let mut order: Vec<SortExpr> = vec![];
+    for s in &q.sort {
+        let c = columns::resolve(&s.column, df.schema(), "output columns")?;
+        order.push(ident(c).sort(!s.descending, false));
     }
-    if !q.sort.is_empty() {
-        let mut order: Vec<SortExpr> = vec![];
-        for s in &q.sort {
-            let c = columns::resolve(&s.column, df.schema(), "output columns")?;
-            order.push(ident(c).sort(!s.descending, false));
-        }
-        df = df.sort(order).map_err(engine)?;
-    } else if !keys.is_empty() {
-        df = df
-            .sort(
-                keys.iter()
-                    .map(|k| ident(k.as_str()).sort(true, false))
-                    .collect(),
-            )
-            .map_err(engine)?;
+    if order.is_empty() {
+        order = default_order
+            .iter()
+            .map(|k| ident(k.as_str()).sort(true, false))
+            .collect();
     }
-    if let Some(l) = &q.limit {
-        if let Some(per) = &l.per {
-            return Err(qerr(
-                "`limit ... per` is not available in this version of medql",
-                per.span,
-            ));
+    match &q.limit {
+        Some(l) if l.per.is_some() => {
+            let per = l.per.as_ref().expect("per");
+            let pc = columns::resolve(per, df.schema(), "output columns")?;
+            let names: Vec<Expr> = df
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| ident(f.name().as_str()))
+                .collect();
+            let rn = datafusion::functions_window::expr_fn::row_number()
+                .partition_by(vec![ident(pc.as_str())])
+                .order_by(order.clone())
+                .build()
+                .map_err(engine)?;
+            df = df
+                .window(vec![rn.alias("__rn")])
+                .map_err(engine)?
+                .filter(ident("__rn").lt_eq(lit(l.n)))
+                .map_err(engine)?
+                .select(names)
+                .map_err(engine)?;
+            let mut final_order = vec![ident(pc.as_str()).sort(true, false)];
+            final_order.extend(order);
+            df = df.sort(final_order).map_err(engine)?;
         }
-        df = df.limit(0, Some(l.n as usize)).map_err(engine)?;
+        limit => {
+            if !order.is_empty() {
+                df = df.sort(order).map_err(engine)?;
+            }
+            if let Some(l) = limit {
+                df = df.limit(0, Some(l.n as usize)).map_err(engine)?;
+            }
+        }
     }
     Ok(Planned { df, styles })
 }
 
-fn default_metric(name: &str, span: Span) -> ast::Metric {
-    ast::Metric {
-        name: Name {
-            text: name.into(),
-            span,
-        },
-        arg: None,
-        alias: None,
-        span,
-    }
-}
-
-fn f64e(e: Expr) -> Expr {
-    cast(e, DataType::Float64)
-}
-
-fn int_when(cond: Expr) -> Result<Expr> {
-    case(cond)
-        .when(lit(true), lit(1i64))
-        .otherwise(lit(0i64))
-        .map_err(engine)
-}
-
-/// `score`: group by the keys, aggregate the parts the metrics need, then
-/// compute each metric from the parts.
-fn score(
-    df: DataFrame,
-    keys: &[String],
-    metrics: &[ast::Metric],
-    from_items: bool,
-    styles: &mut HashMap<String, Style>,
-) -> Result<DataFrame> {
-    let group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
-    let mut aggs: Vec<Expr> = vec![count(lit(1i64)).alias("__n")];
-    if !from_items {
-        aggs.push(sum(int_when(ident("correct").is_true())?).alias("__hits"));
-        aggs.push(count(ident("answer")).alias("__answers"));
-        aggs.push(sum(int_when(ident("choice").eq(lit("Z")))?).alias("__z"));
-        aggs.push(sum(int_when(ident("answered").is_false())?).alias("__missing"));
-    }
-    let inv = case(ident("n_options").gt(lit(0i64)))
-        .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
-        .end()
-        .map_err(engine)?;
-    aggs.push(avg(inv).alias("__inv"));
-    let df = df.aggregate(group, aggs).map_err(engine)?;
-
-    let n = || f64e(ident("__n"));
-    let hits = || f64e(ident("__hits"));
-    let pct = |num: Expr| -> Result<Expr> {
-        case(ident("__n").gt(lit(0i64)))
-            .when(lit(true), num / n() * lit(100.0f64))
-            .end()
-            .map_err(engine)
-    };
-    let has_answers = || ident("__answers").gt(lit(0i64));
-    let mut select: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
-    let mut names: Vec<String> = keys.to_vec();
-    for m in metrics {
-        let name = m.name.text.to_ascii_lowercase();
-        if let Some(arg) = &m.arg {
-            return Err(Error::query(
-                QueryError::new(format!("`{name}` takes no argument"), arg.span)
-                    .with_help(format!("write `{name}`")),
-            ));
-        }
-        let needs_results = !matches!(name.as_str(), "n" | "random");
-        if from_items && needs_results {
-            return Err(Error::query(
-                QueryError::new(format!("`{name}` needs predictions"), m.name.span).with_help(
-                    "`from items` has item rows only: use `n` and `random`, or query `results`",
-                ),
-            ));
-        }
-        let outs: Vec<(String, Expr, Option<Style>)> = match name.as_str() {
-            "n" => vec![("n".into(), ident("__n"), None)],
-            "hits" => vec![("hits".into(), ident("__hits"), None)],
-            "acc" => vec![(
-                "acc".into(),
-                case(has_answers())
-                    .when(lit(true), pct(hits())?)
-                    .end()
-                    .map_err(engine)?,
-                Some(Style::Percent),
-            )],
-            "fail" => vec![(
-                "fail".into(),
-                pct(f64e(ident("__z")))?,
-                Some(Style::Percent),
-            )],
-            "missing" => vec![("missing".into(), ident("__missing"), None)],
-            "random" => vec![(
-                "random".into(),
-                ident("__inv") * lit(100.0f64),
-                Some(Style::Percent),
-            )],
-            "ci" => {
-                let lo = WilsonUdf::udf(false).call(vec![hits(), n()]);
-                let hi = WilsonUdf::udf(true).call(vec![hits(), n()]);
-                let gate = |e: Expr| case(has_answers()).when(lit(true), e).end().map_err(engine);
-                vec![
-                    ("ci_low".into(), gate(lo)?, Some(Style::Percent)),
-                    ("ci_high".into(), gate(hi)?, Some(Style::Percent)),
-                ]
-            }
-            _ => {
-                let known: Vec<&str> = METRICS.iter().map(|(m, _)| *m).collect();
-                let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
-                    .map(|s| format!("{s} "))
-                    .unwrap_or_default();
-                help.push_str(&format!("metrics: {}", known.join(", ")));
-                return Err(Error::query(
-                    QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
-                        .with_help(help),
-                ));
-            }
-        };
-        if m.alias.is_some() && outs.len() > 1 {
-            return Err(qerr(
-                format!(
-                    "`{name}` gives {} columns and cannot be renamed",
-                    outs.len()
-                ),
-                m.span,
-            ));
-        }
-        for (col_name, e, style) in outs {
-            let out_name = m.alias.as_ref().map(|a| a.text.clone()).unwrap_or(col_name);
-            if names.iter().any(|x| x.eq_ignore_ascii_case(&out_name)) {
-                return Err(Error::query(
-                    QueryError::new(format!("two output columns are named `{out_name}`"), m.span)
-                        .with_help("rename one with `as`"),
-                ));
-            }
-            if let Some(s) = style {
-                styles.insert(out_name.clone(), s);
-            }
-            names.push(out_name.clone());
-            select.push(e.alias(out_name));
+/// The values of a pivot key in the filtered rows, in column order: the
+/// paper's order for tasks and departments, else ascending, null last
+/// (named `None`, as VLMEvalKit names the items without a department).
+async fn pivot_values(df: &DataFrame, key: &str) -> Result<Vec<(ScalarValue, String)>> {
+    let batches = df
+        .clone()
+        .aggregate(vec![ident(key)], vec![])
+        .map_err(engine)?
+        .collect()
+        .await
+        .map_err(|e| Error::engine("finding the pivot columns", e))?;
+    let mut values: Vec<(ScalarValue, String)> = vec![];
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            let v = ScalarValue::try_from_array(b.column(0), r).map_err(engine)?;
+            let label = match crate::render::cell(b.column(0), r) {
+                crate::render::Cell::Null => "None".to_string(),
+                crate::render::Cell::Text(s) => s,
+                crate::render::Cell::Int(i) => i.to_string(),
+                crate::render::Cell::Float(f) => f.to_string(),
+                crate::render::Cell::Bool(x) => x.to_string(),
+            };
+            values.push((v, label));
         }
     }
-    df.select(select).map_err(engine)
+    let mut labels: Vec<String> = values
+        .iter()
+        .filter(|(v, _)| !v.is_null())
+        .map(|(_, l)| l.clone())
+        .collect();
+    let numeric = values
+        .iter()
+        .all(|(v, _)| v.is_null() || v.data_type().is_numeric());
+    if numeric {
+        values.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
+    } else {
+        crate::tree::paper_order(key, &mut labels);
+        values.sort_by_key(|(v, l)| {
+            if v.is_null() {
+                usize::MAX
+            } else {
+                labels.iter().position(|x| x == l).unwrap_or(usize::MAX - 1)
+            }
+        });
+    }
+    if let Some(pos) = values.iter().position(|(v, _)| v.is_null()) {
+        let n = values.remove(pos);
+        values.push(n);
+    }
+    Ok(values)
 }
 
 /// Predicates: the AST's conditions as DataFusion expressions.

@@ -1,0 +1,266 @@
+//! `compare`: paired model comparisons. The rows of the left models are
+//! joined with the rows of the right model on the item (and policy), kept
+//! where both answered, and aggregated per group and pair; the exact McNemar
+//! test gives `p_value`, and Holm's adjustment over the statement's rows
+//! gives `p_holm`.
+
+use super::{engine, Env, Style};
+use crate::error::{Error, QueryError, Result};
+use crate::metrics::{holm, McnemarUdf};
+use crate::render::Cell;
+use crate::syntax::ast::{CompareSide, Span};
+use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::common::JoinType;
+use datafusion::dataframe::DataFrame;
+use datafusion::functions_aggregate::expr_fn::{count, sum};
+use datafusion::logical_expr::{case, cast, lit, Expr};
+use datafusion::prelude::{ident, SessionContext};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+fn model_name(name: &str, span: Span, models: &[String]) -> Result<String> {
+    if let Some(m) = models.iter().find(|m| *m == name) {
+        return Ok(m.clone());
+    }
+    let ci: Vec<&String> = models
+        .iter()
+        .filter(|m| m.eq_ignore_ascii_case(name))
+        .collect();
+    if ci.len() == 1 {
+        return Ok(ci[0].clone());
+    }
+    let near = crate::names::nearest(name, models.iter().map(|s| s.as_str()), 3);
+    Err(Error::query(
+        QueryError::new(format!("no model `{name}` is loaded"), span).with_help(format!(
+            "models: {}",
+            near.iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    ))
+}
+
+/// The model with the highest accuracy over the filtered rows (ties: the
+/// first name in order).
+async fn best_model(df: &DataFrame) -> Result<String> {
+    let hits = sum(case(ident("correct").is_true())
+        .when(lit(true), lit(1i64))
+        .otherwise(lit(0i64))
+        .map_err(engine)?);
+    let batches = df
+        .clone()
+        .aggregate(
+            vec![ident("model")],
+            vec![hits.alias("h"), count(lit(1i64)).alias("n")],
+        )
+        .map_err(engine)?
+        .collect()
+        .await
+        .map_err(|e| Error::engine("finding the best model", e))?;
+    let mut best: Option<(f64, String)> = None;
+    for b in &batches {
+        for r in 0..b.num_rows() {
+            let (Cell::Text(m), Some(h), Some(n)) = (
+                crate::render::cell(b.column(0), r),
+                num(&crate::render::cell(b.column(1), r)),
+                num(&crate::render::cell(b.column(2), r)),
+            ) else {
+                continue;
+            };
+            let acc = if n > 0.0 { h / n } else { 0.0 };
+            let better = match &best {
+                None => true,
+                Some((a, name)) => acc > *a || (acc == *a && m < *name),
+            };
+            if better {
+                best = Some((acc, m));
+            }
+        }
+    }
+    best.map(|b| b.1)
+        .ok_or_else(|| Error::Usage("no rows to find the best model in".into()))
+}
+
+fn num(c: &Cell) -> Option<f64> {
+    match c {
+        Cell::Int(i) => Some(*i as f64),
+        Cell::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn compare(
+    ctx: &SessionContext,
+    filtered: DataFrame,
+    keys: &[String],
+    a: &CompareSide,
+    b: &CompareSide,
+    span: Span,
+    env: &Env<'_>,
+    styles: &mut HashMap<String, Style>,
+) -> Result<DataFrame> {
+    if keys.iter().any(|k| k == "model") {
+        return Err(Error::query(
+            QueryError::new("`compare` pairs models; `model` cannot be a key", span)
+                .with_help("group by item columns (task, department, ...) or policy"),
+        ));
+    }
+    let models = env.models;
+    let right = match b {
+        CompareSide::Model(m, s) => model_name(m, *s, models)?,
+        CompareSide::Best(_) => best_model(&filtered).await?,
+        CompareSide::Each(s) => {
+            return Err(Error::query(QueryError::new(
+                "`each` goes on the left: `compare each vs best`",
+                *s,
+            )))
+        }
+    };
+    let left: Vec<String> = match a {
+        CompareSide::Model(m, s) => {
+            let l = model_name(m, *s, models)?;
+            if l == right {
+                return Err(Error::query(
+                    QueryError::new(format!("`{l}` compared with itself"), *s)
+                        .with_help("name two different models"),
+                ));
+            }
+            vec![l]
+        }
+        CompareSide::Each(_) => models.iter().filter(|m| **m != right).cloned().collect(),
+        CompareSide::Best(s) => {
+            return Err(Error::query(QueryError::new(
+                "`best` goes on the right: `compare each vs best`",
+                *s,
+            )))
+        }
+    };
+    let mut lsel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    lsel.extend([
+        ident("dataset"),
+        ident("index"),
+        ident("policy"),
+        ident("model").alias("__ma"),
+        ident("answered").alias("__aa"),
+        ident("correct").alias("__ca"),
+    ]);
+    let l = filtered
+        .clone()
+        .filter(ident("model").in_list(left.iter().map(|m| lit(m.clone())).collect(), false))
+        .map_err(engine)?
+        .select(lsel)
+        .map_err(engine)?;
+    let r = filtered
+        .filter(ident("model").eq(lit(right.clone())))
+        .map_err(engine)?
+        .select(vec![
+            ident("dataset").alias("__d"),
+            ident("index").alias("__i"),
+            ident("policy").alias("__p"),
+            ident("model").alias("__mb"),
+            ident("answered").alias("__ab"),
+            ident("correct").alias("__cb"),
+        ])
+        .map_err(engine)?;
+    let joined = l
+        .join(
+            r,
+            JoinType::Inner,
+            &["dataset", "index", "policy"],
+            &["__d", "__i", "__p"],
+            None,
+        )
+        .map_err(engine)?
+        .filter(ident("__aa").and(ident("__ab")))
+        .map_err(engine)?;
+    let one_if = |c: Expr| -> Result<Expr> {
+        case(c)
+            .when(lit(true), lit(1i64))
+            .otherwise(lit(0i64))
+            .map_err(engine)
+    };
+    let ca = || ident("__ca").is_true();
+    let cb = || ident("__cb").is_true();
+    let mut group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    group.push(ident("__ma"));
+    group.push(ident("__mb"));
+    let agg = joined
+        .aggregate(
+            group,
+            vec![
+                count(lit(1i64)).alias("__n"),
+                count(ident("__ca")).alias("__answers"),
+                sum(one_if(ca())?).alias("__ha"),
+                sum(one_if(cb())?).alias("__hb"),
+                sum(one_if(ca().and(ident("__cb").is_not_true()))?).alias("__oa"),
+                sum(one_if(cb().and(ident("__ca").is_not_true()))?).alias("__ob"),
+            ],
+        )
+        .map_err(engine)?;
+    let f = |e: Expr| cast(e, DataType::Float64);
+    let acc = |h: &str| -> Result<Expr> {
+        case(ident("__answers").gt(lit(0i64)))
+            .when(lit(true), f(ident(h)) / f(ident("__n")) * lit(100.0f64))
+            .end()
+            .map_err(engine)
+    };
+    let mut sel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    sel.extend([
+        ident("__ma").alias("model_a"),
+        ident("__mb").alias("model_b"),
+        ident("__n").alias("n"),
+        acc("__ha")?.alias("acc_a"),
+        acc("__hb")?.alias("acc_b"),
+        (acc("__ha")? - acc("__hb")?).alias("delta"),
+        ident("__oa").alias("only_a"),
+        ident("__ob").alias("only_b"),
+        McnemarUdf::udf()
+            .call(vec![ident("__oa"), ident("__ob")])
+            .alias("p_value"),
+    ]);
+    let mut order: Vec<_> = keys
+        .iter()
+        .map(|k| ident(k.as_str()).sort(true, false))
+        .collect();
+    order.push(ident("model_a").sort(true, false));
+    let df = agg
+        .select(sel)
+        .map_err(engine)?
+        .sort(order)
+        .map_err(engine)?;
+    for c in ["acc_a", "acc_b", "delta"] {
+        styles.insert(c.into(), Style::Percent);
+    }
+    styles.insert("p_value".into(), Style::PValue);
+    styles.insert("p_holm".into(), Style::PValue);
+
+    // Holm's adjustment needs every row of the statement: run the
+    // comparison, then add `p_holm` to the materialised rows.
+    let schema = df.schema().as_arrow().clone();
+    let batches = df
+        .collect()
+        .await
+        .map_err(|e| Error::engine("running the comparison", e))?;
+    let batch = datafusion::arrow::compute::concat_batches(&Arc::new(schema.clone()), &batches)
+        .map_err(|e| Error::engine("running the comparison", e))?;
+    let pcol = batch
+        .column(schema.index_of("p_value").map_err(engine)?)
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .cloned()
+        .ok_or_else(|| Error::engine("running the comparison", "p_value is not Float64"))?;
+    let ps: Vec<f64> = (0..pcol.len())
+        .map(|i| if pcol.is_null(i) { 1.0 } else { pcol.value(i) })
+        .collect();
+    let adjusted = holm(&ps);
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.push(Field::new("p_holm", DataType::Float64, true));
+    let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
+    cols.push(Arc::new(Float64Array::from(adjusted)));
+    let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
+        .map_err(|e| Error::engine("running the comparison", e))?;
+    ctx.read_batch(out).map_err(engine)
+}

@@ -1,0 +1,346 @@
+//! `score` (and `score ... pivot`): one aggregate computes the parts every
+//! metric needs, per scope - the whole group, and with `pivot` one scope per
+//! value of the pivot key (a FILTER on the aggregates) - then one projection
+//! turns the parts into the metrics.
+
+use super::{engine, qerr, Style, METRICS};
+use crate::error::{Error, QueryError, Result};
+use crate::metrics::WilsonUdf;
+use crate::syntax::ast::{self, Name, Span};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::ScalarValue;
+use datafusion::dataframe::DataFrame;
+use datafusion::functions_aggregate::count::count_udaf;
+use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
+use datafusion::logical_expr::expr::WindowFunction;
+use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
+use datafusion::prelude::ident;
+use std::collections::HashMap;
+
+/// A metric as requested, resolved.
+#[derive(Clone, Debug)]
+pub enum Kind {
+    N,
+    Hits,
+    Acc,
+    Ci,
+    Fail,
+    Missing,
+    Random,
+    /// The unweighted mean of per-key accuracies; the key's column name.
+    Macro(String),
+}
+
+pub struct Metric {
+    pub kind: Kind,
+    /// Output names (two for `ci`).
+    pub names: Vec<String>,
+    pub span: Span,
+}
+
+/// One set of aggregates: the whole group, or the rows of one pivot value.
+pub struct Scope {
+    /// Column-name prefix of the scope's parts.
+    pub id: String,
+    /// The rows of the scope within the group (None: all).
+    pub cond: Option<Expr>,
+    /// For pivot cells, the pivot key: macro windows partition by it too.
+    pub pivot_key: Option<String>,
+    /// Output name of each metric column in this scope.
+    pub names: Vec<Vec<String>>,
+}
+
+pub fn resolve_metrics(
+    metrics: &[ast::Metric],
+    schema: &datafusion::common::DFSchema,
+    from_items: bool,
+) -> Result<Vec<Metric>> {
+    let mut out: Vec<Metric> = vec![];
+    for m in metrics {
+        let name = m.name.text.to_ascii_lowercase();
+        let kind = match name.as_str() {
+            "n" => Kind::N,
+            "hits" => Kind::Hits,
+            "acc" => Kind::Acc,
+            "ci" => Kind::Ci,
+            "fail" => Kind::Fail,
+            "missing" => Kind::Missing,
+            "random" => Kind::Random,
+            "macro" => {
+                let Some(arg) = &m.arg else {
+                    return Err(Error::query(
+                        QueryError::new("`macro` needs a key", m.name.span).with_help(
+                            "for example `macro(task)`: the mean of the per-task accuracies",
+                        ),
+                    ));
+                };
+                Kind::Macro(super::columns::resolve(arg, schema, "columns")?)
+            }
+            _ => {
+                let known: Vec<&str> = METRICS.iter().map(|(m, _)| *m).collect();
+                let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
+                    .map(|s| format!("{s} "))
+                    .unwrap_or_default();
+                help.push_str(&format!("metrics: {}", known.join(", ")));
+                return Err(Error::query(
+                    QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
+                        .with_help(help),
+                ));
+            }
+        };
+        if !matches!(kind, Kind::Macro(_)) {
+            if let Some(arg) = &m.arg {
+                return Err(Error::query(
+                    QueryError::new(format!("`{name}` takes no argument"), arg.span)
+                        .with_help(format!("write `{name}`")),
+                ));
+            }
+        }
+        if from_items && !matches!(kind, Kind::N | Kind::Random) {
+            return Err(Error::query(
+                QueryError::new(format!("`{name}` needs predictions"), m.name.span).with_help(
+                    "`from items` has item rows only: use `n` and `random`, or query `results`",
+                ),
+            ));
+        }
+        let default_names: Vec<String> = match &kind {
+            Kind::Ci => vec!["ci_low".into(), "ci_high".into()],
+            Kind::Macro(k) => vec![format!("macro_{k}")],
+            _ => vec![name.clone()],
+        };
+        let names = match &m.alias {
+            Some(a) if default_names.len() > 1 => {
+                return Err(qerr(
+                    format!(
+                        "`{name}` gives {} columns and cannot be renamed",
+                        default_names.len()
+                    ),
+                    a.span,
+                ))
+            }
+            Some(a) => vec![a.text.clone()],
+            None => default_names,
+        };
+        for n in &names {
+            if out
+                .iter()
+                .flat_map(|m| &m.names)
+                .any(|x| x.eq_ignore_ascii_case(n))
+            {
+                return Err(Error::query(
+                    QueryError::new(format!("two output columns are named `{n}`"), m.span)
+                        .with_help("rename one with `as`"),
+                ));
+            }
+        }
+        out.push(Metric {
+            kind,
+            names,
+            span: m.span,
+        });
+    }
+    Ok(out)
+}
+
+pub fn style_of(kind: &Kind) -> Option<Style> {
+    match kind {
+        Kind::N | Kind::Hits | Kind::Missing => None,
+        _ => Some(Style::Percent),
+    }
+}
+
+fn f64e(e: Expr) -> Expr {
+    cast(e, DataType::Float64)
+}
+
+fn one_if(cond: Expr) -> Result<Expr> {
+    case(cond)
+        .when(lit(true), lit(1i64))
+        .otherwise(lit(0i64))
+        .map_err(engine)
+}
+
+fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
+    match cond {
+        None => Ok(agg),
+        Some(c) => agg.filter(c.clone()).build().map_err(engine),
+    }
+}
+
+/// Aggregate `df` by `keys` and compute `metrics` in every scope. Output:
+/// the keys, then each scope's metric columns in order.
+pub fn score(
+    df: DataFrame,
+    keys: &[String],
+    metrics: &[Metric],
+    scopes: &[Scope],
+    from_items: bool,
+    styles: &mut HashMap<String, Style>,
+) -> Result<DataFrame> {
+    // Windows for macro(key): rows per (group, [pivot value], key value).
+    let mut macro_keys: Vec<String> = vec![];
+    for m in metrics {
+        if let Kind::Macro(k) = &m.kind {
+            if keys.contains(k) {
+                let span = m.span;
+                return Err(Error::query(
+                    QueryError::new(
+                        format!("`macro({k})` inside groups of `{k}` is plain `acc`"),
+                        span,
+                    )
+                    .with_help(format!("drop `{k}` from `by`, or use `acc`")),
+                ));
+            }
+            if !macro_keys.contains(k) {
+                macro_keys.push(k.clone());
+            }
+        }
+    }
+    let mut df = df;
+    let pivot_keys: Vec<Option<String>> = {
+        let mut v: Vec<Option<String>> = scopes.iter().map(|s| s.pivot_key.clone()).collect();
+        v.dedup();
+        v
+    };
+    for (i, mk) in macro_keys.iter().enumerate() {
+        for pk in &pivot_keys {
+            let mut part: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+            if let Some(p) = pk {
+                part.push(ident(p.as_str()));
+            }
+            part.push(ident(mk.as_str()));
+            let w = Expr::from(WindowFunction::new(
+                WindowFunctionDefinition::AggregateUDF(count_udaf()),
+                vec![lit(1i64)],
+            ))
+            .partition_by(part)
+            .build()
+            .map_err(engine)?;
+            // One window node per partitioning: DataFusion's planner wants
+            // the expressions of one node to share their partition keys.
+            df = df
+                .window(vec![w.alias(window_name(i, pk.is_some()))])
+                .map_err(engine)?;
+        }
+    }
+
+    let group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    let mut aggs: Vec<Expr> = vec![];
+    for s in scopes {
+        let p = |name: &str| format!("__{}{}", name, s.id);
+        aggs.push(scoped(count(lit(1i64)), &s.cond)?.alias(p("n")));
+        if !from_items {
+            aggs.push(scoped(sum(one_if(ident("correct").is_true())?), &s.cond)?.alias(p("hits")));
+            aggs.push(scoped(count(ident("answer")), &s.cond)?.alias(p("answers")));
+            aggs.push(scoped(sum(one_if(ident("choice").eq(lit("Z")))?), &s.cond)?.alias(p("z")));
+            aggs.push(
+                scoped(sum(one_if(ident("answered").is_false())?), &s.cond)?.alias(p("missing")),
+            );
+        }
+        let inv = case(ident("n_options").gt(lit(0i64)))
+            .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
+            .end()
+            .map_err(engine)?;
+        aggs.push(scoped(avg(inv), &s.cond)?.alias(p("inv")));
+        for (i, mk) in macro_keys.iter().enumerate() {
+            let w = ident(window_name(i, s.pivot_key.is_some()));
+            let share = case(
+                ident(mk.as_str())
+                    .is_not_null()
+                    .and(ident("correct").is_true()),
+            )
+            .when(lit(true), lit(1.0f64) / f64e(w))
+            .otherwise(lit(0.0f64))
+            .map_err(engine)?;
+            aggs.push(scoped(sum(share), &s.cond)?.alias(p(&format!("msum{i}"))));
+            let distinct = count(ident(mk.as_str())).distinct();
+            let distinct = match &s.cond {
+                None => distinct.build(),
+                Some(c) => distinct.filter(c.clone()).build(),
+            }
+            .map_err(engine)?;
+            aggs.push(distinct.alias(p(&format!("mk{i}"))));
+        }
+    }
+    let df = df.aggregate(group, aggs).map_err(engine)?;
+
+    let mut select: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    for s in scopes {
+        let p = |name: &str| ident(format!("__{}{}", name, s.id));
+        let n = || f64e(p("n"));
+        let pct = |num: Expr| -> Result<Expr> {
+            case(p("n").gt(lit(0i64)))
+                .when(lit(true), num / n() * lit(100.0f64))
+                .end()
+                .map_err(engine)
+        };
+        let gate = |e: Expr| -> Result<Expr> {
+            case(p("answers").gt(lit(0i64)))
+                .when(lit(true), e)
+                .end()
+                .map_err(engine)
+        };
+        for (m, names) in metrics.iter().zip(&s.names) {
+            let exprs: Vec<Expr> = match &m.kind {
+                Kind::N => vec![p("n")],
+                Kind::Hits => vec![p("hits")],
+                Kind::Acc => vec![gate(pct(f64e(p("hits")))?)?],
+                Kind::Fail => vec![pct(f64e(p("z")))?],
+                Kind::Missing => vec![p("missing")],
+                Kind::Random => vec![p("inv") * lit(100.0f64)],
+                Kind::Ci => {
+                    let args = vec![f64e(p("hits")), n()];
+                    vec![
+                        gate(WilsonUdf::udf(false).call(args.clone()))?,
+                        gate(WilsonUdf::udf(true).call(args))?,
+                    ]
+                }
+                Kind::Macro(mk) => {
+                    let i = macro_keys.iter().position(|k| k == mk).expect("macro key");
+                    let k = p(&format!("mk{i}"));
+                    let e = case(k.clone().gt(lit(0i64)))
+                        .when(lit(true), p(&format!("msum{i}")) / f64e(k) * lit(100.0f64))
+                        .end()
+                        .map_err(engine)?;
+                    vec![gate(e)?]
+                }
+            };
+            for (e, name) in exprs.into_iter().zip(names) {
+                if let Some(st) = style_of(&m.kind) {
+                    styles.insert(name.clone(), st);
+                }
+                select.push(e.alias(name.as_str()));
+            }
+        }
+    }
+    df.select(select).map_err(engine)
+}
+
+fn window_name(i: usize, pivot: bool) -> String {
+    format!("__nk{i}{}", if pivot { "p" } else { "" })
+}
+
+/// The default `n, acc` of a query with `by` and no output clause.
+pub fn default_metrics(span: Span) -> Vec<ast::Metric> {
+    ["n", "acc"]
+        .iter()
+        .map(|n| ast::Metric {
+            name: Name {
+                text: n.to_string(),
+                span,
+            },
+            arg: None,
+            alias: None,
+            span,
+        })
+        .collect()
+}
+
+/// The literal that selects one pivot value, or `is null` for the null group.
+pub fn value_condition(key: &str, v: &ScalarValue) -> Expr {
+    if v.is_null() {
+        ident(key).is_null()
+    } else {
+        ident(key).eq(lit(v.clone()))
+    }
+}
