@@ -153,6 +153,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
     // The order rows come in when no `sort` is given.
     let mut default_order: Vec<String> = keys.clone();
     let mut pivoted = false;
+    let mut presorted = false;
     match &output {
         Output::Score(metrics) => {
             let resolved = score::resolve_metrics(metrics, df.schema(), from_items)?;
@@ -263,15 +264,21 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                 .filter(|k| df.schema().field_with_unqualified_name(k).is_ok())
                 .map(|k| k.to_string())
                 .collect();
-            if q.sort.is_empty() && !base.is_empty() {
-                df = df
-                    .sort(
-                        base.iter()
-                            .map(|k| ident(k.as_str()).sort(true, false))
-                            .collect(),
-                    )
-                    .map_err(engine)?;
+            // Sorted before the projection, so that hidden columns break ties.
+            let mut pre: Vec<SortExpr> = vec![];
+            for s in &q.sort {
+                let c = columns::resolve(&s.column, df.schema(), "columns")?;
+                pre.push(ident(c).sort(!s.descending, false));
             }
+            for k in &base {
+                if !q.sort.iter().any(|s| s.column.text.eq_ignore_ascii_case(k)) {
+                    pre.push(ident(k.as_str()).sort(true, false));
+                }
+            }
+            if !pre.is_empty() {
+                df = df.sort(pre).map_err(engine)?;
+            }
+            presorted = true;
             default_order = base.into_iter().filter(|b| names.contains(b)).collect();
             df = df
                 .select(names.iter().map(|n| ident(n.as_str())).collect::<Vec<_>>())
@@ -300,14 +307,22 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
     }
     let mut order: Vec<SortExpr> = vec![];
     for s in &q.sort {
+        if presorted && columns::resolve(&s.column, df.schema(), "").is_err() {
+            continue; // a hidden column `show` was sorted by already
+        }
         let c = columns::resolve(&s.column, df.schema(), "output columns")?;
         order.push(ident(c).sort(!s.descending, false));
     }
-    if order.is_empty() {
-        order = default_order
-            .iter()
-            .map(|k| ident(k.as_str()).sort(true, false))
-            .collect();
+    // Ties are broken by the default order, so that results are stable.
+    let named: Vec<String> = q
+        .sort
+        .iter()
+        .map(|s| s.column.text.to_lowercase())
+        .collect();
+    for k in &default_order {
+        if !named.contains(&k.to_lowercase()) {
+            order.push(ident(k.as_str()).sort(true, false));
+        }
     }
     match &q.limit {
         Some(l) if l.per.is_some() => {
@@ -336,7 +351,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
             df = df.sort(final_order).map_err(engine)?;
         }
         limit => {
-            if !order.is_empty() {
+            if !order.is_empty() && !presorted {
                 df = df.sort(order).map_err(engine)?;
             }
             if let Some(l) = limit {
