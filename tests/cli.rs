@@ -190,3 +190,50 @@ fn real_data_command_of_the_issue_prints_vlmevalkit_numbers() {
     }
     assert_eq!(seen, 3);
 }
+
+#[test]
+fn check_lists_every_error_as_file_line_col_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("q.mql");
+    std::fs::write(
+        &q,
+        "-- three mistakes\nby model score acc;\nby modle score acc;\nwhere #Dermatolgy score n;\nby model scor n;\n",
+    )
+    .unwrap();
+    let qs = q.to_str().unwrap();
+    let (code, out, err) = medql(&["check", qs]);
+    assert_eq!(code, 1, "{out}{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with(qs)).collect();
+    assert_eq!(lines.len(), 3, "{err}");
+    assert!(
+        lines[0].starts_with(&format!("{qs}:3:4: unknown column `modle`")),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with(&format!("{qs}:4:7: unknown lexical-tree name")),
+        "{err}"
+    );
+    assert!(
+        lines[2].starts_with(&format!("{qs}:5:10: syntax error")),
+        "{err}"
+    );
+    std::fs::write(
+        &q,
+        "by model score acc;\nlet s = #DD;\nwhere s by task score n;\n",
+    )
+    .unwrap();
+    let (code, out, _) = medql(&["check", qs]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("ok"), "{out}");
+}
+
+#[test]
+fn explain_prints_logical_and_physical_plans() {
+    let (code, out, err) = medql(&["explain", "where #CT by model score acc"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("logical plan:"), "{out}");
+    assert!(out.contains("Aggregate: groupBy=[[model]]"), "{out}");
+    assert!(out.contains("Filter: modality = Utf8(\"CT\")"), "{out}");
+    assert!(out.contains("physical plan:"), "{out}");
+    assert!(out.contains("AggregateExec"), "{out}");
+}

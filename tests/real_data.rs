@@ -4,56 +4,10 @@
 
 mod common;
 
-use calamine::{Data, Reader};
 use common::*;
 use medql::render::Cell;
 use medql::Policy;
 use std::collections::HashMap;
-use std::path::Path;
-
-/// `index -> hit` from a VLMEvalKit `*_openai_result.xlsx`.
-fn reference_hits(path: &Path) -> HashMap<i64, bool> {
-    let mut wb = calamine::open_workbook_auto(path).expect("reference workbook");
-    let range = wb
-        .worksheet_range_at(0)
-        .expect("a sheet")
-        .expect("readable");
-    let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
-    let ic = header.iter().position(|h| h == "index").unwrap();
-    let hc = header.iter().position(|h| h == "hit").unwrap();
-    let num = |c: &Data| match c {
-        Data::Float(f) => *f as i64,
-        Data::Int(i) => *i,
-        other => panic!("not a number: {other:?}"),
-    };
-    rows.map(|r| (num(&r[ic]), num(&r[hc]) == 1)).collect()
-}
-
-/// `index -> opt_new` from `*_current_policy.csv`.
-fn reference_current(path: &Path) -> HashMap<i64, String> {
-    let mut rdr = csv::Reader::from_path(path).unwrap();
-    rdr.records()
-        .map(|r| {
-            let r = r.unwrap();
-            (r[0].parse().unwrap(), r[1].to_string())
-        })
-        .collect()
-}
-
-/// `group -> fraction` from a VLMEvalKit `*_acc.csv` (empty cells skipped).
-fn reference_acc(path: &Path) -> Vec<(String, f64)> {
-    let mut rdr = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
-    let rec = rdr.records().next().unwrap().unwrap();
-    header
-        .iter()
-        .zip(rec.iter())
-        .skip(1) // "split"
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(h, v)| (h.clone(), v.parse().unwrap()))
-        .collect()
-}
 
 #[test]
 fn items_load_with_quoted_tabs_and_option_counts() {

@@ -83,3 +83,71 @@ pub fn float(c: &medql::render::Cell) -> Option<f64> {
         _ => None,
     }
 }
+
+use calamine::{Data, Reader};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// `index -> hit` from a VLMEvalKit `*_openai_result.xlsx`.
+pub fn reference_hits(path: &Path) -> HashMap<i64, bool> {
+    let mut wb = calamine::open_workbook_auto(path).expect("reference workbook");
+    let range = wb
+        .worksheet_range_at(0)
+        .expect("a sheet")
+        .expect("readable");
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string()).collect();
+    let ic = header.iter().position(|h| h == "index").unwrap();
+    let hc = header.iter().position(|h| h == "hit").unwrap();
+    let num = |c: &Data| match c {
+        Data::Float(f) => *f as i64,
+        Data::Int(i) => *i,
+        other => panic!("not a number: {other:?}"),
+    };
+    rows.map(|r| (num(&r[ic]), num(&r[hc]) == 1)).collect()
+}
+
+/// `index -> opt_new` from `*_current_policy.csv`.
+pub fn reference_current(path: &Path) -> HashMap<i64, String> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].parse().unwrap(), r[1].to_string())
+        })
+        .collect()
+}
+
+/// `group -> fraction` from a VLMEvalKit `*_acc.csv` (empty cells skipped).
+pub fn reference_acc(path: &Path) -> Vec<(String, f64)> {
+    let mut rdr = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    let rec = rdr.records().next().unwrap().unwrap();
+    header
+        .iter()
+        .zip(rec.iter())
+        .skip(1) // "split"
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(h, v)| (h.clone(), v.parse().unwrap()))
+        .collect()
+}
+
+/// The real items as the test reads them itself: index -> column -> text.
+pub fn items_tsv(dir: &Path) -> Vec<HashMap<String, String>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(b'\t')
+        .from_path(dir.join("GMAI-MMBench_VAL.tsv"))
+        .unwrap();
+    let headers: Vec<String> = rdr.headers().unwrap().iter().map(str::to_string).collect();
+    rdr.records()
+        .map(|r| {
+            let r = r.unwrap();
+            headers
+                .iter()
+                .zip(r.iter())
+                .filter(|(h, _)| h.as_str() != "image")
+                .map(|(h, v)| (h.clone(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
