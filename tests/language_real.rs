@@ -81,7 +81,8 @@ fn by_model(rows: &[Vec<Cell>]) -> BTreeMap<String, Vec<Cell>> {
 #[test]
 fn terms_select_the_same_items_as_the_labels() {
     let Some((mut f, _)) = fixture() else { return };
-    let cases: Vec<(&str, Box<dyn Fn(&HashMap<String, String>) -> bool>)> = vec![
+    type Keep = Box<dyn Fn(&HashMap<String, String>) -> bool>;
+    let cases: Vec<(&str, Keep)> = vec![
         (
             "#DD and #CT",
             Box::new(|it| it["clinical VQA task"] == "Disease Diagnosis" && it["modality"] == "CT"),
