@@ -53,6 +53,8 @@ pub struct SessionInfo {
     /// Models whose files carry VLMEvalKit's `hit` column.
     pub recorded_models: Vec<String>,
     pub load_time: Duration,
+    /// What was asked for (empty: the demo data).
+    pub spec: LoadSpec,
 }
 
 /// The result of one statement.
@@ -68,7 +70,17 @@ pub struct QueryResult {
     pub schema: SchemaRef,
     pub batches: Vec<RecordBatch>,
     pub styles: HashMap<String, Style>,
+    /// Parse + plan + execute.
     pub elapsed: Duration,
+    pub timing: Timing,
+}
+
+/// Where a statement's time went.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    pub parse: Duration,
+    pub plan: Duration,
+    pub execute: Duration,
 }
 
 impl QueryResult {
@@ -99,6 +111,15 @@ pub struct Session {
     pub info: SessionInfo,
 }
 
+/// Tests of cancellation make every query this slow (milliseconds); read
+/// from `MEDQL_TEST_QUERY_DELAY_MS`, and nothing else reads it.
+fn test_delay() -> Option<u64> {
+    std::env::var("MEDQL_TEST_QUERY_DELAY_MS")
+        .ok()?
+        .parse()
+        .ok()
+}
+
 fn attach(e: Error, origin: &str, source: &str) -> Error {
     match e {
         Error::Query(q) => Error::query(q.in_source(origin, source)),
@@ -114,6 +135,7 @@ impl Session {
         let loaded = data::load(spec)?;
         let mut s = Session::from_loaded(loaded).await?;
         s.info.load_time = start.elapsed();
+        s.info.spec = spec.clone();
         Ok(s)
     }
 
@@ -153,6 +175,7 @@ impl Session {
                 .map(|s| s.model.clone())
                 .collect(),
             load_time: start.elapsed(),
+            spec: LoadSpec::default(),
         };
         Ok(Session {
             ctx,
@@ -217,7 +240,7 @@ impl Session {
         keep_going: bool,
     ) -> Vec<Result<Option<Outcome>>> {
         let mut out = vec![];
-        for parsed in syntax::parse_source(source) {
+        for (start, end) in syntax::split::split_statements(source) {
             if !keep_going
                 && out
                     .last()
@@ -225,11 +248,22 @@ impl Session {
             {
                 break;
             }
+            let t0 = Instant::now();
+            let parsed = syntax::parse_statement(source, start, end);
+            let parse = t0.elapsed();
             out.push(match parsed {
                 Err(e) => Err(Error::query(e.in_source(origin, source))),
                 Ok(p) => self
                     .statement(&p.statement, true)
                     .await
+                    .map(|o| match o {
+                        Some(Outcome::Table(mut t)) => {
+                            t.timing.parse = parse;
+                            t.elapsed += parse;
+                            Some(Outcome::Table(t))
+                        }
+                        other => other,
+                    })
                     .map_err(|e| attach(e, origin, source)),
             });
         }
@@ -333,17 +367,27 @@ impl Session {
                 if !execute {
                     return Ok(None);
                 }
+                let plan = start.elapsed();
+                if let Some(ms) = test_delay() {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
                 let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
                 let batches = planned
                     .df
                     .collect()
                     .await
                     .map_err(|e| Error::engine("running the query", e))?;
+                let elapsed = start.elapsed();
                 Ok(Some(Outcome::Table(QueryResult {
                     schema,
                     batches,
                     styles: planned.styles,
-                    elapsed: start.elapsed(),
+                    elapsed,
+                    timing: Timing {
+                        parse: Duration::ZERO,
+                        plan,
+                        execute: elapsed - plan,
+                    },
                 })))
             }
         }

@@ -16,28 +16,28 @@ use std::process::ExitCode;
 )]
 struct Cli {
     /// Items TSV files or globs (several are concatenated)
-    #[arg(long, num_args = 1.., value_name = "PATH")]
+    #[arg(global = true, long, num_args = 1.., value_name = "PATH")]
     items: Vec<String>,
     /// Prediction files, globs or directories (.xlsx .csv .tsv .json .jsonl .parquet)
-    #[arg(long, num_args = 1.., value_name = "PATH")]
+    #[arg(global = true, long, num_args = 1.., value_name = "PATH")]
     predictions: Vec<String>,
     /// Answer-extraction policy: legacy, current or recorded
-    #[arg(long, value_name = "NAME", value_parser = parse_policy)]
+    #[arg(global = true, long, value_name = "NAME", value_parser = parse_policy)]
     policy: Option<Policy>,
     /// Output format: table, csv, tsv, json, ndjson, markdown
-    #[arg(long, value_name = "NAME", value_parser = parse_format)]
+    #[arg(global = true, long, value_name = "NAME", value_parser = parse_format)]
     format: Option<Format>,
     /// Write the last result to FILE (format from the extension: .csv .tsv .json .ndjson .md .parquet)
-    #[arg(short = 'o', long, value_name = "FILE")]
+    #[arg(global = true, short = 'o', long, value_name = "FILE")]
     output: Option<String>,
     /// A query parameter: `$K` in queries is replaced by the value V
-    #[arg(long = "param", value_name = "K=V")]
+    #[arg(global = true, long = "param", value_name = "K=V")]
     params: Vec<String>,
     /// Run these statements, print, exit
     #[arg(short = 'e', long = "execute", value_name = "QUERY")]
     execute: Option<String>,
     /// No colours in terminal output
-    #[arg(long)]
+    #[arg(global = true, long)]
     no_color: bool,
     #[command(subcommand)]
     command: Option<Command>,
@@ -146,7 +146,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let tty = std::io::stdout().is_terminal();
     let format = cli.format.unwrap_or(Format::Table);
     let opts = RenderOptions {
-        width: if tty { terminal_width() } else { None },
+        fit: tty,
+        width: std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()),
         ..Default::default()
     };
 
@@ -264,11 +265,4 @@ fn read_query_file(path: &str) -> Result<String, Error> {
         std::io::ErrorKind::NotFound => Error::Usage(format!("query file not found: {path}")),
         _ => Error::io(path, e),
     })
-}
-
-fn terminal_width() -> Option<u16> {
-    std::env::var("COLUMNS")
-        .ok()
-        .and_then(|c| c.parse().ok())
-        .or(Some(120))
 }

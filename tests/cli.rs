@@ -143,6 +143,17 @@ fn run_file_with_params_and_parquet_output() {
         .any(|k| k.key == "medql.policy" && k.value.as_deref() == Some("current")));
     let rows: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 18, "one row per clinical VQA task");
+    // Options may also follow the command.
+    let (code, out, err) = medql(&[
+        "run",
+        q.to_str().unwrap(),
+        "--param",
+        "m=demo-small-2b",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("task,acc,n\n"), "{out}");
     // A missing parameter names it.
     let (code, _, err) = medql(&["run", q.to_str().unwrap()]);
     assert_eq!(code, 1);

@@ -39,6 +39,48 @@ pub const RESULT_COLUMNS: &[&str] = &[
     "hit",
 ];
 
+/// What each column of `results` holds, for `.schema`.
+pub const COLUMN_DOCS: &[(&str, &str)] = &[
+    ("model", "model name"),
+    ("dataset", "the items file's stem without _part_N"),
+    ("index", "item index"),
+    ("question", "question text"),
+    (
+        "A",
+        "option A (B, C, D, E alike; null where an item has fewer options)",
+    ),
+    ("answer", "correct letter; null in TEST splits"),
+    ("category", "leaf label of the lexical tree"),
+    ("task", "clinical VQA task"),
+    ("department", "department (also `dept`)"),
+    ("granularity", "perceptual granularity"),
+    ("modality", "imaging modality"),
+    ("original_task", "original task"),
+    ("n_options", "number of non-empty options"),
+    ("answered", "the model has a prediction row for the item"),
+    ("prediction", "the model's raw output"),
+    (
+        "choice",
+        "letter extracted under the session's policy; Z = none",
+    ),
+    ("rule", "the extraction step that gave choice"),
+    ("correct", "choice = answer"),
+    (
+        "choice_legacy",
+        "choice under VLMEvalKit's 2024 rules (also choice_current)",
+    ),
+    (
+        "correct_legacy",
+        "correct under the 2024 rules (also correct_current)",
+    ),
+    (
+        "rule_legacy",
+        "rule under the 2024 rules (also rule_current)",
+    ),
+    ("hit", "VLMEvalKit's recorded verdict, from a result file"),
+    ("policy", "the policy the row was scored under"),
+];
+
 /// Other spellings of columns.
 pub const ALIASES: &[(&str, &str)] = &[
     ("dept", "department"),

@@ -69,7 +69,9 @@ impl Format {
 /// Options of text rendering.
 #[derive(Clone, Debug)]
 pub struct RenderOptions {
-    /// Fit tables to this many columns (None: no limit).
+    /// Fit tables to the terminal (or to `width`): long cells wrap.
+    pub fit: bool,
+    /// The width to fit to; None: the terminal's, when there is one.
     pub width: Option<u16>,
     /// Longest text cell shown in a table, in characters.
     pub max_cell: usize,
@@ -78,6 +80,7 @@ pub struct RenderOptions {
 impl Default for RenderOptions {
     fn default() -> Self {
         RenderOptions {
+            fit: false,
             width: None,
             max_cell: 80,
         }
@@ -244,17 +247,15 @@ pub fn render(
     });
     Ok(match format {
         Format::Table => {
-            use comfy_table::{presets, CellAlignment, ContentArrangement, Table};
+            use comfy_table::{
+                presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
+            };
             let mut t = Table::new();
             t.load_preset(presets::UTF8_FULL_CONDENSED);
             t.remove_style(comfy_table::TableComponent::HorizontalLines);
             t.remove_style(comfy_table::TableComponent::MiddleIntersections);
             t.remove_style(comfy_table::TableComponent::LeftBorderIntersections);
             t.remove_style(comfy_table::TableComponent::RightBorderIntersections);
-            if let Some(w) = opts.width {
-                t.set_width(w);
-                t.set_content_arrangement(ContentArrangement::Dynamic);
-            }
             t.set_header(names.iter().map(|n| neutralize(n)));
             for row in rows {
                 t.add_row(row.iter().enumerate().map(|(i, c)| {
@@ -268,7 +269,37 @@ pub fn render(
                     }
                 }
             }
-            let mut s = t.to_string();
+            let natural = t.to_string();
+            let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+            let limit = if opts.fit {
+                opts.width.or_else(|| t.width())
+            } else {
+                None
+            };
+            let mut s = match limit {
+                Some(w) if widest(&natural) > w as usize => {
+                    // Wrap text columns (down to 12 characters), never numbers;
+                    // when even that is too wide, keep the unwrapped table.
+                    t.set_width(w);
+                    t.set_content_arrangement(ContentArrangement::Dynamic);
+                    for (i, f) in schema.fields().iter().enumerate() {
+                        if let Some(c) = t.column_mut(i) {
+                            c.set_constraint(if is_numeric(f.data_type()) {
+                                ColumnConstraint::ContentWidth
+                            } else {
+                                ColumnConstraint::LowerBoundary(Width::Fixed(12))
+                            });
+                        }
+                    }
+                    let wrapped = t.to_string();
+                    if widest(&wrapped) <= w as usize {
+                        wrapped
+                    } else {
+                        natural
+                    }
+                }
+                _ => natural,
+            };
             s.push('\n');
             s
         }

@@ -1,0 +1,308 @@
+//! The rustyline helper: completion, hints, highlighting and validation
+//! (Enter on an unfinished statement continues it on the next line).
+
+use super::complete::{complete, Vocabulary};
+use crate::syntax::split::is_incomplete;
+use rustyline::completion::{Completer, FilenameCompleter, Pair};
+use rustyline::highlight::{CmdKind, Highlighter};
+use rustyline::hint::Hinter;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Helper};
+use std::borrow::Cow;
+
+pub struct MedqlHelper {
+    pub vocab: Vocabulary,
+    pub color: bool,
+    files: FilenameCompleter,
+}
+
+impl MedqlHelper {
+    pub fn new(vocab: Vocabulary, color: bool) -> MedqlHelper {
+        MedqlHelper {
+            vocab,
+            color,
+            files: FilenameCompleter::new(),
+        }
+    }
+}
+
+fn wants_path(line: &str) -> bool {
+    let t = line.trim_start();
+    [".read ", ".save ", ".load items ", ".load predictions "]
+        .iter()
+        .any(|p| t.starts_with(p))
+}
+
+impl Completer for MedqlHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        if wants_path(&line[..pos]) {
+            return self.files.complete(line, pos, ctx);
+        }
+        let (start, cands) = complete(&self.vocab, &line[..pos]);
+        Ok((
+            start,
+            cands
+                .into_iter()
+                .map(|c| Pair {
+                    display: c.display,
+                    replacement: c.replacement,
+                })
+                .collect(),
+        ))
+    }
+}
+
+impl Hinter for MedqlHelper {
+    type Hint = String;
+
+    /// The rest of the only completion, when there is exactly one.
+    fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        if pos < line.len() || line.trim().is_empty() || wants_path(line) {
+            return None;
+        }
+        let (start, cands) = complete(&self.vocab, line);
+        let word = &line[start..];
+        if word.is_empty() || cands.len() != 1 {
+            return None;
+        }
+        let rep = &cands[0].replacement;
+        rep.strip_prefix(word)
+            .filter(|rest| !rest.is_empty())
+            .map(str::to_string)
+    }
+}
+
+const KEYWORDS: &[&str] = &[
+    "from",
+    "where",
+    "by",
+    "score",
+    "show",
+    "having",
+    "pivot",
+    "sort",
+    "limit",
+    "per",
+    "with",
+    "overall",
+    "abbreviated",
+    "compare",
+    "vs",
+    "each",
+    "best",
+    "and",
+    "or",
+    "not",
+    "in",
+    "like",
+    "is",
+    "null",
+    "true",
+    "false",
+    "asc",
+    "desc",
+    "as",
+    "let",
+    "set",
+    "explain",
+];
+
+/// ANSI colours for the parts of a statement.
+pub fn highlight_text(line: &str) -> String {
+    const KW: &str = "\x1b[1;34m";
+    const STR: &str = "\x1b[32m";
+    const TERM: &str = "\x1b[35m";
+    const NUM: &str = "\x1b[33m";
+    const COMMENT: &str = "\x1b[2m";
+    const META: &str = "\x1b[36m";
+    const RESET: &str = "\x1b[0m";
+    let mut out = String::with_capacity(line.len() + 32);
+    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    let mut i = 0;
+    let end_of = |k: usize| chars.get(k).map(|c| c.0).unwrap_or(line.len());
+    if line.trim_start().starts_with('.') {
+        return format!("{META}{line}{RESET}");
+    }
+    while i < chars.len() {
+        let (b, c) = chars[i];
+        if c == '-' && chars.get(i + 1).map(|x| x.1) == Some('-') {
+            let mut j = i;
+            while j < chars.len() && chars[j].1 != '\n' {
+                j += 1;
+            }
+            out.push_str(COMMENT);
+            out.push_str(&line[b..end_of(j)]);
+            out.push_str(RESET);
+            i = j;
+        } else if c == '\'' || c == '"' || c == '`' {
+            let mut j = i + 1;
+            while j < chars.len() && chars[j].1 != c {
+                if chars[j].1 == '\\' {
+                    j += 1;
+                }
+                j += 1;
+            }
+            let stop = (j + 1).min(chars.len());
+            out.push_str(if c == '`' { "" } else { STR });
+            out.push_str(&line[b..end_of(stop)]);
+            if c != '`' {
+                out.push_str(RESET);
+            }
+            i = stop;
+        } else if c == '#' {
+            let mut j = i + 1;
+            let mut quote: Option<char> = None;
+            while j < chars.len() {
+                let d = chars[j].1;
+                match quote {
+                    Some(q) if d == q => quote = None,
+                    Some(_) => {}
+                    None if d == '"' || d == '\'' => quote = Some(d),
+                    None if d.is_whitespace() || matches!(d, ',' | ')' | '(' | ';') => break,
+                    None => {}
+                }
+                j += 1;
+            }
+            out.push_str(TERM);
+            out.push_str(&line[b..end_of(j)]);
+            out.push_str(RESET);
+            i = j;
+        } else if c.is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '.') {
+                j += 1;
+            }
+            out.push_str(NUM);
+            out.push_str(&line[b..end_of(j)]);
+            out.push_str(RESET);
+            i = j;
+        } else if c.is_alphabetic() || c == '_' {
+            let mut j = i;
+            while j < chars.len() && (chars[j].1.is_alphanumeric() || chars[j].1 == '_') {
+                j += 1;
+            }
+            let w = &line[b..end_of(j)];
+            if KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w)) {
+                out.push_str(KW);
+                out.push_str(w);
+                out.push_str(RESET);
+            } else {
+                out.push_str(w);
+            }
+            i = j;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+impl Highlighter for MedqlHelper {
+    fn highlight<'l>(&self, line: &'l str, _pos: usize) -> Cow<'l, str> {
+        if self.color {
+            Cow::Owned(highlight_text(line))
+        } else {
+            Cow::Borrowed(line)
+        }
+    }
+
+    fn highlight_hint<'h>(&self, hint: &'h str) -> Cow<'h, str> {
+        if self.color {
+            Cow::Owned(format!("\x1b[2m{hint}\x1b[0m"))
+        } else {
+            Cow::Borrowed(hint)
+        }
+    }
+
+    fn highlight_char(&self, _line: &str, _pos: usize, _kind: CmdKind) -> bool {
+        self.color
+    }
+}
+
+/// Words after which a statement cannot end.
+const DANGLING: &[&str] = &[
+    "from", "where", "by", "score", "show", "having", "pivot", "sort", "limit", "per", "compare",
+    "vs", "and", "or", "not", "in", "like", "is", "as", "let", "set", "explain", "with",
+];
+
+/// True when Enter should run `text`; false when the statement goes on.
+pub fn is_complete(text: &str) -> bool {
+    let t = text.trim();
+    if t.is_empty() || t.starts_with('.') {
+        return true;
+    }
+    if is_incomplete(text) {
+        return false;
+    }
+    // The last code line, without its comment.
+    let last_code = text
+        .lines()
+        .rev()
+        .map(|l| match l.find("--") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .map(str::trim_end)
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    if last_code.ends_with(';') {
+        return true;
+    }
+    if last_code.ends_with([',', '=', '<', '>', '(', '#', '/', ':']) {
+        return false;
+    }
+    let last_word = last_code
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    !DANGLING.contains(&last_word.as_str())
+}
+
+impl Validator for MedqlHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(if is_complete(ctx.input()) {
+            ValidationResult::Valid(None)
+        } else {
+            ValidationResult::Incomplete
+        })
+    }
+}
+
+impl Helper for MedqlHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn complete_statements() {
+        assert!(is_complete("by model score acc"));
+        assert!(is_complete("by model score acc;"));
+        assert!(!is_complete("by model score acc,"));
+        assert!(!is_complete("where #DD and"));
+        assert!(!is_complete("where task = 'Disease"));
+        assert!(!is_complete("where (task = 'x'"));
+        assert!(!is_complete("by model\n  score"));
+        assert!(is_complete("by model score acc -- and"));
+        assert!(is_complete(".tree DD"));
+        assert!(is_complete(""));
+    }
+
+    #[test]
+    fn highlighting_marks_parts() {
+        let h = highlight_text("where #DD and n > 3 -- c");
+        assert!(h.contains("\x1b[1;34mwhere\x1b[0m"));
+        assert!(h.contains("\x1b[35m#DD\x1b[0m"));
+        assert!(h.contains("\x1b[33m3\x1b[0m"));
+        assert!(h.contains("\x1b[2m-- c\x1b[0m"));
+    }
+}
