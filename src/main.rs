@@ -39,6 +39,9 @@ struct Cli {
     /// No colours in terminal output
     #[arg(global = true, long)]
     no_color: bool,
+    /// Report parse, plan, execute and render times of each statement on stderr
+    #[arg(global = true, long)]
+    timing: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -128,7 +131,16 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         items: cli.items.clone(),
         predictions: cli.predictions.clone(),
     };
+    let load_start = std::time::Instant::now();
     let mut session = Session::load(&spec).await?;
+    if cli.timing {
+        eprintln!(
+            "timing: load and score {:.1} ms ({} items, {} models)",
+            load_start.elapsed().as_secs_f64() * 1e3,
+            session.info.items,
+            session.info.models.len()
+        );
+    }
     if session.info.demo {
         eprintln!(
             "medql: no --items or --predictions given: using the built-in synthetic demo data ({} items, {} models)",
@@ -208,12 +220,23 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         match r {
             Ok(Some(Outcome::Table(t))) => {
                 last = Some(t);
+                let start = std::time::Instant::now();
                 if output_format.is_none() {
                     if !first && format == Format::Table {
                         write_out(&mut stdout, "\n")?;
                     }
                     write_out(&mut stdout, &t.render_with(format, &opts)?)?;
                     first = false;
+                }
+                if cli.timing {
+                    eprintln!(
+                        "timing: parse {:.2} ms · plan {:.2} ms · execute {:.2} ms · render {:.2} ms · {} rows",
+                        t.timing.parse.as_secs_f64() * 1e3,
+                        t.timing.plan.as_secs_f64() * 1e3,
+                        t.timing.execute.as_secs_f64() * 1e3,
+                        start.elapsed().as_secs_f64() * 1e3,
+                        t.num_rows()
+                    );
                 }
             }
             Ok(Some(Outcome::Message(m))) => {
