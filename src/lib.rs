@@ -19,6 +19,7 @@ pub mod names;
 pub mod plan;
 pub mod render;
 pub mod repl;
+pub mod report;
 pub mod scoring;
 pub mod syntax;
 pub mod tree;

@@ -59,6 +59,20 @@ enum Command {
         #[arg(required = true)]
         files: Vec<String>,
     },
+    /// Write a report (HTML or Markdown with charts) from saved queries
+    Report {
+        /// Query files or directories of them (default: the standard GMAI-MMBench set)
+        inputs: Vec<String>,
+        /// Add the published leaderboard (50 models) and rank this run's models among them
+        #[arg(long)]
+        leaderboard: bool,
+        /// Line a run's model up with a published one: RUN_MODEL=PUBLISHED_MODEL
+        #[arg(long = "alias", value_name = "RUN=PUBLISHED")]
+        aliases: Vec<String>,
+        /// A file of RUN_MODEL=PUBLISHED_MODEL lines
+        #[arg(long, value_name = "FILE")]
+        alias_file: Option<String>,
+    },
     /// Show the DataFusion logical and physical plans of a query
     Explain {
         /// The query
@@ -123,9 +137,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         params.insert(k.to_string(), v.to_string());
     }
-    let output_format = match &cli.output {
-        Some(o) => Some(Format::from_extension(o).map_err(Error::Usage)?),
-        None => None,
+    let output_format = match (&cli.output, &cli.command) {
+        (_, Some(Command::Report { .. })) => None,
+        (o, _) => o
+            .as_ref()
+            .map(|o| Format::from_extension(o).map_err(Error::Usage))
+            .transpose()?,
     };
     let spec = LoadSpec {
         items: cli.items.clone(),
@@ -184,6 +201,46 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                 return Ok(ExitCode::from(1));
             }
             println!("ok: {}", files.join(", "));
+            return Ok(ExitCode::SUCCESS);
+        }
+        (
+            Some(Command::Report {
+                inputs,
+                leaderboard,
+                aliases,
+                alias_file,
+            }),
+            _,
+        ) => {
+            let mut pairs = vec![];
+            if let Some(f) = alias_file {
+                pairs.extend(medql::report::leaderboard::alias_file(f)?);
+            }
+            for a in aliases {
+                pairs.push(medql::report::leaderboard::parse_alias(a)?);
+            }
+            let output = std::path::PathBuf::from(
+                cli.output.clone().unwrap_or_else(|| "report.html".into()),
+            );
+            let start = std::time::Instant::now();
+            let summary = medql::report::write_report(
+                &mut session,
+                &medql::report::ReportOptions {
+                    inputs: inputs.clone(),
+                    output: output.clone(),
+                    leaderboard: *leaderboard,
+                    aliases: pairs,
+                },
+            )
+            .await?;
+            eprintln!(
+                "medql: wrote {} ({} sections, {} charts, {:.1} kB) in {} ms",
+                output.display(),
+                summary.sections,
+                summary.charts,
+                summary.bytes as f64 / 1e3,
+                start.elapsed().as_millis()
+            );
             return Ok(ExitCode::SUCCESS);
         }
         (Some(Command::Explain { query }), _) => {

@@ -29,6 +29,13 @@ pub enum Kind {
     Random,
     /// The unweighted mean of per-key accuracies; the key's column name.
     Macro(String),
+    /// `acc(legacy)`, `acc(current)`: accuracy under one rule set,
+    /// whatever the session's policy.
+    AccUnder(&'static str),
+    /// Points gained by the current rules over the legacy ones.
+    Shift,
+    /// Rows whose extracted letter differs between the two rule sets.
+    Flips,
 }
 
 pub struct Metric {
@@ -61,7 +68,21 @@ pub fn resolve_metrics(
         let kind = match name.as_str() {
             "n" => Kind::N,
             "hits" => Kind::Hits,
-            "acc" => Kind::Acc,
+            "acc" => match &m.arg {
+                None => Kind::Acc,
+                Some(a) => match a.text.to_ascii_lowercase().as_str() {
+                    "legacy" => Kind::AccUnder("legacy"),
+                    "current" => Kind::AccUnder("current"),
+                    _ => {
+                        return Err(Error::query(
+                            QueryError::new(format!("`acc({})`: no such rule set", a.text), a.span)
+                                .with_help("write `acc(legacy)` or `acc(current)`, or `acc` for the session's policy"),
+                        ))
+                    }
+                },
+            },
+            "shift" => Kind::Shift,
+            "flips" => Kind::Flips,
             "ci" => Kind::Ci,
             "fail" => Kind::Fail,
             "missing" => Kind::Missing,
@@ -88,7 +109,7 @@ pub fn resolve_metrics(
                 ));
             }
         };
-        if !matches!(kind, Kind::Macro(_)) {
+        if !matches!(kind, Kind::Macro(_) | Kind::AccUnder(_)) {
             if let Some(arg) = &m.arg {
                 return Err(Error::query(
                     QueryError::new(format!("`{name}` takes no argument"), arg.span)
@@ -106,6 +127,7 @@ pub fn resolve_metrics(
         let default_names: Vec<String> = match &kind {
             Kind::Ci => vec!["ci_low".into(), "ci_high".into()],
             Kind::Macro(k) => vec![format!("macro_{k}")],
+            Kind::AccUnder(p) => vec![format!("acc_{p}")],
             _ => vec![name.clone()],
         };
         let names = match &m.alias {
@@ -144,7 +166,7 @@ pub fn resolve_metrics(
 
 pub fn style_of(kind: &Kind) -> Option<Style> {
     match kind {
-        Kind::N | Kind::Hits | Kind::Missing => None,
+        Kind::N | Kind::Hits | Kind::Missing | Kind::Flips => None,
         _ => Some(Style::Percent),
     }
 }
@@ -236,6 +258,12 @@ pub fn score(
             aggs.push(
                 scoped(sum(one_if(ident("answered").is_false())?), &s.cond)?.alias(p("missing")),
             );
+            for pol in ["legacy", "current"] {
+                let hit = one_if(ident(format!("correct_{pol}")).is_true())?;
+                aggs.push(scoped(sum(hit), &s.cond)?.alias(p(&format!("hits_{pol}"))));
+            }
+            let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
+            aggs.push(scoped(sum(flip), &s.cond)?.alias(p("flips")));
         }
         let inv = case(ident("n_options").gt(lit(0i64)))
             .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
@@ -295,6 +323,11 @@ pub fn score(
                         gate(WilsonUdf::udf(true).call(args))?,
                     ]
                 }
+                Kind::AccUnder(pol) => vec![gate(pct(f64e(p(&format!("hits_{pol}"))))?)?],
+                Kind::Shift => vec![gate(
+                    pct(f64e(p("hits_current")) - f64e(p("hits_legacy")))?,
+                )?],
+                Kind::Flips => vec![p("flips")],
                 Kind::Macro(mk) => {
                     let i = macro_keys.iter().position(|k| k == mk).expect("macro key");
                     let k = p(&format!("mk{i}"));

@@ -171,8 +171,9 @@ fn clip(s: String, max: usize) -> String {
     }
 }
 
-/// A cell as people read it (tables, markdown).
-fn human(c: &Cell, style: Option<Style>) -> String {
+/// A cell as people read it: percentages with two decimals, p-values with
+/// three significant digits, control characters neutralised.
+pub fn human(c: &Cell, style: Option<Style>) -> String {
     match c {
         Cell::Null => String::new(),
         Cell::Bool(b) => b.to_string(),

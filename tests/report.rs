@@ -1,0 +1,294 @@
+//! `medql report`: the real VAL report's numbers against VLMEvalKit's
+//! tables, its structure, the published leaderboard ranking, the demo
+//! report, and hostile text staying text in a real browser.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn medql(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
+        .args(args)
+        .output()
+        .expect("run medql");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The rows of the Markdown table that follows the `## title` heading.
+fn md_table(md: &str, title: &str) -> Vec<Vec<String>> {
+    let start = md
+        .find(&format!("## {title}\n"))
+        .unwrap_or_else(|| panic!("no section {title}"));
+    md[start..]
+        .lines()
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter(|l| !l.starts_with("|---") && !l.starts_with("|-"))
+        .map(|l| {
+            l.trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn real_report_numbers_structure_and_leaderboard() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let md = out.path().join("report.md");
+    let html = out.path().join("report.html");
+    let items = dir.join("GMAI-MMBench_VAL.tsv");
+    let preds = dir.join("predictions");
+    for target in [&md, &html] {
+        let (code, _, err) = medql(&[
+            "--items",
+            items.to_str().unwrap(),
+            "--predictions",
+            preds.to_str().unwrap(),
+            "--policy",
+            "legacy",
+            "report",
+            "--leaderboard",
+            "--alias",
+            "qwen_chat=Qwen-VL-Chat",
+            "-o",
+            target.to_str().unwrap(),
+        ]);
+        assert_eq!(code, 0, "{err}");
+    }
+    let text = std::fs::read_to_string(&md).unwrap();
+    // The paper's three tables equal VLMEvalKit's, to the printed precision.
+    for (title, file, abbreviated) in [
+        ("Accuracy by clinical VQA task", "clinical vqa task", true),
+        ("Accuracy by department", "department", true),
+        (
+            "Accuracy by perceptual granularity",
+            "perceptual granularity",
+            false,
+        ),
+    ] {
+        let table = md_table(&text, title);
+        let headers = &table[0];
+        assert_eq!(table.len(), 4, "{title}: 3 models");
+        for row in &table[1..] {
+            let model = &row[0];
+            let reference = common::reference_acc(
+                &dir.join(format!("reference/{model}_GMAI-MMBench_VAL_{file}_acc.csv")),
+            );
+            for (group, frac) in reference {
+                let col = if abbreviated && group != "Overall" {
+                    let dim = if file == "department" {
+                        "department"
+                    } else {
+                        "task"
+                    };
+                    medql::tree::abbreviation(dim, &group)
+                        .unwrap_or(&group)
+                        .to_string()
+                } else {
+                    group.clone()
+                };
+                let i = headers
+                    .iter()
+                    .position(|h| md_unescape(h) == col)
+                    .unwrap_or_else(|| panic!("{title}: no column {col}"));
+                assert_eq!(
+                    row[i],
+                    format!("{:.2}", frac * 100.0),
+                    "{title} {model} {group}"
+                );
+            }
+        }
+    }
+    // The leaderboard: this run's models ranked among the published rows on VAL.
+    let board = md_table(&text, "Against the published leaderboard");
+    let mut published: Vec<f64> = vec![];
+    let mut rdr = csv::Reader::from_path(dir.join("leaderboard/by_clinical_vqa_task.csv")).unwrap();
+    for r in rdr.records() {
+        published.push(r.unwrap()[2].parse().unwrap());
+    }
+    assert_eq!(board.len(), 1 + published.len() + 3);
+    let huatuo = board
+        .iter()
+        .find(|r| r[1].starts_with("HuatuoGPT_Vision_7B (this run"))
+        .expect("ours in the ranking");
+    let ahead = published.iter().filter(|v| **v > 48.90).count();
+    let ours_ahead = 0; // Huatuo is this run's best model
+    assert_eq!(huatuo[0], (ahead + ours_ahead + 1).to_string());
+    assert_eq!(huatuo[3], "48.90");
+    assert!(text.contains("qwen_chat (this run; published as Qwen-VL-Chat)"));
+    let side = md_table(&text, "qwen_chat beside the published Qwen-VL-Chat");
+    assert_eq!(side[0][3], "this run (VAL)");
+    assert_eq!(side[0][4], "published (TEST)");
+    assert_eq!(side.len(), 1 + 36);
+    // Structure of the HTML: every section, charts, the statistics named.
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<section id=").count(), 11);
+    assert!(page.matches("<svg").count() >= 5, "charts inline");
+    assert!(page.contains("Holm"));
+    assert!(page.contains("McNemar"));
+    assert!(!page.contains("<script"), "no JavaScript");
+    let without_ns = page.replace("http://www.w3.org/2000/svg", "");
+    assert!(
+        !without_ns.contains("http://") && !without_ns.contains("https://"),
+        "no network"
+    );
+    // Markdown links its charts, written beside it.
+    assert!(text.contains("](report_files/"));
+    assert!(out.path().join("report_files").read_dir().unwrap().count() >= 5);
+}
+
+fn md_unescape(s: &str) -> String {
+    s.replace("\\|", "|")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+#[test]
+fn demo_report_without_data_flags() {
+    let out = tempfile::tempdir().unwrap();
+    let html = out.path().join("demo.html");
+    let (code, _, err) = medql(&["report", "-o", html.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("built-in demo data"));
+    assert_eq!(page.matches("<section id=").count(), 9);
+    assert!(page.contains("demo-medical-13b"));
+    // Own query files and directories work too; a bad extension is a usage error.
+    let q = out.path().join("one.mql");
+    std::fs::write(
+        &q,
+        "-- Just one\n-- A single section.\nby model score acc, ci\n",
+    )
+    .unwrap();
+    let (code, _, err) = medql(&["report", q.to_str().unwrap(), "-o", html.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert_eq!(page.matches("<section id=").count(), 1);
+    assert!(page.contains("Just one"));
+    let (code, _, _) = medql(&["report", "-o", out.path().join("x.pdf").to_str().unwrap()]);
+    assert_eq!(code, 2);
+}
+
+const SCRIPT: &str = "<script>document.body.dataset.pwned=1</script>";
+const IMG: &str = "\"><img src=x onerror=\"document.body.dataset.pwned=1\">";
+
+fn chromium() -> Option<PathBuf> {
+    for c in [
+        "/usr/bin/chromium",
+        "/usr/bin/chromium-browser",
+        "/usr/bin/google-chrome",
+    ] {
+        if Path::new(c).exists() {
+            return Some(PathBuf::from(c));
+        }
+    }
+    None
+}
+
+#[test]
+fn hostile_text_stays_text_in_a_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("Bench.tsv");
+    std::fs::write(
+        &items,
+        "index\tquestion\tA\tB\tanswer\tclinical VQA task\n1\tq one\tyes\tno\tA\tDiagnosis\n2\tq two\tyes\tno\tB\tDiagnosis\n",
+    )
+    .unwrap();
+    // Hostile text in a model name, a prediction and a file name.
+    let preds = dir
+        .path()
+        .join(format!("{}_Bench.csv", IMG.replace('/', "_")));
+    let mut w = csv::Writer::from_path(&preds).unwrap();
+    w.write_record(["model", "index", "prediction"]).unwrap();
+    for (m, i, p) in [
+        (SCRIPT, "1", IMG),
+        (SCRIPT, "2", "B"),
+        ("plain", "1", SCRIPT),
+        ("plain", "2", "A"),
+    ] {
+        w.write_record([m, i, p]).unwrap();
+    }
+    w.flush().unwrap();
+    let html = dir.path().join("report.html");
+    let (code, _, err) = medql(&[
+        "--items",
+        items.to_str().unwrap(),
+        "--predictions",
+        preds.to_str().unwrap(),
+        "report",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(!page.contains("<script"), "raw script tag in the page");
+    assert!(!page.contains("<img"), "raw img tag in the page");
+    assert!(
+        page.contains("&lt;script&gt;document.body.dataset.pwned=1"),
+        "shown as text"
+    );
+    let md = dir.path().join("report.md");
+    let (code, _, err) = medql(&[
+        "--items",
+        items.to_str().unwrap(),
+        "--predictions",
+        preds.to_str().unwrap(),
+        "report",
+        "-o",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        !text.contains("<script") && !text.contains("<img"),
+        "markdown escapes HTML"
+    );
+
+    let Some(browser) = chromium() else {
+        if std::env::var("CI").as_deref() == Ok("true") {
+            panic!("CI=true but no chromium: .ci/run installs it");
+        }
+        eprintln!("skipping the browser check: chromium is not installed");
+        return;
+    };
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+            &format!("--user-data-dir={}", profile.path().display()),
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &format!("file://{}", html.display()),
+        ])
+        .output()
+        .expect("run chromium");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        dom.contains("<body"),
+        "chromium rendered the page: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!dom.contains("data-pwned"), "an injected script ran");
+    assert!(
+        dom.contains("document.body.dataset.pwned=1"),
+        "the hostile text is shown as text"
+    );
+}
