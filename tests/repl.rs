@@ -115,3 +115,39 @@ fn history_is_recalled_in_a_second_session() {
     p.exp_string("4 rows").unwrap();
     quit(p);
 }
+
+#[test]
+fn save_read_schema_and_load_meta_commands() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    enter(&mut p, "where #CT by model score n");
+    p.exp_string("4 rows").unwrap();
+    let saved = home.path().join("ct.mql");
+    enter(&mut p, &format!(".save {}", saved.display()));
+    p.exp_string("saved to").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&saved).unwrap(),
+        "where #CT by model score n;\n"
+    );
+    enter(&mut p, &format!(".read {}", saved.display()));
+    p.exp_string("4 rows").unwrap();
+    enter(&mut p, ".schema");
+    p.exp_string("choice_legacy").unwrap();
+    // Load other items, then add predictions: the session is scored again.
+    let items = home.path().join("Tiny.tsv");
+    std::fs::write(
+        &items,
+        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\ty\tB\n",
+    )
+    .unwrap();
+    let preds = home.path().join("m_Tiny.csv");
+    std::fs::write(&preds, "index,prediction\n1,A\n2,A\n").unwrap();
+    enter(&mut p, &format!(".load items {}", items.display()));
+    p.exp_string("2 items, 0 models").unwrap();
+    enter(&mut p, &format!(".load predictions {}", preds.display()));
+    p.exp_string("2 items, 1 models").unwrap();
+    enter(&mut p, "by model score acc, n");
+    p.exp_string("50.00").unwrap();
+    p.exp_string("1 row").unwrap();
+    quit(p);
+}

@@ -233,6 +233,14 @@ fn is_numeric(t: &DataType) -> bool {
     t.is_numeric()
 }
 
+/// Let a table wrap to the terminal when there is a usable one (at least
+/// 40 columns); elsewhere it keeps its natural width.
+pub fn fit_to_terminal(t: &mut comfy_table::Table) {
+    if t.width().is_some_and(|w| w >= 40) {
+        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+    }
+}
+
 /// Render batches in a text format.
 pub fn render(
     batches: &[RecordBatch],
@@ -273,7 +281,7 @@ pub fn render(
             let natural = t.to_string();
             let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
             let limit = if opts.fit {
-                opts.width.or_else(|| t.width())
+                opts.width.or_else(|| t.width()).filter(|w| *w >= 40)
             } else {
                 None
             };

@@ -303,7 +303,7 @@ impl Repl<'_> {
     fn help(&self) {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        crate::render::fit_to_terminal(&mut t);
         t.set_header(["command", "does"]);
         for (c, d) in META_COMMANDS {
             t.add_row([*c, *d]);
@@ -485,7 +485,7 @@ impl Repl<'_> {
     fn schema(&self) {
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
-        t.set_content_arrangement(comfy_table::ContentArrangement::Dynamic);
+        crate::render::fit_to_terminal(&mut t);
         t.set_header(["column", "type", "meaning"]);
         for (c, d) in crate::plan::columns::COLUMN_DOCS {
             let ty = match *c {
