@@ -73,6 +73,27 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         alias_file: Option<String>,
     },
+    /// Write deterministic synthetic data at scale (items TSV and one prediction file per model)
+    Gen {
+        /// Number of models
+        #[arg(long, default_value_t = 4)]
+        n_models: usize,
+        /// Number of items
+        #[arg(long, default_value_t = 4550)]
+        n_items: usize,
+        /// Output directory
+        #[arg(long)]
+        out: String,
+        /// Prediction file format: xlsx, csv, tsv, jsonl, parquet
+        #[arg(long, default_value = "csv", value_parser = parse_file_format)]
+        file_format: medql::data::generate::FileFormat,
+        /// Average bytes of base64 image per item (0: no image column)
+        #[arg(long, default_value_t = 0)]
+        image_bytes: usize,
+        /// Random seed
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Show the DataFusion logical and physical plans of a query
     Explain {
         /// The query
@@ -81,6 +102,10 @@ enum Command {
 }
 
 fn parse_policy(s: &str) -> Result<Policy, String> {
+    s.parse()
+}
+
+fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {
     s.parse()
 }
 
@@ -144,6 +169,33 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             .map(|o| Format::from_extension(o).map_err(Error::Usage))
             .transpose()?,
     };
+    if let Some(Command::Gen {
+        n_models,
+        n_items,
+        out,
+        file_format,
+        image_bytes,
+        seed,
+    }) = &cli.command
+    {
+        let start = std::time::Instant::now();
+        let g = medql::data::generate::write(&medql::data::generate::GenOptions {
+            n_models: *n_models,
+            n_items: *n_items,
+            out: out.into(),
+            format: *file_format,
+            image_bytes: *image_bytes,
+            seed: *seed,
+        })?;
+        eprintln!(
+            "medql: wrote {} and {} prediction files ({:.1} MB) in {} ms",
+            g.items_file.display(),
+            g.prediction_files.len(),
+            g.bytes as f64 / 1e6,
+            start.elapsed().as_millis()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let spec = LoadSpec {
         items: cli.items.clone(),
         predictions: cli.predictions.clone(),
@@ -255,6 +307,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             (text, "query".to_string())
         }
+        (Some(Command::Gen { .. }), _) => unreachable!("handled above"),
         (Some(Command::Run { file }), None) => (read_query_file(file)?, file.clone()),
         (Some(Command::Run { .. }), Some(_)) => {
             return Err(Error::Usage(

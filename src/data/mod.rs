@@ -2,6 +2,7 @@
 //! json, jsonl, parquet) and the built-in synthetic demo benchmark.
 
 pub mod demo;
+pub mod generate;
 pub mod items;
 pub mod predictions;
 pub mod table;

@@ -1,0 +1,73 @@
+//! `medql gen`: the same synthetic benchmark in every file format scores the
+//! same, and an image column does not change anything but the file size.
+
+use std::process::Command;
+
+fn medql(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
+        .args(args)
+        .output()
+        .expect("run medql");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn every_format_scores_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut outputs = vec![];
+    for (fmt, image) in [
+        ("csv", "0"),
+        ("xlsx", "0"),
+        ("parquet", "0"),
+        ("jsonl", "0"),
+        ("tsv", "3000"),
+    ] {
+        let out = dir.path().join(fmt);
+        let (code, _, err) = medql(&[
+            "gen",
+            "--n-models",
+            "5",
+            "--n-items",
+            "800",
+            "--out",
+            out.to_str().unwrap(),
+            "--file-format",
+            fmt,
+            "--image-bytes",
+            image,
+            "--seed",
+            "7",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let files = std::fs::read_dir(out.join("predictions")).unwrap().count();
+        assert_eq!(files, 5, "{fmt}");
+        let (code, csv, err) = medql(&[
+            "--items",
+            out.join("GMAI-MMBench_SYNTH.tsv").to_str().unwrap(),
+            "--predictions",
+            out.join("predictions").to_str().unwrap(),
+            "--format",
+            "csv",
+            "-e",
+            "by model score acc, n, missing, fail",
+        ]);
+        assert_eq!(code, 0, "{fmt}: {err}");
+        assert_eq!(csv.lines().count(), 6, "{csv}");
+        outputs.push((fmt, csv));
+    }
+    for (fmt, csv) in &outputs[1..] {
+        assert_eq!(csv, &outputs[0].1, "{fmt} differs from csv");
+    }
+    // The image column made the items file larger, and was read past.
+    let plain = std::fs::metadata(dir.path().join("csv/GMAI-MMBench_SYNTH.tsv"))
+        .unwrap()
+        .len();
+    let with_images = std::fs::metadata(dir.path().join("tsv/GMAI-MMBench_SYNTH.tsv"))
+        .unwrap()
+        .len();
+    assert!(with_images > plain + 800 * 1000, "{plain} vs {with_images}");
+}
