@@ -54,6 +54,8 @@ pub struct SessionInfo {
     /// Models whose files carry VLMEvalKit's `hit` column.
     pub recorded_models: Vec<String>,
     pub load_time: Duration,
+    /// Time spent scoring (both rule sets, every prediction).
+    pub score_time: Duration,
     /// What was asked for (empty: the demo data).
     pub spec: LoadSpec,
 }
@@ -151,7 +153,9 @@ impl Session {
         let items_table = scoring::relation::items_table(&loaded.items)?;
         ctx.register_table("items", Arc::new(items_table))
             .map_err(|e| Error::engine("registering items", e))?;
+        let score_start = Instant::now();
         let (schema, parts) = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
+        let score_time = score_start.elapsed();
         let scored = MemTable::try_new(schema, parts)
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
@@ -176,6 +180,7 @@ impl Session {
                 .map(|s| s.model.clone())
                 .collect(),
             load_time: start.elapsed(),
+            score_time,
             spec: LoadSpec::default(),
         };
         Ok(Session {

@@ -1,0 +1,128 @@
+//! The benchmark harness: load and score a benchmark, then time the five
+//! representative queries warm (median of repeated runs), the extraction
+//! rules alone, and write the scored relation to Parquet so that
+//! `scripts/bench.sh` can time the same queries in DuckDB on identical data.
+//!
+//! cargo bench --bench queries -- --items FILE --predictions DIR [--export scored.parquet] [--runs N]
+
+use medql::render::Cell;
+use medql::scoring::extract::{extract, Policy as Rules};
+use medql::{LoadSpec, Outcome, Session};
+use std::time::{Duration, Instant};
+
+pub const QUERIES: [(&str, &str); 5] = [
+    ("overall by model", "by model score acc"),
+    ("model x department on #DD and #CT", "where #DD and #CT by model, department score acc"),
+    ("pivot by task", "by model, task score acc pivot task"),
+    ("paired comparison by task", "by task compare each vs best"),
+    ("20 failures of one model", "where model = $model and not correct show index, question, answer, choice, prediction limit 20"),
+];
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let get = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
+    let (Some(items), Some(preds)) = (get("--items"), get("--predictions")) else {
+        eprintln!("usage: cargo bench --bench queries -- --items FILE --predictions DIR [--export FILE] [--runs N]");
+        return;
+    };
+    let runs: usize = get("--runs").and_then(|r| r.parse().ok()).unwrap_or(10);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let t0 = Instant::now();
+    let mut s = rt
+        .block_on(Session::load(&LoadSpec {
+            items: vec![items.clone()],
+            predictions: vec![preds.clone()],
+        }))
+        .expect("load");
+    let load = t0.elapsed();
+    let rows = s.info.items * s.info.models.len();
+    println!(
+        "load+score\t{:.3}\ts\t{} items x {} models = {rows} predictions",
+        load.as_secs_f64(),
+        s.info.items,
+        s.info.models.len()
+    );
+    println!(
+        "scoring (both rule sets, in parallel)\t{:.3}\ts\t{:.0} predictions/s",
+        s.info.score_time.as_secs_f64(),
+        rows as f64 / s.info.score_time.as_secs_f64()
+    );
+    let model = s
+        .info
+        .models
+        .get(1)
+        .or(s.info.models.first())
+        .cloned()
+        .unwrap_or_default();
+    s.params.insert("model".into(), model);
+
+    // The extraction rules alone, one core, over every loaded prediction.
+    let preds_and_opts = rt
+        .block_on(s.run("show prediction, A, B, C, D, E", "bench"))
+        .expect("rows");
+    let mut cells: Vec<(Option<String>, Vec<Option<String>>)> = vec![];
+    for o in preds_and_opts {
+        if let Outcome::Table(t) = o {
+            for b in &t.batches {
+                for r in 0..b.num_rows() {
+                    let text = |c: usize| match medql::render::cell(b.column(c), r) {
+                        Cell::Text(x) => Some(x),
+                        _ => None,
+                    };
+                    cells.push((text(0), (1..6).map(text).collect()));
+                }
+            }
+        }
+    }
+    for (name, rules) in [("legacy", Rules::Legacy), ("current", Rules::Current)] {
+        let t = Instant::now();
+        let mut z = 0usize;
+        for (p, opts) in &cells {
+            let o: Vec<Option<&str>> = opts.iter().map(|x| x.as_deref()).collect();
+            z += usize::from(extract(rules, p.as_deref(), &o).choice == b'Z');
+        }
+        let e = t.elapsed();
+        println!(
+            "extraction {name} (one core)\t{:.3}\ts\t{:.0} predictions/s ({z} Z)",
+            e.as_secs_f64(),
+            cells.len() as f64 / e.as_secs_f64()
+        );
+    }
+
+    for (name, q) in QUERIES {
+        let _ = rt.block_on(s.run(q, "bench")).expect(q); // warm-up
+        let times: Vec<Duration> = (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let out = rt.block_on(s.run(q, "bench")).expect(q);
+                std::hint::black_box(out);
+                t.elapsed()
+            })
+            .collect();
+        println!(
+            "query\t{name}\t{:.3}\tms median of {runs}",
+            median(times).as_secs_f64() * 1e3
+        );
+    }
+    if let Some(path) = get("--export") {
+        let outs = rt.block_on(s.run("show *", "bench")).expect("export");
+        if let Some(Outcome::Table(t)) = outs.into_iter().last() {
+            medql::render::write_parquet(&path, &t.batches, t.schema.clone(), &[])
+                .expect("write parquet");
+            println!("exported\t{path}\t{} rows", t.num_rows());
+        }
+    }
+}
