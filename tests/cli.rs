@@ -2,20 +2,7 @@
 
 mod common;
 
-use std::process::Command;
-
-fn medql(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
-        .args(args)
-        .env_remove("NO_COLOR")
-        .output()
-        .expect("run medql");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::medql;
 
 #[test]
 fn demo_run_prints_a_table_per_model_and_says_it_is_demo_data() {

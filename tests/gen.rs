@@ -1,19 +1,9 @@
 //! `medql gen`: the same synthetic benchmark in every file format scores the
 //! same, and an image column does not change anything but the file size.
 
-use std::process::Command;
+mod common;
 
-fn medql(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
-        .args(args)
-        .output()
-        .expect("run medql");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use common::medql;
 
 #[test]
 fn every_format_scores_the_same() {

@@ -4,20 +4,10 @@
 
 mod common;
 
+use common::medql;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn medql(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
-        .args(args)
-        .output()
-        .expect("run medql");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// The rows of the Markdown table that follows the `## title` heading.
 fn md_table(md: &str, title: &str) -> Vec<Vec<String>> {

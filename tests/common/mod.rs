@@ -18,6 +18,20 @@ pub fn shared_data() -> Option<PathBuf> {
     None
 }
 
+/// Run the `medql` binary: exit code, stdout, stderr.
+pub fn medql(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medql"))
+        .args(args)
+        .env_remove("NO_COLOR")
+        .output()
+        .expect("run medql");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 pub const MODELS: [&str; 3] = ["HuatuoGPT_Vision_7B", "Qwen2-VL-7B-Instruct", "qwen_chat"];
 
 pub fn rt() -> tokio::runtime::Runtime {
