@@ -114,6 +114,52 @@ pub struct Session {
     pub info: SessionInfo,
 }
 
+/// The `coverage` relation: per model, what happened to every prediction
+/// row read (`read = scored + duplicated + unknown + invalid`) and how many
+/// items had no prediction (`missing`).
+fn coverage_table(sets: &[data::PredictionSet]) -> Result<MemTable> {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    let mut fields = vec![Field::new("model", DataType::Utf8, false)];
+    let counts = [
+        "read",
+        "scored",
+        "duplicated",
+        "unknown",
+        "invalid",
+        "missing",
+    ];
+    fields.extend(
+        counts
+            .iter()
+            .map(|c| Field::new(*c, DataType::Int64, false)),
+    );
+    fields.push(Field::new("files", DataType::Utf8, false));
+    let schema = Arc::new(Schema::new(fields));
+    let col = |f: fn(&data::Coverage) -> u64| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(
+            sets.iter().map(|s| f(&s.coverage) as i64),
+        ))
+    };
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(
+            sets.iter().map(|s| s.model.as_str()),
+        )),
+        col(|c| c.read),
+        col(|c| c.scored),
+        col(|c| c.duplicated),
+        col(|c| c.unknown),
+        col(|c| c.invalid),
+        col(|c| c.missing),
+        Arc::new(StringArray::from_iter_values(
+            sets.iter().map(|s| s.files.join(", ")),
+        )),
+    ];
+    let batch = RecordBatch::try_new(schema.clone(), columns)
+        .map_err(|e| Error::engine("building coverage", e))?;
+    MemTable::try_new(schema, vec![vec![batch]]).map_err(|e| Error::engine("building coverage", e))
+}
+
 /// Tests of cancellation make every query this slow (milliseconds); read
 /// from `MEDQL_TEST_QUERY_DELAY_MS`, and nothing else reads it.
 fn test_delay() -> Option<u64> {
@@ -153,6 +199,8 @@ impl Session {
         let items_table = scoring::relation::items_table(&loaded.items)?;
         ctx.register_table("items", Arc::new(items_table))
             .map_err(|e| Error::engine("registering items", e))?;
+        ctx.register_table("coverage", Arc::new(coverage_table(&loaded.sets)?))
+            .map_err(|e| Error::engine("registering coverage", e))?;
         let score_start = Instant::now();
         let (schema, parts) = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
         let score_time = score_start.elapsed();

@@ -210,6 +210,20 @@ fn unknown_duplicate_and_missing_rows_are_counted_and_reported() {
     );
     let r = rows(&query(&rt, &mut s, "where answered by model score n"));
     assert_eq!(r[0][1], medql::render::Cell::Int(7));
+    // The same counts as a relation.
+    let r = rows(&query(
+        &rt,
+        &mut s,
+        "from coverage show read, scored, duplicated, unknown, invalid, missing",
+    ));
+    let ints: Vec<i64> = r[0]
+        .iter()
+        .map(|c| match c {
+            medql::render::Cell::Int(i) => *i,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(ints, vec![11, 7, 1, 2, 1, 3]);
 }
 
 #[test]

@@ -96,20 +96,41 @@ fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Res
 }
 
 pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Planned> {
-    let from_items = match &q.from {
-        None => false,
-        Some(n) if n.text.eq_ignore_ascii_case("results") => false,
-        Some(n) if n.text.eq_ignore_ascii_case("items") => true,
+    let relation = match &q.from {
+        None => "results",
+        Some(n) if n.text.eq_ignore_ascii_case("results") => "results",
+        Some(n) if n.text.eq_ignore_ascii_case("items") => "items",
+        Some(n) if n.text.eq_ignore_ascii_case("coverage") => "coverage",
         Some(n) => {
             return Err(Error::query(
                 QueryError::new(format!("unknown relation `{}`", n.text), n.span)
-                    .with_help("the relations are `results` and `items`"),
+                    .with_help("the relations are `results`, `items` and `coverage`"),
             ))
         }
     };
+    let from_items = relation == "items";
+    if relation == "coverage" {
+        if let Output::Score(_) | Output::Compare { .. } = &q.output {
+            return Err(Error::query(
+                QueryError::new(
+                    "`coverage` has one row per model: it is shown, not scored",
+                    q.span,
+                )
+                .with_help(
+                    "for example `from coverage where missing > 0 show model, read, missing`",
+                ),
+            ));
+        }
+        if let Some(k) = q.by.first() {
+            return Err(qerr(
+                "`by` groups rows for `score`; `coverage` is shown as it is",
+                k.span,
+            ));
+        }
+    }
     let by_policy = !from_items && q.by.iter().any(|k| k.text.eq_ignore_ascii_case("policy"));
-    let mut df = if from_items {
-        ctx.table("items").await.map_err(engine)?
+    let mut df = if relation != "results" {
+        ctx.table(relation).await.map_err(engine)?
     } else {
         let scored = ctx.table("scored").await.map_err(engine)?;
         if by_policy {
