@@ -105,6 +105,8 @@ impl QueryResult {
 }
 
 /// A loaded benchmark and its predictions, scored, ready for queries.
+/// Cloning is cheap: the data is shared.
+#[derive(Clone)]
 pub struct Session {
     ctx: SessionContext,
     pub policy: Policy,

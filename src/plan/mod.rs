@@ -446,13 +446,22 @@ impl Preds<'_, '_> {
             return Err(qerr("condition nested too deeply", e.span()));
         }
         Ok(match e {
-            ast::Expr::And(a, b) => {
-                self.predicate(a, schema, depth + 1)?
-                    .and(self.predicate(b, schema, depth + 1)?)
-            }
-            ast::Expr::Or(a, b) => {
-                self.predicate(a, schema, depth + 1)?
-                    .or(self.predicate(b, schema, depth + 1)?)
+            ast::Expr::And(..) | ast::Expr::Or(..) => {
+                // A chain of one operator is flattened and rebuilt balanced,
+                // so that a long `or` list does not make a deep tree.
+                let is_and = matches!(e, ast::Expr::And(..));
+                let mut parts = vec![];
+                let mut stack = vec![e];
+                while let Some(x) = stack.pop() {
+                    match (x, is_and) {
+                        (ast::Expr::And(a, b), true) | (ast::Expr::Or(a, b), false) => {
+                            stack.push(b);
+                            stack.push(a);
+                        }
+                        (other, _) => parts.push(self.predicate(other, schema, depth + 1)?),
+                    }
+                }
+                balanced(parts, is_and)
             }
             ast::Expr::Not(a, _) => !self.predicate(a, schema, depth + 1)?,
             ast::Expr::Cmp { op, left, right } => {
@@ -621,6 +630,23 @@ impl Preds<'_, '_> {
             _ => Ok(e),
         }
     }
+}
+
+/// Join conditions with `and` (or `or`) as a balanced tree.
+fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
+    while parts.len() > 1 {
+        let mut next = Vec::with_capacity(parts.len().div_ceil(2));
+        let mut it = parts.into_iter();
+        while let Some(a) = it.next() {
+            next.push(match it.next() {
+                Some(b) if and => a.and(b),
+                Some(b) => a.or(b),
+                None => a,
+            });
+        }
+        parts = next;
+    }
+    parts.pop().unwrap_or(lit(true))
 }
 
 fn type_word(t: &DataType) -> &'static str {

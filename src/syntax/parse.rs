@@ -25,6 +25,8 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// exhaust the stack.
 pub const MAX_STATEMENT_BYTES: usize = 1 << 20;
 pub const MAX_NESTING: usize = 64;
+/// The most `and`/`or` operators one statement may chain.
+pub const MAX_CONDITIONS: usize = 4096;
 
 /// A parsed statement with its span in the source.
 #[derive(Clone, Debug, PartialEq)]
@@ -95,6 +97,19 @@ fn check_limits(text: &str, offset: usize) -> Result<(), QueryError> {
     }
     // A long run of prefix `not` nests too.
     let lower = text.to_ascii_lowercase();
+    let ops = lower
+        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+        .filter(|w| *w == "and" || *w == "or")
+        .count();
+    if ops > MAX_CONDITIONS {
+        return Err(QueryError::new(
+            format!("{ops} `and`/`or` operators in one statement (at most {MAX_CONDITIONS})"),
+            Span::new(offset, offset + text.len().min(1)),
+        )
+        .with_help(
+            "name groups of conditions with `let`, or use `in (...)` for long lists of values",
+        ));
+    }
     let mut run = 0usize;
     for w in lower.split_whitespace() {
         if w == "not" {

@@ -1,0 +1,204 @@
+//! The parser and planner never panic: token soups and mutated valid
+//! queries, every error inside the text with a span; and the coverage
+//! counts add up for any mix of prediction rows.
+
+mod common;
+
+use medql::data::items::{Items, ITEM_COLUMNS};
+use medql::data::predictions::assemble;
+use medql::data::table::RawTable;
+use medql::{LoadSpec, Session};
+use proptest::prelude::*;
+use std::sync::OnceLock;
+
+const TOKENS: &[&str] = &[
+    "from",
+    "results",
+    "items",
+    "coverage",
+    "where",
+    "by",
+    "score",
+    "show",
+    "having",
+    "pivot",
+    "sort",
+    "limit",
+    "per",
+    "with",
+    "overall",
+    "abbreviated",
+    "compare",
+    "vs",
+    "each",
+    "best",
+    "and",
+    "or",
+    "not",
+    "in",
+    "like",
+    "is",
+    "null",
+    "true",
+    "false",
+    "asc",
+    "desc",
+    "as",
+    "let",
+    "set",
+    "explain",
+    "policy",
+    "model",
+    "task",
+    "department",
+    "index",
+    "acc",
+    "n",
+    "ci",
+    "macro",
+    "(",
+    ")",
+    ",",
+    ";",
+    "=",
+    "!=",
+    "<",
+    ">=",
+    "*",
+    "'qwen'",
+    "\"x\"",
+    "'",
+    "\"",
+    "`",
+    "#DD",
+    "#",
+    "#modality:CT",
+    "#\"*MRI\"",
+    "#DD/CT",
+    "/",
+    ":",
+    "$p",
+    "$",
+    "42",
+    "-1.5e3",
+    "--",
+    "\n",
+    "correct",
+    "prediction",
+    "legacy",
+    "current",
+];
+
+fn session() -> &'static std::sync::Mutex<(tokio::runtime::Runtime, Session)> {
+    static S: OnceLock<std::sync::Mutex<(tokio::runtime::Runtime, Session)>> = OnceLock::new();
+    S.get_or_init(|| {
+        let rt = common::rt();
+        let s = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
+        std::sync::Mutex::new((rt, s))
+    })
+}
+
+fn check_source(src: &str) {
+    for r in medql::syntax::parse_source(src) {
+        if let Err(e) = r {
+            assert!(
+                e.span.start <= e.span.end && e.span.end <= src.len(),
+                "span out of the text: {e:?}"
+            );
+            assert!(!e.message.is_empty());
+        }
+    }
+    let guard = session().lock().unwrap_or_else(|p| p.into_inner());
+    let (rt, s) = &*guard;
+    // `check` parses and plans every statement without running it.
+    let mut s = s.clone();
+    for e in rt.block_on(s.check(src, "fuzz")) {
+        if let medql::Error::Query(q) = e {
+            assert!(q.span.end <= src.len(), "{q:?}");
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
+
+    #[test]
+    fn token_soups_never_panic(tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..40)) {
+        check_source(&tokens.join(" "));
+    }
+
+    #[test]
+    fn mutated_queries_never_panic(
+        base in prop::sample::select(vec![
+            "where #DD and #CT by model score acc, n, ci sort acc desc",
+            "by model, task score acc pivot task with overall abbreviated",
+            "by task compare each vs best having p_holm < 0.05",
+            "where not correct show model, index limit 3 per model",
+            "let s = #SAR or #SIR; where s by model score macro(task)",
+        ]),
+        cuts in prop::collection::vec((0usize..80, 0usize..4, prop::sample::select(vec!["", "(", "'", "#", " or ", "\u{1b}", "é", ")))"])), 1..6),
+    ) {
+        let mut s = base.to_string();
+        for (at, len, insert) in cuts {
+            let mut at = at.min(s.len());
+            while !s.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + len).min(s.len());
+            while !s.is_char_boundary(end) { end -= 1; }
+            s.replace_range(at..end.max(at), insert);
+        }
+        check_source(&s);
+    }
+
+    #[test]
+    fn coverage_adds_up(rows in prop::collection::vec((prop_oneof![Just(None), (-3i64..40).prop_map(Some)], any::<bool>()), 0..120)) {
+        let mut items = Items::new();
+        for i in 0..30i64 {
+            let mut cells = vec![None; ITEM_COLUMNS.len()];
+            cells[1] = Some("x".to_string());
+            cells[2] = Some("y".to_string());
+            items.push("D", i, cells, "items.tsv", i as u64 + 2).unwrap();
+        }
+        let table = RawTable {
+            file: "m_D.csv".into(),
+            headers: vec!["index".into(), "prediction".into()],
+            rows: rows
+                .iter()
+                .map(|(i, p)| vec![Some(i.map(|v| v.to_string()).unwrap_or_else(|| "oops".into())), p.then(|| "A".to_string())])
+                .collect(),
+            row_numbers: (2..rows.len() as u64 + 2).collect(),
+            row_unit: "line",
+        };
+        let mut warnings = vec![];
+        let sets = assemble(vec![table], &items, &mut warnings).unwrap();
+        let c = &sets[0].coverage;
+        prop_assert_eq!(c.read, rows.len() as u64);
+        prop_assert_eq!(c.read, c.scored + c.duplicated + c.unknown + c.invalid);
+        prop_assert_eq!(c.missing, 30 - c.scored);
+        prop_assert_eq!(sets[0].answered.iter().filter(|a| **a).count() as u64, c.scored);
+    }
+}
+
+#[test]
+fn deep_nesting_and_long_or_chains_are_refused_cleanly() {
+    let deep = format!(
+        "where {}correct{} score n",
+        "(".repeat(5000),
+        ")".repeat(5000)
+    );
+    let e = medql::syntax::parse_source(&deep).remove(0).unwrap_err();
+    assert!(e.message.contains("nested too deeply"), "{e:?}");
+    let nots = format!("where {} correct score n", "not ".repeat(5000));
+    let e = medql::syntax::parse_source(&nots).remove(0).unwrap_err();
+    assert!(e.message.contains("`not` repeated"), "{e:?}");
+    // A long flat `or` chain is fine to parse and plan.
+    let chain = (0..2000)
+        .map(|i| format!("index = {i}"))
+        .collect::<Vec<_>>()
+        .join(" or ");
+    let src = format!("where {chain} score n");
+    let guard = session().lock().unwrap_or_else(|p| p.into_inner());
+    let (rt, s) = &*guard;
+    let mut s = s.clone();
+    let errors = rt.block_on(s.check(&src, "chain"));
+    assert!(errors.is_empty(), "{errors:?}");
+}
