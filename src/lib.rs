@@ -91,6 +91,17 @@ impl QueryResult {
         self.batches.iter().map(|b| b.num_rows()).sum()
     }
 
+    /// Every row as cells, in order.
+    pub fn rows(&self) -> Vec<Vec<render::Cell>> {
+        self.batches
+            .iter()
+            .flat_map(|b| {
+                (0..b.num_rows())
+                    .map(move |r| b.columns().iter().map(|a| render::cell(a, r)).collect())
+            })
+            .collect()
+    }
+
     pub fn render(&self, format: render::Format) -> Result<String> {
         self.render_with(format, &render::RenderOptions::default())
     }

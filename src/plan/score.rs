@@ -246,6 +246,9 @@ pub fn score(
         }
     }
 
+    let per_policy = metrics
+        .iter()
+        .any(|m| matches!(m.kind, Kind::AccUnder(_) | Kind::Shift | Kind::Flips));
     let group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     let mut aggs: Vec<Expr> = vec![];
     for s in scopes {
@@ -258,12 +261,15 @@ pub fn score(
             aggs.push(
                 scoped(sum(one_if(ident("answered").is_false())?), &s.cond)?.alias(p("missing")),
             );
-            for pol in ["legacy", "current"] {
-                let hit = one_if(ident(format!("correct_{pol}")).is_true())?;
-                aggs.push(scoped(sum(hit), &s.cond)?.alias(p(&format!("hits_{pol}"))));
+            // Parts of the per-policy metrics, only when one is asked for.
+            if per_policy {
+                for pol in ["legacy", "current"] {
+                    let hit = one_if(ident(format!("correct_{pol}")).is_true())?;
+                    aggs.push(scoped(sum(hit), &s.cond)?.alias(p(&format!("hits_{pol}"))));
+                }
+                let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
+                aggs.push(scoped(sum(flip), &s.cond)?.alias(p("flips")));
             }
-            let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
-            aggs.push(scoped(sum(flip), &s.cond)?.alias(p("flips")));
         }
         let inv = case(ident("n_options").gt(lit(0i64)))
             .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))

@@ -42,6 +42,17 @@ impl FromStr for Format {
 impl Format {
     pub const NAMES: [&'static str; 6] = ["table", "csv", "tsv", "json", "ndjson", "markdown"];
 
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Table => "table",
+            Format::Csv => "csv",
+            Format::Tsv => "tsv",
+            Format::Json => "json",
+            Format::Ndjson => "ndjson",
+            Format::Markdown => "markdown",
+        }
+    }
+
     /// The format named by an output file's extension; `Ok(None)` for Parquet.
     pub fn from_extension(path: &str) -> std::result::Result<Option<Format>, String> {
         let ext = std::path::Path::new(path)

@@ -234,12 +234,12 @@ impl Repl<'_> {
             }
             ".format" => {
                 if rest.is_empty() {
-                    println!("format {}", format_name(self.format));
+                    println!("format {}", self.format.name());
                 } else {
                     match rest.parse::<Format>() {
                         Ok(f) => {
                             self.format = f;
-                            println!("format {}", format_name(f));
+                            println!("format {}", f.name());
                         }
                         Err(e) => eprintln!("error: {e}"),
                     }
@@ -438,14 +438,11 @@ impl Repl<'_> {
         if let Ok(outs) = self.session.run("by model score acc", "<models>").await {
             for o in outs {
                 if let Outcome::Table(t) = o {
-                    for b in &t.batches {
-                        for r in 0..b.num_rows() {
-                            if let (crate::render::Cell::Text(m), crate::render::Cell::Float(a)) = (
-                                crate::render::cell(b.column(0), r),
-                                crate::render::cell(b.column(1), r),
-                            ) {
-                                acc.insert(m, format!("{a:.2}"));
-                            }
+                    for row in t.rows() {
+                        if let [crate::render::Cell::Text(m), crate::render::Cell::Float(a)] =
+                            &row[..]
+                        {
+                            acc.insert(m.clone(), format!("{a:.2}"));
                         }
                     }
                 }
@@ -532,16 +529,5 @@ impl Repl<'_> {
                 Meta::Done
             }
         }
-    }
-}
-
-fn format_name(f: Format) -> &'static str {
-    match f {
-        Format::Table => "table",
-        Format::Csv => "csv",
-        Format::Tsv => "tsv",
-        Format::Json => "json",
-        Format::Ndjson => "ndjson",
-        Format::Markdown => "markdown",
     }
 }

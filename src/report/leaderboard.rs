@@ -6,7 +6,7 @@
 
 use super::{table_view_rows, CellView, RowView, Section};
 use crate::error::{Error, Result};
-use crate::render::{cell, Cell};
+use crate::render::Cell;
 use crate::{Outcome, Session};
 use std::collections::HashMap;
 
@@ -73,11 +73,7 @@ async fn accuracies(session: &mut Session, query: &str) -> Result<Vec<Vec<Cell>>
     let mut out = vec![];
     for o in session.run(query, "<leaderboard>").await? {
         if let Outcome::Table(t) = o {
-            for b in &t.batches {
-                for r in 0..b.num_rows() {
-                    out.push(b.columns().iter().map(|a| cell(a, r)).collect());
-                }
-            }
+            out.extend(t.rows());
         }
     }
     Ok(out)

@@ -317,14 +317,7 @@ fn chart_for(statement: Option<&Statement>, t: &QueryResult) -> Option<String> {
         return None;
     }
     let headers: Vec<String> = t.schema.fields().iter().map(|f| f.name().clone()).collect();
-    let rows: Vec<Vec<Cell>> = t
-        .batches
-        .iter()
-        .flat_map(|b| {
-            (0..b.num_rows())
-                .map(move |r| b.columns().iter().map(|a| cell(a, r)).collect::<Vec<_>>())
-        })
-        .collect();
+    let rows = t.rows();
     if rows.is_empty() || rows.len() > 80 {
         return None;
     }

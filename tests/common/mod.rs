@@ -68,18 +68,7 @@ pub fn query(rt: &tokio::runtime::Runtime, s: &mut Session, q: &str) -> QueryRes
 
 /// A result as rows of cells.
 pub fn rows(t: &QueryResult) -> Vec<Vec<medql::render::Cell>> {
-    let mut out = vec![];
-    for b in &t.batches {
-        for r in 0..b.num_rows() {
-            out.push(
-                b.columns()
-                    .iter()
-                    .map(|a| medql::render::cell(a, r))
-                    .collect(),
-            );
-        }
-    }
-    out
+    t.rows()
 }
 
 pub fn text(c: &medql::render::Cell) -> Option<String> {
