@@ -115,6 +115,62 @@ impl QueryResult {
     }
 }
 
+/// How a session runs.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Bytes the query engine's memory pool may hold (sorts, aggregates,
+    /// joins); None: no limit. The loaded data itself is not counted.
+    pub memory_limit: Option<usize>,
+}
+
+/// A statement run by [`Session::stream_one`].
+pub enum Streamed {
+    /// A query's rows, computed as they are read.
+    Stream(QueryStream),
+    /// Any other statement, or a query run to the end.
+    Done(Option<Outcome>),
+}
+
+/// A query's result as a stream of batches.
+pub struct QueryStream {
+    pub schema: SchemaRef,
+    pub styles: HashMap<String, Style>,
+    pub batches: datafusion::execution::SendableRecordBatchStream,
+    /// Parse and plan; execution is the reader's.
+    pub timing: Timing,
+}
+
+/// The statements of a source text, as byte ranges, in order.
+pub fn statements(source: &str) -> Vec<(usize, usize)> {
+    syntax::split::split_statements(source)
+}
+
+/// Whether the statement at `range` is a query (it produces a table).
+pub fn is_query(source: &str, (start, end): (usize, usize)) -> bool {
+    syntax::parse_statement(source, start, end)
+        .is_ok_and(|p| matches!(p.statement, Statement::Query(_)))
+}
+
+/// A DataFusion failure; running out of the memory pool is said plainly.
+pub fn engine_error(context: &str, e: datafusion::error::DataFusionError) -> Error {
+    match e.find_root() {
+        datafusion::error::DataFusionError::ResourcesExhausted(m) => {
+            let detail = m
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Error: "))
+                .unwrap_or_else(|| m.lines().next().unwrap_or_default());
+            Error::Engine {
+                context: context.to_string(),
+                message: format!(
+                    "the query needs more memory than --memory-limit allows ({}); raise the limit, or narrow the query with where or limit",
+                    detail.trim()
+                ),
+            }
+        }
+        _ => Error::engine(context, e),
+    }
+}
+
 /// A loaded benchmark and its predictions, scored, ready for queries.
 /// Cloning is cheap: the data is shared.
 #[derive(Clone)]
@@ -125,6 +181,8 @@ pub struct Session {
     lets: HashMap<String, ast::Expr>,
     tree: tree::Tree,
     pub info: SessionInfo,
+    /// How it was started; `.load` keeps them.
+    pub options: Options,
 }
 
 /// The `coverage` relation: per model, what happened to every prediction
@@ -193,18 +251,34 @@ impl Session {
     /// Load items and predictions (or the demo data when the spec is empty)
     /// and score every prediction under every policy.
     pub async fn load(spec: &LoadSpec) -> Result<Session> {
+        Session::load_with(spec, &Options::default()).await
+    }
+
+    /// [`Session::load`] with options (memory limit, cache).
+    pub async fn load_with(spec: &LoadSpec, opts: &Options) -> Result<Session> {
         let start = Instant::now();
         let loaded = data::load(spec)?;
-        let mut s = Session::from_loaded(loaded).await?;
+        let mut s = Session::from_loaded_with(loaded, opts).await?;
         s.info.load_time = start.elapsed();
         s.info.spec = spec.clone();
         Ok(s)
     }
 
     pub async fn from_loaded(loaded: data::Loaded) -> Result<Session> {
+        Session::from_loaded_with(loaded, &Options::default()).await
+    }
+
+    pub async fn from_loaded_with(loaded: data::Loaded, opts: &Options) -> Result<Session> {
         let start = Instant::now();
         let config = SessionConfig::new().with_information_schema(false);
-        let ctx = SessionContext::new_with_config(config);
+        let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
+        if let Some(bytes) = opts.memory_limit {
+            runtime = runtime.with_memory_limit(bytes, 1.0);
+        }
+        let runtime = runtime
+            .build_arc()
+            .map_err(|e| Error::engine("setting up the query engine", e))?;
+        let ctx = SessionContext::new_with_config_rt(config, runtime);
         // Common-subexpression elimination can disagree with the physical
         // planner on the nullability of CASE expressions it factors out
         // (seen with `compare`); medql's plans are small enough without it.
@@ -251,6 +325,7 @@ impl Session {
             lets: HashMap::new(),
             tree: tree::Tree::build(&loaded.items),
             info,
+            options: opts.clone(),
         })
     }
 
@@ -307,7 +382,7 @@ impl Session {
         keep_going: bool,
     ) -> Vec<Result<Option<Outcome>>> {
         let mut out = vec![];
-        for (start, end) in syntax::split::split_statements(source) {
+        for range in statements(source) {
             if !keep_going
                 && out
                     .last()
@@ -315,26 +390,72 @@ impl Session {
             {
                 break;
             }
-            let t0 = Instant::now();
-            let parsed = syntax::parse_statement(source, start, end);
-            let parse = t0.elapsed();
-            out.push(match parsed {
-                Err(e) => Err(Error::query(e.in_source(origin, source))),
-                Ok(p) => self
-                    .statement(&p.statement, true)
-                    .await
-                    .map(|o| match o {
-                        Some(Outcome::Table(mut t)) => {
-                            t.timing.parse = parse;
-                            t.elapsed += parse;
-                            Some(Outcome::Table(t))
-                        }
-                        other => other,
-                    })
-                    .map_err(|e| attach(e, origin, source)),
-            });
+            out.push(self.run_one(source, origin, range).await);
         }
         out
+    }
+
+    /// Run one statement of `source` (a range from [`statements`]).
+    pub async fn run_one(
+        &mut self,
+        source: &str,
+        origin: &str,
+        range: (usize, usize),
+    ) -> Result<Option<Outcome>> {
+        match self.stream_one(source, origin, range, false).await? {
+            Streamed::Done(o) => Ok(o),
+            Streamed::Stream(_) => unreachable!("not streamed"),
+        }
+    }
+
+    /// Run one statement; a query's result comes back as a stream of
+    /// batches when `stream` is set, so that it can be written out as it
+    /// is computed.
+    pub async fn stream_one(
+        &mut self,
+        source: &str,
+        origin: &str,
+        (start, end): (usize, usize),
+        stream: bool,
+    ) -> Result<Streamed> {
+        let t0 = Instant::now();
+        let parsed = syntax::parse_statement(source, start, end)
+            .map_err(|e| Error::query(e.in_source(origin, source)))?;
+        let parse = t0.elapsed();
+        if stream {
+            if let Statement::Query(q) = &parsed.statement {
+                let planned = self.plan(q).await.map_err(|e| attach(e, origin, source))?;
+                let plan = t0.elapsed() - parse;
+                let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
+                let batches = planned
+                    .df
+                    .execute_stream()
+                    .await
+                    .map_err(|e| engine_error("running the query", e))?;
+                return Ok(Streamed::Stream(QueryStream {
+                    schema,
+                    styles: planned.styles,
+                    batches,
+                    timing: Timing {
+                        parse,
+                        plan,
+                        execute: Duration::ZERO,
+                    },
+                }));
+            }
+        }
+        let out = self
+            .statement(&parsed.statement, true)
+            .await
+            .map_err(|e| attach(e, origin, source))?;
+        Ok(Streamed::Done(match out {
+            Some(Outcome::Table(mut t)) => {
+                t.timing.parse = parse;
+                t.elapsed += parse;
+                Some(Outcome::Table(t))
+            }
+            other => other,
+        }))
     }
 
     /// Parse and resolve every statement without running any; all errors
@@ -443,7 +564,7 @@ impl Session {
                     .df
                     .collect()
                     .await
-                    .map_err(|e| Error::engine("running the query", e))?;
+                    .map_err(|e| engine_error("running the query", e))?;
                 let elapsed = start.elapsed();
                 Ok(Some(Outcome::Table(QueryResult {
                     schema,

@@ -1,8 +1,10 @@
 //! The `medql` command line: a thin front end over `medql::Session`.
 
 use clap::{Parser, Subcommand};
+use futures::StreamExt;
+use medql::datafusion::execution::SendableRecordBatchStream;
 use medql::render::{self, Format, RenderOptions};
-use medql::{Error, LoadSpec, Outcome, Policy, QueryResult, Session};
+use medql::{Error, LoadSpec, Outcome, Policy, QueryResult, Session, Streamed};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -42,6 +44,12 @@ struct Cli {
     /// Report parse, plan, execute and render times of each statement on stderr
     #[arg(global = true, long)]
     timing: bool,
+    /// Treat every loading warning (unknown, duplicate, invalid or missing rows, column mismatches) as an error
+    #[arg(global = true, long)]
+    strict: bool,
+    /// Bound the query engine's memory for sorts, aggregates and joins (e.g. 512M, 2G); the loaded data is not counted
+    #[arg(global = true, long, value_name = "SIZE", value_parser = parse_size)]
+    memory_limit: Option<usize>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -107,6 +115,30 @@ fn parse_policy(s: &str) -> Result<Policy, String> {
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {
     s.parse()
+}
+
+/// A size in bytes: a number with an optional K, M or G suffix (powers of 1024).
+fn parse_size(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (num, mult) = match t.char_indices().last() {
+        Some((i, c)) if c.is_ascii_alphabetic() => {
+            let m: usize = match c.to_ascii_uppercase() {
+                'K' => 1 << 10,
+                'M' => 1 << 20,
+                'G' => 1 << 30,
+                'B' => 1,
+                _ => return Err(format!("`{s}`: use a number with K, M or G, like 512M")),
+            };
+            (&t[..i], m)
+        }
+        _ => (t, 1),
+    };
+    match num.trim().parse::<f64>() {
+        Ok(n) if n > 0.0 && n.is_finite() => Ok((n * mult as f64) as usize),
+        _ => Err(format!(
+            "`{s}`: use a positive number with K, M or G, like 512M"
+        )),
+    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -201,7 +233,10 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         predictions: cli.predictions.clone(),
     };
     let load_start = std::time::Instant::now();
-    let mut session = Session::load(&spec).await?;
+    let options = medql::Options {
+        memory_limit: cli.memory_limit,
+    };
+    let mut session = Session::load_with(&spec, &options).await?;
     if cli.timing {
         eprintln!(
             "timing: load and score {:.1} ms ({} items, {} models)",
@@ -216,6 +251,12 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             session.info.items,
             session.info.models.len()
         );
+    }
+    if cli.strict && !session.info.warnings.is_empty() {
+        for w in &session.info.warnings {
+            eprintln!("medql: error (--strict): {w}");
+        }
+        return Ok(ExitCode::from(1));
     }
     for w in &session.info.warnings {
         eprintln!("warning: {w}");
@@ -322,14 +363,57 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
     };
 
-    let results = session.run_each(&source, &origin, false).await;
-    let mut last: Option<&QueryResult> = None;
+    let ranges = medql::statements(&source);
+    // With -o, the last query's result goes to the file; in a format for
+    // programs (and Parquet), results are written as they are computed.
+    let last_query = ranges.iter().rposition(|r| medql::is_query(&source, *r));
+    let streams = |f: Option<Format>| {
+        matches!(
+            f,
+            None | Some(Format::Csv | Format::Tsv | Format::Json | Format::Ndjson)
+        )
+    };
+    let mut last: Option<QueryResult> = None;
+    let mut written = false;
     let mut stdout = std::io::stdout().lock();
     let mut first = true;
-    for r in &results {
+    for (i, range) in ranges.iter().enumerate() {
+        let to_file = output_format.is_some() && Some(i) == last_query;
+        let stream = if to_file {
+            streams(output_format.flatten())
+        } else {
+            output_format.is_none() && streams(Some(format)) && format != Format::Table
+        };
+        let r = session.stream_one(&source, &origin, *range, stream).await;
         match r {
-            Ok(Some(Outcome::Table(t))) => {
-                last = Some(t);
+            Ok(Streamed::Stream(q)) => {
+                let start = std::time::Instant::now();
+                let path = cli.output.clone().unwrap_or_default();
+                let rows = if to_file {
+                    let n = write_stream_file(
+                        q.batches,
+                        &q.schema,
+                        output_format.flatten(),
+                        &path,
+                        &session,
+                    )
+                    .await?;
+                    eprintln!("medql: wrote {n} rows to {path}");
+                    written = true;
+                    n
+                } else {
+                    write_stream(q.batches, &q.schema, format, &mut stdout).await?
+                };
+                if cli.timing {
+                    eprintln!(
+                        "timing: parse {:.2} ms · plan {:.2} ms · execute and write {:.2} ms · {rows} rows",
+                        q.timing.parse.as_secs_f64() * 1e3,
+                        q.timing.plan.as_secs_f64() * 1e3,
+                        start.elapsed().as_secs_f64() * 1e3,
+                    );
+                }
+            }
+            Ok(Streamed::Done(Some(Outcome::Table(t)))) => {
                 let start = std::time::Instant::now();
                 if output_format.is_none() {
                     if !first && format == Format::Table {
@@ -348,20 +432,21 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                         t.num_rows()
                     );
                 }
+                last = Some(t);
             }
-            Ok(Some(Outcome::Message(m))) => {
+            Ok(Streamed::Done(Some(Outcome::Message(m)))) => {
                 if m.contains('\n') {
                     write_out(&mut stdout, &format!("{m}\n"))?;
                 }
             }
-            Ok(None) => {}
+            Ok(Streamed::Done(None)) => {}
             Err(e) => {
-                report(e);
+                report(&e);
                 return Ok(ExitCode::from(1));
             }
         }
     }
-    if let (Some(path), Some(fmt)) = (&cli.output, output_format) {
+    if let (Some(path), Some(fmt), false) = (&cli.output, output_format, written) {
         let Some(t) = last else {
             return Err(Error::Usage(format!(
                 "-o {path}: no statement produced a result to write"
@@ -369,19 +454,84 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         };
         match fmt {
             Some(f) => std::fs::write(path, t.render(f)?).map_err(|e| Error::io(path, e))?,
-            None => render::write_parquet(
-                path,
-                &t.batches,
-                t.schema.clone(),
-                &[
-                    ("medql.policy", session.policy.name().to_string()),
-                    ("medql.version", env!("CARGO_PKG_VERSION").to_string()),
-                ],
-            )?,
+            None => unreachable!("parquet output is streamed"),
         }
         eprintln!("medql: wrote {} rows to {path}", t.num_rows());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Write a query's batches to standard output as they arrive.
+async fn write_stream(
+    mut batches: SendableRecordBatchStream,
+    schema: &medql::datafusion::arrow::datatypes::Schema,
+    format: Format,
+    stdout: &mut std::io::StdoutLock<'_>,
+) -> Result<u64, Error> {
+    let mut w = render::StreamWriter::new(&mut *stdout, schema, format).map_err(quiet_pipe)?;
+    while let Some(b) = batches.next().await {
+        let b = b.map_err(|e| medql::engine_error("running the query", e))?;
+        w.write(&b).map_err(quiet_pipe)?;
+    }
+    let n = w.rows();
+    w.finish().map_err(quiet_pipe)?;
+    Ok(n)
+}
+
+/// Write a query's batches to the file of `-o` as they arrive.
+async fn write_stream_file(
+    mut batches: SendableRecordBatchStream,
+    schema: &medql::datafusion::arrow::datatypes::SchemaRef,
+    format: Option<Format>,
+    path: &str,
+    session: &Session,
+) -> Result<u64, Error> {
+    let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    let out = std::io::BufWriter::new(file);
+    let named = |e: Error| match e {
+        Error::Io { source, .. } => Error::io(path, source),
+        other => other,
+    };
+    let mut n = 0u64;
+    match format {
+        Some(f) => {
+            let mut w = render::StreamWriter::new(out, schema, f).map_err(named)?;
+            while let Some(b) = batches.next().await {
+                let b = b.map_err(|e| medql::engine_error("running the query", e))?;
+                w.write(&b).map_err(named)?;
+            }
+            n = w.rows();
+            w.finish().map_err(named)?;
+        }
+        None => {
+            let mut w = render::ParquetStream::new(
+                out,
+                path,
+                schema.clone(),
+                &[
+                    ("medql.policy", session.policy.name().to_string()),
+                    ("medql.version", env!("CARGO_PKG_VERSION").to_string()),
+                ],
+            )?;
+            while let Some(b) = batches.next().await {
+                let b = b.map_err(|e| medql::engine_error("running the query", e))?;
+                n += b.num_rows() as u64;
+                w.write(&b)?;
+            }
+            w.finish()?;
+        }
+    }
+    Ok(n)
+}
+
+/// A closed pipe (`| head`) ends the output quietly.
+fn quiet_pipe(e: Error) -> Error {
+    if let Error::Io { source, .. } = &e {
+        if source.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+    }
+    e
 }
 
 fn write_out(out: &mut impl Write, s: &str) -> Result<(), Error> {

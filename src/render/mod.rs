@@ -364,53 +364,132 @@ pub fn render(
             }
             s
         }
-        Format::Csv | Format::Tsv => {
-            let mut w = csv::WriterBuilder::new()
-                .delimiter(if format == Format::Csv { b',' } else { b'\t' })
-                .from_writer(vec![]);
-            let io = |e: csv::Error| Error::engine("writing csv", e);
-            w.write_record(&names).map_err(io)?;
-            for row in rows {
-                w.write_record(row.iter().map(machine)).map_err(io)?;
+        Format::Csv | Format::Tsv | Format::Json | Format::Ndjson => {
+            let mut w = StreamWriter::new(Vec::new(), schema, format)?;
+            for b in batches {
+                w.write(b)?;
             }
-            let bytes = w
-                .into_inner()
-                .map_err(|e| Error::engine("writing csv", e.error()))?;
-            String::from_utf8(bytes).map_err(|e| Error::engine("writing csv", e))?
-        }
-        Format::Json | Format::Ndjson => {
-            let keys: Vec<String> = names
-                .iter()
-                .map(|n| serde_json::to_string(n).unwrap_or_default())
-                .collect();
-            let mut objs = rows.map(|row| {
-                let fields: Vec<String> = row
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("{}:{}", keys[i], json_value(c)))
-                    .collect();
-                format!("{{{}}}", fields.join(","))
-            });
-            let mut s = String::new();
-            if format == Format::Json {
-                s.push('[');
-                if let Some(first) = objs.next() {
-                    s.push_str(&first);
-                    for o in objs {
-                        s.push_str(",\n");
-                        s.push_str(&o);
-                    }
-                }
-                s.push_str("]\n");
-            } else {
-                for o in objs {
-                    s.push_str(&o);
-                    s.push('\n');
-                }
-            }
-            s
+            String::from_utf8(w.finish()?).map_err(|e| Error::engine("writing text", e))?
         }
     })
+}
+
+/// Writes a result batch by batch in a format for programs (csv, tsv, json,
+/// ndjson), so that a huge result never has to be held in memory.
+pub struct StreamWriter<W: std::io::Write> {
+    sink: Sink<W>,
+    keys: Vec<String>,
+    rows: u64,
+}
+
+enum Sink<W: std::io::Write> {
+    Delimited(csv::Writer<W>),
+    Json(W),
+    Ndjson(W),
+}
+
+fn write_err(e: std::io::Error) -> Error {
+    Error::io("output", e)
+}
+
+fn csv_err(e: csv::Error) -> Error {
+    match e.into_kind() {
+        csv::ErrorKind::Io(e) => write_err(e),
+        other => Error::engine("writing csv", format!("{other:?}")),
+    }
+}
+
+impl<W: std::io::Write> StreamWriter<W> {
+    /// Start the output (the header line of csv and tsv, the `[` of json).
+    pub fn new(mut out: W, schema: &Schema, format: Format) -> Result<StreamWriter<W>> {
+        let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+        let keys = names
+            .iter()
+            .map(|n| serde_json::to_string(n).unwrap_or_default())
+            .collect();
+        let sink = match format {
+            Format::Csv | Format::Tsv => {
+                let mut w = csv::WriterBuilder::new()
+                    .delimiter(if format == Format::Csv { b',' } else { b'\t' })
+                    .from_writer(out);
+                w.write_record(&names).map_err(csv_err)?;
+                Sink::Delimited(w)
+            }
+            Format::Json => {
+                out.write_all(b"[").map_err(write_err)?;
+                Sink::Json(out)
+            }
+            Format::Ndjson => Sink::Ndjson(out),
+            other => {
+                return Err(Error::Usage(format!(
+                    "the {} format cannot be written as a stream",
+                    other.name()
+                )))
+            }
+        };
+        Ok(StreamWriter {
+            sink,
+            keys,
+            rows: 0,
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        let mut buf = Vec::new();
+        for r in 0..batch.num_rows() {
+            let cells = batch.columns().iter().map(|a| cell(a, r));
+            match &mut self.sink {
+                Sink::Delimited(w) => w
+                    .write_record(cells.map(|c| machine(&c)))
+                    .map_err(csv_err)?,
+                Sink::Json(_) | Sink::Ndjson(_) => {
+                    let json = matches!(self.sink, Sink::Json(_));
+                    if json && self.rows > 0 {
+                        buf.extend_from_slice(b",\n");
+                    }
+                    buf.push(b'{');
+                    for (i, c) in cells.enumerate() {
+                        if i > 0 {
+                            buf.push(b',');
+                        }
+                        buf.extend_from_slice(self.keys[i].as_bytes());
+                        buf.push(b':');
+                        buf.extend_from_slice(json_value(&c).as_bytes());
+                    }
+                    buf.push(b'}');
+                    if !json {
+                        buf.push(b'\n');
+                    }
+                }
+            }
+            self.rows += 1;
+        }
+        match &mut self.sink {
+            Sink::Delimited(w) => w.flush().map_err(write_err),
+            Sink::Json(out) | Sink::Ndjson(out) => out.write_all(&buf).map_err(write_err),
+        }
+    }
+
+    /// Rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// End the output (the `]` of json) and hand back the writer.
+    pub fn finish(self) -> Result<W> {
+        let mut out = match self.sink {
+            Sink::Delimited(w) => w
+                .into_inner()
+                .map_err(|e| Error::io("output", std::io::Error::other(e.error().to_string())))?,
+            Sink::Json(mut out) => {
+                out.write_all(b"]\n").map_err(write_err)?;
+                out
+            }
+            Sink::Ndjson(out) => out,
+        };
+        out.flush().map_err(write_err)?;
+        Ok(out)
+    }
 }
 
 /// Write batches to a Parquet file with medql's metadata (policy, version).
@@ -420,27 +499,57 @@ pub fn write_parquet(
     schema: std::sync::Arc<Schema>,
     metadata: &[(&str, String)],
 ) -> Result<()> {
-    use datafusion::parquet::arrow::ArrowWriter;
-    use datafusion::parquet::file::metadata::KeyValue;
-    use datafusion::parquet::file::properties::WriterProperties;
     let file = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    let props = WriterProperties::builder()
-        .set_key_value_metadata(Some(
-            metadata
-                .iter()
-                .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
-                .collect(),
-        ))
-        .build();
-    let mut w = ArrowWriter::try_new(file, schema, Some(props))
-        .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+    let mut w = ParquetStream::new(file, path, schema, metadata)?;
     for b in batches {
-        w.write(b)
-            .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+        w.write(b)?;
     }
-    w.close()
-        .map_err(|e| Error::engine(format!("writing {path}"), e))?;
-    Ok(())
+    w.finish()
+}
+
+/// A Parquet file written batch by batch.
+pub struct ParquetStream<W: std::io::Write + Send> {
+    writer: datafusion::parquet::arrow::ArrowWriter<W>,
+    path: String,
+}
+
+impl<W: std::io::Write + Send> ParquetStream<W> {
+    pub fn new(
+        out: W,
+        path: &str,
+        schema: std::sync::Arc<Schema>,
+        metadata: &[(&str, String)],
+    ) -> Result<ParquetStream<W>> {
+        use datafusion::parquet::file::metadata::KeyValue;
+        use datafusion::parquet::file::properties::WriterProperties;
+        let props = WriterProperties::builder()
+            .set_key_value_metadata(Some(
+                metadata
+                    .iter()
+                    .map(|(k, v)| KeyValue::new(k.to_string(), v.clone()))
+                    .collect(),
+            ))
+            .build();
+        let writer = datafusion::parquet::arrow::ArrowWriter::try_new(out, schema, Some(props))
+            .map_err(|e| Error::engine(format!("writing {path}"), e))?;
+        Ok(ParquetStream {
+            writer,
+            path: path.to_string(),
+        })
+    }
+
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<()> {
+        self.writer
+            .write(batch)
+            .map_err(|e| Error::engine(format!("writing {}", self.path), e))
+    }
+
+    pub fn finish(self) -> Result<()> {
+        self.writer
+            .close()
+            .map(|_| ())
+            .map_err(|e| Error::engine(format!("writing {}", self.path), e))
+    }
 }
 
 #[cfg(test)]

@@ -513,7 +513,7 @@ impl Repl<'_> {
             eprintln!("load items first: .load items PATH");
             return Meta::Done;
         }
-        match Session::load(&spec).await {
+        match Session::load_with(&spec, &self.session.options).await {
             Ok(mut s) => {
                 for w in &s.info.warnings {
                     eprintln!("warning: {w}");
