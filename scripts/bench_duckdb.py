@@ -69,3 +69,20 @@ files = sorted(glob.glob(f"{xlsx_dir}/*.xlsx"))
 t = time.perf_counter()
 rows = sum(len(pd.read_excel(f)) for f in files)
 print(f"pandas.read_excel: {len(files)} files, {rows} rows in {time.perf_counter() - t:.2f} s")
+
+
+# --- Python extraction timing (scripts/extract_rules.py) --------------------
+# VLMEvalKit's extraction rules applied per row in Python, both policies, on a
+# sample of the scored Parquet. PY_EXTRACT_SAMPLE sets the sample size
+# (default 200000); 0 skips the step.
+def python_extraction_timing(parquet):
+    import os
+    n = int(os.environ.get("PY_EXTRACT_SAMPLE", "200000"))
+    if n <= 0:
+        return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from extract_rules import time_policies
+    time_policies(parquet, n)
+
+
+python_extraction_timing(scored)

@@ -85,12 +85,27 @@ impl fmt::Display for DataError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
         if let Some(row) = self.row {
-            write!(f, ", row {row}")?;
+            write!(f, ", {} {row}", row_unit(&self.file))?;
         }
         if let Some(col) = &self.column {
             write!(f, ", column `{col}`")?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+/// How a person finds a row of a file: the line of a text file (TSV, CSV,
+/// JSONL), the record of JSON and Parquet, the row of a spreadsheet.
+pub fn row_unit(file: &str) -> &'static str {
+    let ext = std::path::Path::new(file)
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    match ext.as_str() {
+        "tsv" | "csv" | "jsonl" | "ndjson" | "txt" | "mql" => "line",
+        "json" | "parquet" => "record",
+        _ => "row",
     }
 }
 

@@ -58,6 +58,9 @@ pub struct SessionInfo {
     pub score_time: Duration,
     /// What was asked for (empty: the demo data).
     pub spec: LoadSpec,
+    /// Models read back from the cache, and models scored in this load.
+    pub cache_hits: usize,
+    pub cache_misses: usize,
 }
 
 /// The result of one statement.
@@ -121,6 +124,8 @@ pub struct Options {
     /// Bytes the query engine's memory pool may hold (sorts, aggregates,
     /// joins); None: no limit. The loaded data itself is not counted.
     pub memory_limit: Option<usize>,
+    /// Keep loaded and scored data here, and start from it next time.
+    pub cache: Option<data::cache::Cache>,
 }
 
 /// A statement run by [`Session::stream_one`].
@@ -257,7 +262,7 @@ impl Session {
     /// [`Session::load`] with options (memory limit, cache).
     pub async fn load_with(spec: &LoadSpec, opts: &Options) -> Result<Session> {
         let start = Instant::now();
-        let loaded = data::load(spec)?;
+        let loaded = data::load_with(spec, opts.cache.as_ref())?;
         let mut s = Session::from_loaded_with(loaded, opts).await?;
         s.info.load_time = start.elapsed();
         s.info.spec = spec.clone();
@@ -289,9 +294,16 @@ impl Session {
         ctx.register_table("coverage", Arc::new(coverage_table(&loaded.sets)?))
             .map_err(|e| Error::engine("registering coverage", e))?;
         let score_start = Instant::now();
-        let (schema, parts) = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
+        let scored = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
         let score_time = score_start.elapsed();
-        let scored = MemTable::try_new(schema, parts)
+        if let Some((cache, pending)) = &loaded.pending {
+            for (entry, columns) in pending.iter().zip(&scored.fresh) {
+                if let (Some((key, meta)), Some(columns)) = (entry, columns) {
+                    cache.put_model(key, columns, meta);
+                }
+            }
+        }
+        let scored = MemTable::try_new(scored.schema, scored.partitions)
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
             .map_err(|e| Error::engine("registering results", e))?;
@@ -317,6 +329,8 @@ impl Session {
             load_time: start.elapsed(),
             score_time,
             spec: LoadSpec::default(),
+            cache_hits: loaded.cache_hits,
+            cache_misses: loaded.cache_misses,
         };
         Ok(Session {
             ctx,

@@ -50,6 +50,12 @@ struct Cli {
     /// Bound the query engine's memory for sorts, aggregates and joins (e.g. 512M, 2G); the loaded data is not counted
     #[arg(global = true, long, value_name = "SIZE", value_parser = parse_size)]
     memory_limit: Option<usize>,
+    /// Keep loaded and scored data in DIR and start from it next time (default: $XDG_CACHE_HOME/medql or ~/.cache/medql)
+    #[arg(global = true, long, value_name = "DIR")]
+    cache: Option<std::path::PathBuf>,
+    /// Read every file and score every prediction, without the cache
+    #[arg(global = true, long, conflicts_with = "cache")]
+    no_cache: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -115,6 +121,26 @@ fn parse_policy(s: &str) -> Result<Policy, String> {
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {
     s.parse()
+}
+
+/// This build of medql, for cache keys: the version and the binary's size
+/// and modification time, so that a rebuilt binary never reads entries
+/// written by another.
+fn build_id() -> String {
+    let exe = std::env::current_exe()
+        .ok()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            format!("{}-{t}", m.len())
+        })
+        .unwrap_or_default();
+    format!("{}-{exe}", env!("CARGO_PKG_VERSION"))
 }
 
 /// A size in bytes: a number with an optional K, M or G suffix (powers of 1024).
@@ -233,16 +259,38 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         predictions: cli.predictions.clone(),
     };
     let load_start = std::time::Instant::now();
+    let cache = if cli.no_cache || spec.is_demo() {
+        None
+    } else {
+        match cli
+            .cache
+            .clone()
+            .or_else(medql::data::cache::Cache::default_dir)
+        {
+            Some(dir) => match medql::data::cache::Cache::open(&dir, build_id()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    eprintln!("warning: no cache ({e}); loading without it");
+                    None
+                }
+            },
+            None => None,
+        }
+    };
     let options = medql::Options {
         memory_limit: cli.memory_limit,
+        cache,
     };
     let mut session = Session::load_with(&spec, &options).await?;
     if cli.timing {
         eprintln!(
-            "timing: load and score {:.1} ms ({} items, {} models)",
+            "timing: load and score {:.1} ms ({} items, {} models: {} from the cache, {} scored in {:.1} ms)",
             load_start.elapsed().as_secs_f64() * 1e3,
             session.info.items,
-            session.info.models.len()
+            session.info.models.len(),
+            session.info.cache_hits,
+            session.info.cache_misses,
+            session.info.score_time.as_secs_f64() * 1e3,
         );
     }
     if session.info.demo {

@@ -1,6 +1,7 @@
 //! Loading data: benchmark items (TSV), model predictions (xlsx, csv, tsv,
 //! json, jsonl, parquet) and the built-in synthetic demo benchmark.
 
+pub mod cache;
 pub mod demo;
 pub mod generate;
 pub mod items;
@@ -34,11 +35,27 @@ pub struct Loaded {
     pub warnings: Vec<String>,
     pub demo: bool,
     pub prediction_files: Vec<String>,
+    /// Where sets scored in this load are to be kept: the cache and, per
+    /// set, the key and description of its entry (None: read from it).
+    pub pending: Option<(cache::Cache, Vec<Option<cache::Pending>>)>,
+    /// Models read from the cache, and models read from their files.
+    pub cache_hits: usize,
+    pub cache_misses: usize,
 }
 
 pub fn load(spec: &LoadSpec) -> Result<Loaded> {
+    load_with(spec, None)
+}
+
+/// Load through a cache: unchanged files' models come back scored.
+pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded> {
     if spec.is_demo() {
         return Ok(demo_loaded());
+    }
+    if let Some(c) = cache {
+        if !spec.items.is_empty() {
+            return load_cached(spec, c);
+        }
     }
     if spec.items.is_empty() {
         return Err(crate::Error::Usage(
@@ -52,12 +69,193 @@ pub fn load(spec: &LoadSpec) -> Result<Loaded> {
     let mut warnings = vec![];
     let files = predictions::discover(&spec.predictions)?;
     let sets = predictions::load_predictions(&files, &items, &mut warnings)?;
+    let n = sets.len();
     Ok(Loaded {
         items,
         sets,
         warnings,
         demo: false,
         prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
+        pending: None,
+        cache_hits: 0,
+        cache_misses: n,
+    })
+}
+
+/// [`load_with`] through a cache.
+fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
+    use std::collections::{BTreeMap, BTreeSet};
+    // Items: one entry per set of items files.
+    let item_files = items::expand_paths(&spec.items, "items")?;
+    let mut item_entries = vec![];
+    for f in &item_files {
+        match c.lookup(f).or_else(|| c.identify(f)) {
+            Some(e) => {
+                c.store_entry(&e);
+                item_entries.push(e)
+            }
+            None => return Err(crate::Error::Usage(format!("cannot read {}", f.display()))),
+        }
+    }
+    let items_key = c.items_key(&item_entries);
+    let items = match c.get_items(&items_key) {
+        Some(items) => items,
+        None => {
+            let mut items = Items::new();
+            for f in &item_files {
+                items::load_items_file(f, &mut items)?;
+            }
+            c.put_items(&items_key, &items);
+            items
+        }
+    };
+    let datasets = items.datasets();
+
+    // Prediction files: known ones say which models they hold; new or
+    // changed ones are read now.
+    let files = predictions::discover(&spec.predictions)?;
+    let mut entries: Vec<Option<cache::FileEntry>> = files
+        .iter()
+        .map(|f| {
+            c.lookup(f)
+                .filter(|e| e.models.is_some() && e.datasets == datasets)
+        })
+        .collect();
+    let mut tables: BTreeMap<usize, table::RawTable> = BTreeMap::new();
+    let mut file_warnings: Vec<Vec<String>> = vec![vec![]; files.len()];
+    let read = |i: usize,
+                entries: &mut Vec<Option<cache::FileEntry>>,
+                tables: &mut BTreeMap<usize, table::RawTable>,
+                file_warnings: &mut Vec<Vec<String>>|
+     -> Result<()> {
+        if tables.contains_key(&i) {
+            return Ok(());
+        }
+        let t = table::read_table(&files[i])?;
+        let (groups, _, warning) = predictions::table_models(&t, &datasets)?;
+        file_warnings[i] = warning.into_iter().collect();
+        if entries[i].is_none() {
+            let mut e = c.identify(&files[i]).ok_or_else(|| {
+                crate::Error::Usage(format!("cannot read {}", files[i].display()))
+            })?;
+            e.models = Some(groups.into_iter().map(|(m, _)| m).collect());
+            e.datasets = datasets.clone();
+            e.warnings = file_warnings[i].clone();
+            c.store_entry(&e);
+            entries[i] = Some(e);
+        }
+        tables.insert(i, t);
+        Ok(())
+    };
+    let misses: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
+    for &i in &misses {
+        read(i, &mut entries, &mut tables, &mut file_warnings)?;
+    }
+    for (i, e) in entries.iter().enumerate() {
+        if !tables.contains_key(&i) {
+            file_warnings[i] = e.as_ref().map(|e| e.warnings.clone()).unwrap_or_default();
+        }
+    }
+    // Which files each model comes from, and its entry's key.
+    let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    for (i, e) in entries.iter().enumerate() {
+        for m in e
+            .as_ref()
+            .and_then(|e| e.models.as_ref())
+            .into_iter()
+            .flatten()
+        {
+            sources.entry(m.clone()).or_default().push(i);
+        }
+    }
+    let key_of = |m: &str, srcs: &[usize], entries: &[Option<cache::FileEntry>]| {
+        let es: Vec<&cache::FileEntry> = srcs.iter().filter_map(|&i| entries[i].as_ref()).collect();
+        c.model_key(&items_key, m, &es)
+    };
+    let mut from_cache: BTreeMap<
+        String,
+        (datafusion::arrow::array::RecordBatch, cache::ModelMeta),
+    > = BTreeMap::new();
+    let mut rebuild: BTreeSet<String> = BTreeSet::new();
+    for (m, srcs) in &sources {
+        let changed = srcs.iter().any(|i| misses.contains(i));
+        let hit = if changed {
+            None
+        } else {
+            c.get_model(&key_of(m, srcs, &entries), items.len())
+        };
+        match hit {
+            Some(h) => {
+                from_cache.insert(m.clone(), h);
+            }
+            None => {
+                rebuild.insert(m.clone());
+            }
+        }
+    }
+    // Models to score: read every file they come from, then assemble.
+    for m in &rebuild {
+        for &i in &sources[m] {
+            read(i, &mut entries, &mut tables, &mut file_warnings)?;
+        }
+    }
+    let mut assembled_warnings = vec![];
+    let assembled = predictions::assemble(
+        tables.into_values().collect(),
+        &items,
+        &mut assembled_warnings,
+    )?;
+    let mut fresh: BTreeMap<String, predictions::PredictionSet> = assembled
+        .into_iter()
+        .filter(|s| rebuild.contains(&s.model))
+        .map(|s| (s.model.clone(), s))
+        .collect();
+
+    let mut warnings: Vec<String> = file_warnings.into_iter().flatten().collect();
+    let mut sets = vec![];
+    let mut pending = vec![];
+    let (mut hits, mut misses_n) = (0, 0);
+    for (m, srcs) in &sources {
+        if let Some(set) = fresh.remove(m) {
+            warnings.extend(set.warnings.iter().cloned());
+            pending.push(Some((
+                key_of(m, srcs, &entries),
+                cache::ModelMeta {
+                    model: m.clone(),
+                    files: set.files.clone(),
+                    coverage: set.coverage.clone(),
+                    warnings: set.warnings.clone(),
+                    has_hit: set.hit.is_some(),
+                },
+            )));
+            sets.push(set);
+            misses_n += 1;
+        } else if let Some((batch, meta)) = from_cache.remove(m) {
+            warnings.extend(meta.warnings.iter().cloned());
+            let hit = meta.has_hit.then(Vec::new);
+            sets.push(predictions::PredictionSet {
+                model: m.clone(),
+                files: meta.files,
+                prediction: vec![],
+                answered: vec![],
+                hit,
+                coverage: meta.coverage,
+                warnings: meta.warnings,
+                cached: Some(batch),
+            });
+            pending.push(None);
+            hits += 1;
+        }
+    }
+    Ok(Loaded {
+        items,
+        sets,
+        warnings,
+        demo: false,
+        prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
+        pending: Some((c.clone(), pending)),
+        cache_hits: hits,
+        cache_misses: misses_n,
     })
 }
 
@@ -108,11 +306,15 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
     let mut warnings = vec![];
     let sets =
         predictions::assemble(tables, &items, &mut warnings).expect("demo predictions assemble");
+    let n = sets.len();
     Loaded {
         items,
         sets,
         warnings,
         demo: true,
         prediction_files: vec![],
+        pending: None,
+        cache_hits: 0,
+        cache_misses: n,
     }
 }

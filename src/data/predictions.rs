@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// What happened to a model's prediction rows. Always
 /// `read == scored + duplicated + unknown + invalid`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Coverage {
     pub read: u64,
     pub scored: u64,
@@ -32,6 +32,12 @@ pub struct PredictionSet {
     /// The `hit` column of a VLMEvalKit result file, where there is one.
     pub hit: Option<Vec<Option<bool>>>,
     pub coverage: Coverage,
+    /// What loading had to say about this model (counts, column mismatches).
+    pub warnings: Vec<String>,
+    /// Columns read back from the cache, aligned with the items:
+    /// `answered`, `prediction`, `hit` and each rule set's choice and rule.
+    /// When present, the vectors above are empty and scoring is skipped.
+    pub cached: Option<datafusion::arrow::array::RecordBatch>,
 }
 
 /// Files to read: each spec a file, a glob or a directory (searched
@@ -176,72 +182,78 @@ pub fn assemble(
     let datasets = items.datasets();
     let mut by_model: BTreeMap<String, Vec<Portion>> = BTreeMap::new();
     for t in tables {
-        let stem = Path::new(&t.file)
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or("")
-            .to_string();
-        let (from_stem, is_result) = model_from_stem(&stem, &datasets);
+        let (groups, is_result, warning) = table_models(&t, &datasets)?;
+        warnings.extend(warning);
         let table = std::rc::Rc::new(t);
-        if let Some(mc) = table.column("model") {
-            let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-            for (r, row) in table.rows.iter().enumerate() {
-                match row.get(mc).cloned().flatten() {
-                    Some(m) if !m.trim().is_empty() => {
-                        groups.entry(m.trim().to_string()).or_default().push(r)
-                    }
-                    _ => {
-                        return Err(Error::data_at(
-                            &table.file,
-                            Some(table.row_numbers[r]),
-                            Some(&table.headers[mc]),
-                            "empty model name",
-                        ))
-                    }
-                }
-            }
-            for (m, rows) in groups {
-                by_model.entry(m).or_default().push(Portion {
-                    file: table.file.clone(),
-                    is_result,
-                    table: table.clone(),
-                    rows,
-                });
-            }
-        } else {
-            let model = match from_stem {
-                Some(m) => m,
-                None => {
-                    warnings.push(format!(
-                        "{}: no dataset name ({}) in the file name; the model is named `{stem}`",
-                        table.file,
-                        datasets.join(", ")
-                    ));
-                    stem.clone()
-                }
-            };
-            let rows = (0..table.rows.len()).collect();
-            by_model.entry(model).or_default().push(Portion {
+        for (m, rows) in groups {
+            by_model.entry(m).or_default().push(Portion {
                 file: table.file.clone(),
                 is_result,
-                table,
+                table: table.clone(),
                 rows,
             });
         }
     }
     let mut sets = vec![];
     for (model, portions) in by_model {
-        sets.push(build_set(model, portions, items, warnings)?);
+        let set = build_set(model, portions, items)?;
+        warnings.extend(set.warnings.iter().cloned());
+        sets.push(set);
     }
     Ok(sets)
 }
 
-fn build_set(
-    model: String,
-    portions: Vec<Portion>,
-    items: &Items,
-    warnings: &mut Vec<String>,
-) -> Result<PredictionSet> {
+/// A table's models with their rows, whether it is a `_result` file, and
+/// a warning about its name.
+pub type TableModels = (Vec<(String, Vec<usize>)>, bool, Option<String>);
+
+/// The models a table holds, with their rows (by its `model` column, or
+/// one model named by the file name), whether it is a `_result` file, and
+/// a warning when the file name names no dataset.
+pub fn table_models(t: &RawTable, datasets: &[String]) -> Result<TableModels> {
+    let stem = Path::new(&t.file)
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("")
+        .to_string();
+    let (from_stem, is_result) = model_from_stem(&stem, datasets);
+    if let Some(mc) = t.column("model") {
+        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (r, row) in t.rows.iter().enumerate() {
+            match row.get(mc).cloned().flatten() {
+                Some(m) if !m.trim().is_empty() => {
+                    groups.entry(m.trim().to_string()).or_default().push(r)
+                }
+                _ => {
+                    return Err(Error::data_at(
+                        &t.file,
+                        Some(t.row_numbers[r]),
+                        Some(&t.headers[mc]),
+                        "empty model name",
+                    ))
+                }
+            }
+        }
+        return Ok((groups.into_iter().collect(), is_result, None));
+    }
+    let rows = (0..t.rows.len()).collect();
+    Ok(match from_stem {
+        Some(m) => (vec![(m, rows)], is_result, None),
+        None => (
+            vec![(stem.clone(), rows)],
+            is_result,
+            Some(format!(
+                "{}: no dataset name ({}) in the file name; the model is named `{stem}`",
+                t.file,
+                datasets.join(", ")
+            )),
+        ),
+    })
+}
+
+fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<PredictionSet> {
+    let mut warnings = vec![];
+    let warnings = &mut warnings;
     let raws: Vec<&Portion> = portions.iter().filter(|p| !p.is_result).collect();
     let results: Vec<&Portion> = portions.iter().filter(|p| p.is_result).collect();
     for group in [&raws, &results] {
@@ -274,6 +286,8 @@ fn build_set(
         answered: vec![false; n],
         hit: None,
         coverage: Coverage::default(),
+        warnings: vec![],
+        cached: None,
     };
     let mut first_invalid: Option<String> = None;
     let mut first_unknown: Option<i64> = None;
@@ -407,6 +421,7 @@ fn build_set(
     if !parts.is_empty() {
         warnings.push(format!("{model}: {}", parts.join("; ")));
     }
+    set.warnings = std::mem::take(warnings);
     Ok(set)
 }
 

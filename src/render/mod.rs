@@ -383,7 +383,7 @@ pub struct StreamWriter<W: std::io::Write> {
 }
 
 enum Sink<W: std::io::Write> {
-    Delimited(csv::Writer<W>),
+    Delimited(Box<csv::Writer<W>>),
     Json(W),
     Ndjson(W),
 }
@@ -413,7 +413,7 @@ impl<W: std::io::Write> StreamWriter<W> {
                     .delimiter(if format == Format::Csv { b',' } else { b'\t' })
                     .from_writer(out);
                 w.write_record(&names).map_err(csv_err)?;
-                Sink::Delimited(w)
+                Sink::Delimited(Box::new(w))
             }
             Format::Json => {
                 out.write_all(b"[").map_err(write_err)?;

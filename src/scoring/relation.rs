@@ -58,21 +58,45 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
     MemTable::try_new(schema, vec![batches]).map_err(|e| Error::engine("building items", e))
 }
 
+/// The columns a model's cache entry keeps, aligned with the items.
+pub const CACHED_COLUMNS: [&str; 7] = [
+    "answered",
+    "prediction",
+    "hit",
+    "choice_legacy",
+    "rule_legacy",
+    "choice_current",
+    "rule_current",
+];
+
+/// The scored relation, partitioned for parallel scans, and for every
+/// set that was scored here (not read from the cache) its
+/// [`CACHED_COLUMNS`] for the cache.
+pub struct Scored {
+    pub schema: SchemaRef,
+    pub partitions: Vec<Vec<RecordBatch>>,
+    pub fresh: Vec<Option<RecordBatch>>,
+}
+
 /// Build the loaded (unscored) rows, score them with the extraction
-/// functions, and return the scored batches partitioned for parallel scans.
-pub async fn score(
-    ctx: &SessionContext,
-    items: &Items,
-    sets: &[PredictionSet],
-) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
+/// functions (sets read from the cache keep their scores), and return the
+/// scored batches partitioned for parallel scans.
+pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) -> Result<Scored> {
     let (mut fields, item_cols) = item_arrays(items);
     fields.insert(0, Field::new("model", DataType::Utf8, false));
     fields.push(Field::new("answered", DataType::Boolean, false));
     fields.push(Field::new("prediction", DataType::Utf8, true));
     fields.push(Field::new("hit", DataType::Boolean, true));
+    let visible = fields.len();
+    for name in &CACHED_COLUMNS[3..] {
+        fields.push(Field::new(format!("cached_{name}"), DataType::Utf8, true));
+    }
     let schema = Arc::new(Schema::new(fields));
     let n = items.len();
     let parts = ctx.state().config().target_partitions().max(1);
+    // Every set's rows in chunks of BATCH_ROWS, numbered in order; chunk k
+    // goes to partition k % parts, as its (k / parts)-th batch.
+    let chunks = n.div_ceil(BATCH_ROWS);
     let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
     let mut k = 0;
     for set in sets {
@@ -84,16 +108,24 @@ pub async fn score(
                 std::iter::repeat_n(set.model.as_str(), len),
             )));
             cols.extend(item_cols.iter().map(|a| a.slice(start, len)));
-            cols.push(Arc::new(BooleanArray::from(
-                set.answered[start..start + len].to_vec(),
-            )));
-            cols.push(Arc::new(StringArray::from_iter(
-                set.prediction[start..start + len].iter(),
-            )));
-            cols.push(Arc::new(match &set.hit {
-                Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
-                None => BooleanArray::from(vec![None; len]),
-            }));
+            match &set.cached {
+                Some(c) => cols.extend(c.columns().iter().map(|a| a.slice(start, len))),
+                None => {
+                    cols.push(Arc::new(BooleanArray::from(
+                        set.answered[start..start + len].to_vec(),
+                    )));
+                    cols.push(Arc::new(StringArray::from_iter(
+                        set.prediction[start..start + len].iter(),
+                    )));
+                    cols.push(Arc::new(match &set.hit {
+                        Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
+                        None => BooleanArray::from(vec![None; len]),
+                    }));
+                    for _ in &CACHED_COLUMNS[3..] {
+                        cols.push(new_null_array(&DataType::Utf8, len));
+                    }
+                }
+            }
             let b = RecordBatch::try_new(schema.clone(), cols)
                 .map_err(|e| Error::engine("building predictions", e))?;
             partitions[k % parts].push(b);
@@ -106,27 +138,56 @@ pub async fn score(
     let df = ctx
         .read_table(Arc::new(loaded))
         .map_err(|e| Error::engine("scoring", e))?;
+    let fail = |e: datafusion::error::DataFusionError| Error::engine("scoring", e);
 
+    // Step 1: each rule set's {choice, rule}, computed once per row, and
+    // only where the cache has no answer.
     let opts = || -> Vec<Expr> {
         let mut v = vec![col("prediction")];
         v.extend(["A", "B", "C", "D", "E"].iter().map(|c| ident(*c)));
         v
     };
-    let legacy = ExtractUdf::udf(Rules::Legacy).call(opts());
-    let current = ExtractUdf::udf(Rules::Current).call(opts());
-    let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
     let answered = col("answered");
+    let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
+    for (name, rules) in [("legacy", Rules::Legacy), ("current", Rules::Current)] {
+        let cached = col(format!("cached_choice_{name}"));
+        step1.push(
+            when(
+                cached.is_null().and(answered.clone()),
+                ExtractUdf::udf(rules).call(opts()),
+            )
+            .end()
+            .map_err(fail)?
+            .alias(format!("x_{name}")),
+        );
+    }
+    let df = df.select(step1).map_err(fail)?;
+
+    // Step 2: choices, rules and correctness under every policy.
     let answer = col("answer");
-    for (name, e) in [("legacy", legacy), ("current", current)] {
-        let choice = when(answered.clone(), get_field(e.clone(), "choice"))
-            .otherwise(lit("Z"))
-            .map_err(|e| Error::engine("scoring", e))?;
-        let rule = when(answered.clone(), get_field(e, "rule"))
-            .otherwise(lit("none"))
-            .map_err(|e| Error::engine("scoring", e))?;
+    let mut select: Vec<Expr> = schema.fields()[..visible]
+        .iter()
+        .map(|f| ident(f.name()))
+        .collect();
+    for name in ["legacy", "current"] {
+        let x = col(format!("x_{name}"));
+        let choice = when(
+            col(format!("cached_choice_{name}")).is_not_null(),
+            col(format!("cached_choice_{name}")),
+        )
+        .when(answered.clone(), get_field(x.clone(), "choice"))
+        .otherwise(lit("Z"))
+        .map_err(fail)?;
+        let rule = when(
+            col(format!("cached_rule_{name}")).is_not_null(),
+            col(format!("cached_rule_{name}")),
+        )
+        .when(answered.clone(), get_field(x, "rule"))
+        .otherwise(lit("none"))
+        .map_err(fail)?;
         let correct = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
             .otherwise(choice.clone().eq(answer.clone()))
-            .map_err(|e| Error::engine("scoring", e))?;
+            .map_err(fail)?;
         select.push(choice.alias(format!("choice_{name}")));
         select.push(rule.alias(format!("rule_{name}")));
         select.push(correct.alias(format!("correct_{name}")));
@@ -135,15 +196,66 @@ pub async fn score(
     let recorded = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
         .when(answered.not(), lit(false))
         .otherwise(col("hit"))
-        .map_err(|e| Error::engine("scoring", e))?;
+        .map_err(fail)?;
     select.push(recorded.alias("correct_recorded"));
-    let scored = df.select(select).map_err(|e| Error::engine("scoring", e))?;
+    let scored = df.select(select).map_err(fail)?;
     let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
-    let batches = scored
-        .collect_partitioned()
-        .await
-        .map_err(|e| Error::engine("scoring", e))?;
-    Ok((out_schema, batches))
+    let batches = scored.collect_partitioned().await.map_err(fail)?;
+
+    // The scored columns of every set scored here, for the cache.
+    let mut fresh = vec![];
+    for (s, set) in sets.iter().enumerate() {
+        if set.cached.is_some() {
+            fresh.push(None);
+            continue;
+        }
+        let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; CACHED_COLUMNS.len()];
+        for c in 0..chunks {
+            let k = s * chunks + c;
+            let b = batches
+                .get(k % parts)
+                .and_then(|p| p.get(k / parts))
+                .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
+            for (i, name) in CACHED_COLUMNS.iter().enumerate() {
+                let a = b
+                    .column_by_name(name)
+                    .ok_or_else(|| Error::engine("scoring", format!("no column {name}")))?;
+                pieces[i].push(a.clone());
+            }
+        }
+        let mut cols = vec![];
+        let mut fields = vec![];
+        for (i, name) in CACHED_COLUMNS.iter().enumerate() {
+            let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
+            let a = if refs.is_empty() {
+                new_null_array(
+                    out_schema
+                        .field_with_name(name)
+                        .map_err(fail_arrow)?
+                        .data_type(),
+                    0,
+                )
+            } else {
+                concat(&refs).map_err(fail_arrow)?
+            };
+            fields.push(Field::new(*name, a.data_type().clone(), true));
+            cols.push(a);
+        }
+        fresh.push(Some(
+            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail_arrow)?,
+        ));
+    }
+    Ok(Scored {
+        schema: out_schema,
+        partitions: batches,
+        fresh,
+    })
 }
 
+fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
+    Error::engine("scoring", e)
+}
+
+use datafusion::arrow::array::{new_null_array, Array};
+use datafusion::arrow::compute::concat;
 use datafusion::common::ScalarValue;

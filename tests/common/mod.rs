@@ -23,6 +23,7 @@ pub fn medql(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_medql"))
         .args(args)
         .env_remove("NO_COLOR")
+        .env("XDG_CACHE_HOME", env!("CARGO_TARGET_TMPDIR"))
         .output()
         .expect("run medql");
     (

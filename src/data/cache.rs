@@ -1,0 +1,351 @@
+//! The persistent cache of loaded and scored data, as Parquet files in a
+//! directory (`--cache DIR`; by default the user's cache directory).
+//!
+//! - Every source file is known by its path, size and modification time.
+//!   Only when size or time change is its content hashed, and an unchanged
+//!   hash keeps its entries (a copy or a `touch` costs one read, not a
+//!   reload). A start never reads a big file just to check a key.
+//! - Items are kept per set of items files.
+//! - Predictions are kept per model: its aligned predictions and both rule
+//!   sets' choices, keyed by the model, the identity (path and content hash)
+//!   of every file it came from, and the items. A changed file invalidates
+//!   the models it holds and no others.
+//! - Every key includes the build of medql, so a new build starts afresh.
+//!
+//! Writes go to a temporary name and are renamed into place; a damaged or
+//! unreadable entry is a miss, never an error.
+
+use crate::data::items::{Items, ITEM_COLUMNS};
+use crate::data::predictions::Coverage;
+use crate::error::{Error, Result};
+use datafusion::arrow::array::{Array, AsArray, RecordBatch};
+use datafusion::arrow::datatypes::{DataType, Int64Type};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use serde::{Deserialize, Serialize};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+/// A cache directory, for one build of medql.
+#[derive(Clone, Debug)]
+pub struct Cache {
+    dir: PathBuf,
+    build: String,
+}
+
+/// A source file as the cache knows it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct FileEntry {
+    pub path: String,
+    pub size: u64,
+    pub mtime_ns: u128,
+    pub hash: String,
+    /// Prediction files: the models the file holds (given `datasets`), and
+    /// what reading it had to say.
+    #[serde(default)]
+    pub models: Option<Vec<String>>,
+    #[serde(default)]
+    pub datasets: Vec<String>,
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// What a model's entry says besides its columns.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub model: String,
+    pub files: Vec<String>,
+    pub coverage: Coverage,
+    pub warnings: Vec<String>,
+    pub has_hit: bool,
+}
+
+/// A model scored in this load, to be kept: its entry's key and description.
+pub type Pending = (String, ModelMeta);
+
+#[derive(Serialize, Deserialize)]
+struct ItemsMeta {
+    files: Vec<String>,
+    has_answers: bool,
+}
+
+/// 64-bit FNV-1a of a text, as 16 hex digits.
+fn fnv(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for p in parts {
+        for b in p.bytes().chain([0u8]) {
+            h ^= b as u64;
+            h = h.wrapping_mul(0x100000001b3);
+        }
+    }
+    format!("{h:016x}")
+}
+
+/// A hash of a file's whole content, read in large blocks, 8 bytes at a
+/// time (change detection, not security).
+pub fn content_hash(path: &Path) -> std::io::Result<String> {
+    let mut f = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let (mut a, mut b): (u64, u64) = (0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f);
+    let mut total = 0u64;
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        total += n as u64;
+        let mut words = buf[..n].chunks_exact(8);
+        for w in &mut words {
+            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+            a = (a ^ w).wrapping_mul(0x100000001b3).rotate_left(29);
+            b = b.wrapping_add(w).wrapping_mul(0xff51afd7ed558ccd);
+        }
+        for &byte in words.remainder() {
+            a = (a ^ byte as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    Ok(format!("{a:016x}{b:016x}{total:x}"))
+}
+
+fn stat(path: &Path) -> Option<(String, u64, u128)> {
+    let canonical = std::fs::canonicalize(path).ok()?;
+    let meta = std::fs::metadata(&canonical).ok()?;
+    let mtime = meta
+        .modified()
+        .ok()?
+        .duration_since(UNIX_EPOCH)
+        .ok()?
+        .as_nanos();
+    Some((canonical.display().to_string(), meta.len(), mtime))
+}
+
+impl Cache {
+    /// The cache in `dir` for this `build` (version and binary identity).
+    pub fn open(dir: impl Into<PathBuf>, build: impl Into<String>) -> Result<Cache> {
+        let dir = dir.into();
+        for sub in ["files", "items", "models"] {
+            std::fs::create_dir_all(dir.join(sub))
+                .map_err(|e| Error::io(dir.join(sub).display().to_string(), e))?;
+        }
+        Ok(Cache {
+            dir,
+            build: build.into(),
+        })
+    }
+
+    /// The default place: `$XDG_CACHE_HOME/medql`, else `~/.cache/medql`.
+    pub fn default_dir() -> Option<PathBuf> {
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("medql"))
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry_path(&self, canonical: &str) -> PathBuf {
+        self.dir
+            .join("files")
+            .join(format!("{}.json", fnv(&[&self.build, canonical])))
+    }
+
+    /// The entry of a file when it still describes the file: same size and
+    /// time, or (when those changed) the same content. None when the file
+    /// is new or changed.
+    pub fn lookup(&self, path: &Path) -> Option<FileEntry> {
+        let (canonical, size, mtime) = stat(path)?;
+        let text = std::fs::read_to_string(self.entry_path(&canonical)).ok()?;
+        let mut e: FileEntry = serde_json::from_str(&text).ok()?;
+        if e.path != canonical {
+            return None;
+        }
+        if e.size == size && e.mtime_ns == mtime {
+            return Some(e);
+        }
+        if e.size != size {
+            return None;
+        }
+        let hash = content_hash(path).ok()?;
+        if hash != e.hash {
+            return None;
+        }
+        e.mtime_ns = mtime;
+        self.store_entry(&e);
+        Some(e)
+    }
+
+    /// A fresh entry for a file just read (its content hashed now).
+    pub fn identify(&self, path: &Path) -> Option<FileEntry> {
+        let (canonical, size, mtime) = stat(path)?;
+        Some(FileEntry {
+            path: canonical,
+            size,
+            mtime_ns: mtime,
+            hash: content_hash(path).ok()?,
+            models: None,
+            datasets: vec![],
+            warnings: vec![],
+        })
+    }
+
+    /// Remember a file entry (best effort: a cache that cannot be written
+    /// only makes the next start slower).
+    pub fn store_entry(&self, e: &FileEntry) {
+        if let Ok(text) = serde_json::to_string(e) {
+            let _ = write_atomic(&self.entry_path(&e.path), text.as_bytes());
+        }
+    }
+
+    /// The key of a set of items files.
+    pub fn items_key(&self, files: &[FileEntry]) -> String {
+        let mut parts = vec![self.build.as_str(), "items"];
+        for f in files {
+            parts.push(&f.path);
+            parts.push(&f.hash);
+        }
+        fnv(&parts)
+    }
+
+    /// The key of one model's entry.
+    pub fn model_key(&self, items_key: &str, model: &str, files: &[&FileEntry]) -> String {
+        let mut ids: Vec<(&str, &str)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.hash.as_str()))
+            .collect();
+        ids.sort();
+        let mut parts = vec![self.build.as_str(), "model", items_key, model];
+        for (p, h) in &ids {
+            parts.push(p);
+            parts.push(h);
+        }
+        fnv(&parts)
+    }
+
+    fn items_path(&self, key: &str) -> PathBuf {
+        self.dir.join("items").join(format!("{key}.parquet"))
+    }
+
+    fn model_path(&self, key: &str) -> PathBuf {
+        self.dir.join("models").join(format!("{key}.parquet"))
+    }
+
+    pub fn get_items(&self, key: &str) -> Option<Items> {
+        let (batch, meta) = read_parquet(&self.items_path(key))?;
+        let meta: ItemsMeta = serde_json::from_str(&meta).ok()?;
+        let mut items = Items::new();
+        items.files = meta.files;
+        items.has_answers = meta.has_answers;
+        let dataset = batch.column_by_name("dataset")?.as_string_opt::<i32>()?;
+        let index = batch
+            .column_by_name("index")?
+            .as_primitive_opt::<Int64Type>()?;
+        let mut text = vec![];
+        for (name, _) in ITEM_COLUMNS {
+            text.push(batch.column_by_name(name)?.as_string_opt::<i32>()?);
+        }
+        for r in 0..batch.num_rows() {
+            let cells = text
+                .iter()
+                .map(|c| c.is_valid(r).then(|| c.value(r).to_string()))
+                .collect();
+            items
+                .push(dataset.value(r), index.value(r), cells, "<cache>", r as u64)
+                .ok()?;
+        }
+        Some(items)
+    }
+
+    pub fn put_items(&self, key: &str, items: &Items) {
+        let (fields, arrays) = crate::scoring::relation::item_arrays(items);
+        let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
+        let meta = ItemsMeta {
+            files: items.files.clone(),
+            has_answers: items.has_answers,
+        };
+        if let (Ok(batch), Ok(meta)) = (
+            RecordBatch::try_new(schema, arrays),
+            serde_json::to_string(&meta),
+        ) {
+            write_parquet(&self.items_path(key), &batch, meta);
+        }
+    }
+
+    /// A model's entry: its columns (see `CACHED_COLUMNS`) and what was said.
+    pub fn get_model(&self, key: &str, rows: usize) -> Option<(RecordBatch, ModelMeta)> {
+        let (batch, meta) = read_parquet(&self.model_path(key))?;
+        let meta: ModelMeta = serde_json::from_str(&meta).ok()?;
+        let expected = crate::scoring::relation::CACHED_COLUMNS;
+        let names: Vec<&str> = batch
+            .schema_ref()
+            .fields()
+            .iter()
+            .map(|f| f.name().as_str())
+            .collect();
+        let types_ok = batch.columns().iter().enumerate().all(|(i, a)| {
+            a.data_type()
+                == if i == 0 || i == 2 {
+                    &DataType::Boolean
+                } else {
+                    &DataType::Utf8
+                }
+        });
+        (batch.num_rows() == rows && names == expected && types_ok).then_some((batch, meta))
+    }
+
+    pub fn put_model(&self, key: &str, batch: &RecordBatch, meta: &ModelMeta) {
+        if let Ok(meta) = serde_json::to_string(meta) {
+            write_parquet(&self.model_path(key), batch, meta);
+        }
+    }
+}
+
+const META_KEY: &str = "medql.cache";
+
+/// One Parquet file as one batch, with medql's metadata; None on any trouble.
+fn read_parquet(path: &Path) -> Option<(RecordBatch, String)> {
+    let file = std::fs::File::open(path).ok()?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
+    let meta = builder
+        .metadata()
+        .file_metadata()
+        .key_value_metadata()?
+        .iter()
+        .find(|kv| kv.key == META_KEY)?
+        .value
+        .clone()?;
+    let schema = builder.schema().clone();
+    let reader = builder.with_batch_size(1 << 20).build().ok()?;
+    let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
+    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches).ok()?;
+    Some((batch, meta))
+}
+
+fn write_parquet(path: &Path, batch: &RecordBatch, meta: String) {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let ok = (|| -> Option<()> {
+        let file = std::fs::File::create(&tmp).ok()?;
+        let mut w = crate::render::ParquetStream::new(
+            file,
+            &tmp.display().to_string(),
+            batch.schema(),
+            &[(META_KEY, meta)],
+        )
+        .ok()?;
+        w.write(batch).ok()?;
+        w.finish().ok()
+    })();
+    if ok.is_some() {
+        let _ = std::fs::rename(&tmp, path);
+    } else {
+        let _ = std::fs::remove_file(&tmp);
+    }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, path)
+}
