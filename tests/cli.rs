@@ -91,7 +91,7 @@ fn bad_data_exits_1_naming_file_row_and_column() {
         "score n",
     ]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("bench.tsv, row 3, column `index`"), "{err}");
+    assert!(err.contains("bench.tsv, line 3, column `index`"), "{err}");
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! header name in any order; the `image` column (base64 pictures, gigabytes
 //! in the published files) is read past and never kept.
 
-use crate::data::table::{csv_error, utf8};
+use crate::data::table::{csv_error, unterminated_quote, utf8, QuoteWatch};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
 use std::path::Path;
@@ -46,6 +46,9 @@ pub struct Items {
     /// Whether any loaded file had an `answer` column.
     pub has_answers: bool,
     position: HashMap<i64, usize>,
+    /// Where each item was read: (file number in `origin_files`, line).
+    origins: Vec<(u32, u64)>,
+    origin_files: Vec<String>,
 }
 
 impl Items {
@@ -99,16 +102,25 @@ impl Items {
         line: u64,
     ) -> Result<()> {
         if let Some(&prev) = self.position.get(&index) {
+            let (f, l) = self.origins[prev];
+            let first = &self.origin_files[f as usize];
+            let place = if first == file {
+                format!("line {l}")
+            } else {
+                format!("{first}, line {l}")
+            };
             return Err(Error::data_at(
                 file,
                 Some(line),
                 Some("index"),
-                format!(
-                    "duplicate item index {index} (first seen as item {} of the loaded items)",
-                    prev + 1
-                ),
+                format!("duplicate item index {index} (first at {place}); an index names one item"),
             ));
         }
+        if self.origin_files.last().map(String::as_str) != Some(file) {
+            self.origin_files.push(file.to_string());
+        }
+        self.origins
+            .push(((self.origin_files.len() - 1) as u32, line));
         self.position.insert(index, self.index.len());
         self.dataset.push(dataset.to_string());
         self.index.push(index);
@@ -172,7 +184,10 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(std::io::BufReader::with_capacity(1 << 20, f));
+        .from_reader(QuoteWatch::new(
+            std::io::BufReader::with_capacity(1 << 20, f),
+            b'\t',
+        ));
     let headers: Vec<String> = rdr
         .byte_headers()
         .map_err(|e| csv_error(&file, e))?
@@ -180,6 +195,7 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
         .enumerate()
         .map(|(i, h)| utf8(&file, 1, &format!("header {}", i + 1), h))
         .collect::<Result<_>>()?;
+    crate::data::table::check_header(&file, &headers)?;
     let index_col = headers
         .iter()
         .position(|h| h.trim().eq_ignore_ascii_case("index"))
@@ -263,6 +279,9 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
             });
         }
         items.push(&dataset, index, cells, &file, line)?;
+    }
+    if let Some(at) = rdr.get_ref().unterminated() {
+        return Err(unterminated_quote(&file, &headers, at));
     }
     items.files.push(file);
     Ok(())

@@ -73,7 +73,130 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
     if t.headers.is_empty() {
         return Err(Error::data(&t.file, "no header row"));
     }
+    check_header(&t.file, &t.headers)?;
     Ok(t)
+}
+
+/// A column medql reads may appear only once: which of two `prediction`
+/// columns would be the model's?
+pub fn check_header(file: &str, headers: &[String]) -> Result<()> {
+    let used = |h: &str| {
+        ["index", "prediction", "model", "hit"]
+            .iter()
+            .any(|u| h.eq_ignore_ascii_case(u))
+            || crate::data::items::canonical_item_column(h).is_some()
+    };
+    for (i, h) in headers.iter().enumerate() {
+        let key = h.trim();
+        if !used(key) {
+            continue;
+        }
+        let canon = |x: &str| {
+            crate::data::items::canonical_item_column(x)
+                .map(str::to_string)
+                .unwrap_or_else(|| x.trim().to_ascii_lowercase())
+        };
+        if let Some(j) = headers[..i].iter().position(|o| canon(o) == canon(key)) {
+            return Err(Error::data_at(
+                file,
+                Some(1),
+                Some(key),
+                format!(
+                    "the column appears twice in the header (columns {} and {}); keep one",
+                    j + 1,
+                    i + 1
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Watches the bytes a CSV/TSV reader consumes for a quoted field that
+/// never closes: the csv reader would silently run it to the end of the
+/// file, swallowing the rows after it.
+pub struct QuoteWatch<R> {
+    inner: R,
+    delimiter: u8,
+    line: u64,
+    field: usize,
+    at_field_start: bool,
+    in_quotes: bool,
+    quote_pending: bool,
+    opened: (u64, usize),
+}
+
+impl<R: std::io::Read> QuoteWatch<R> {
+    pub fn new(inner: R, delimiter: u8) -> QuoteWatch<R> {
+        QuoteWatch {
+            inner,
+            delimiter,
+            line: 1,
+            field: 0,
+            at_field_start: true,
+            in_quotes: false,
+            quote_pending: false,
+            opened: (0, 0),
+        }
+    }
+
+    /// Where (line, 0-based field) a quote opened and never closed.
+    pub fn unterminated(&self) -> Option<(u64, usize)> {
+        (self.in_quotes && !self.quote_pending).then_some(self.opened)
+    }
+
+    fn eat(&mut self, b: u8) {
+        if self.in_quotes {
+            if self.quote_pending {
+                self.quote_pending = false;
+                if b == b'"' {
+                    return; // an escaped quote
+                }
+                self.in_quotes = false; // the closing quote; this byte is plain
+            } else {
+                if b == b'"' {
+                    self.quote_pending = true;
+                } else if b == b'\n' {
+                    self.line += 1;
+                }
+                return;
+            }
+        }
+        if b == b'\n' {
+            self.line += 1;
+            self.field = 0;
+            self.at_field_start = true;
+        } else if b == self.delimiter {
+            self.field += 1;
+            self.at_field_start = true;
+        } else if b == b'"' && self.at_field_start {
+            self.in_quotes = true;
+            self.opened = (self.line, self.field);
+            self.at_field_start = false;
+        } else if b != b'\r' {
+            self.at_field_start = false;
+        }
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in &buf[..n] {
+            self.eat(b);
+        }
+        Ok(n)
+    }
+}
+
+/// The error for a quote that never closed.
+pub fn unterminated_quote(file: &str, headers: &[String], (line, field): (u64, usize)) -> Error {
+    Error::data_at(
+        file,
+        Some(line),
+        headers.get(field).map(String::as_str),
+        "a quoted field opens here and never closes, so every line after it would be read into this cell; close the quote or escape it as \"\"",
+    )
 }
 
 /// A number as Python's `str()` prints it: `17`, `1.5`, `1e-05`.
@@ -150,12 +273,12 @@ fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
 }
 
 fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
+    let f = std::fs::File::open(path).map_err(|e| Error::io(file, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(true)
         .flexible(true)
-        .from_path(path)
-        .map_err(|e| Error::data(file, e.to_string()))?;
+        .from_reader(QuoteWatch::new(std::io::BufReader::new(f), delimiter));
     let headers = rdr
         .byte_headers()
         .map_err(|e| csv_error(file, e))?
@@ -201,6 +324,9 @@ fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
         }
         t.rows.push(cells);
         t.row_numbers.push(line);
+    }
+    if let Some(at) = rdr.get_ref().unterminated() {
+        return Err(unterminated_quote(file, &t.headers, at));
     }
     Ok(t)
 }
@@ -298,10 +424,11 @@ fn push_records(
 
 fn read_json(path: &Path, file: &str) -> Result<RawTable> {
     let text = std::fs::read(path).map_err(|e| Error::io(file, e))?;
-    let v: serde_json::Value = serde_json::from_slice(&text).map_err(|e| {
+    let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&text);
+    let v: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
         Error::data_at(
             file,
-            Some(e.line() as u64),
+            json_record_at(text, e.line(), e.column()),
             None,
             format!("invalid JSON: {e}"),
         )
@@ -327,23 +454,85 @@ fn read_json(path: &Path, file: &str) -> Result<RawTable> {
     Ok(t)
 }
 
+/// The 1-based record of a JSON array that holds text position
+/// (line, column): one more than the commas between records before it.
+fn json_record_at(text: &[u8], line: usize, column: usize) -> Option<u64> {
+    let mut offset = 0;
+    for _ in 1..line {
+        offset += text[offset..].iter().position(|&b| b == b'\n')? + 1;
+    }
+    let offset = (offset + column.saturating_sub(1)).min(text.len());
+    let (mut depth, mut in_string, mut escaped, mut commas) = (0i64, false, false, 0u64);
+    for &b in &text[..offset] {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth -= 1,
+            b',' if depth == 1 => commas += 1,
+            _ => {}
+        }
+    }
+    Some(commas + 1)
+}
+
 fn read_jsonl(path: &Path, file: &str) -> Result<RawTable> {
-    let text = std::fs::read(path).map_err(|e| Error::io(file, e))?;
-    let text = String::from_utf8(text).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let line = e.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-        Error::data_at(file, Some(line), None, "invalid UTF-8")
-    })?;
+    let bytes = std::fs::read(path).map_err(|e| Error::io(file, e))?;
     let mut recs = vec![];
-    for (i, line) in text.lines().enumerate() {
+    for (i, raw) in bytes.split(|&b| b == b'\n').enumerate() {
+        let n = i as u64 + 1;
+        let line = match std::str::from_utf8(raw) {
+            Ok(l) => l,
+            Err(e) => {
+                // Name the key whose value holds the bad bytes, when the
+                // record parses once they are replaced.
+                let lossy = String::from_utf8_lossy(raw);
+                let key = serde_json::from_str::<serde_json::Value>(lossy.trim())
+                    .ok()
+                    .and_then(|v| match v {
+                        serde_json::Value::Object(m) => m
+                            .into_iter()
+                            .find(|(_, v)| v.as_str().is_some_and(|s| s.contains('\u{fffd}')))
+                            .map(|(k, _)| k),
+                        _ => None,
+                    });
+                return Err(Error::data_at(
+                    file,
+                    Some(n),
+                    key.as_deref(),
+                    format!(
+                        "invalid UTF-8 at byte {} of the line; save the file as UTF-8",
+                        e.valid_up_to() + 1
+                    ),
+                ));
+            }
+        };
         let l = line.trim_start_matches('\u{feff}').trim();
         if l.is_empty() {
             continue;
         }
         let v: serde_json::Value = serde_json::from_str(l).map_err(|e| {
-            Error::data_at(file, Some(i as u64 + 1), None, format!("invalid JSON: {e}"))
+            // serde counts lines within this one line; say the column only.
+            let text = e.to_string();
+            let what = text
+                .rsplit_once(" at line ")
+                .map_or(text.as_str(), |(w, _)| w);
+            Error::data_at(
+                file,
+                Some(n),
+                None,
+                format!("invalid JSON at character {}: {what}", e.column()),
+            )
         })?;
-        recs.push((i as u64 + 1, v));
+        recs.push((n, v));
     }
     let mut t = RawTable {
         row_unit: "line",

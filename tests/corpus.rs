@@ -1,0 +1,1476 @@
+//! The bad-input corpus: every file here is written by the test itself (no
+//! committed blobs), the real `medql` binary is run on it, and the outcome is
+//! checked against the contract of docs/reliability.md:
+//!
+//! * bad input is fatal (exit 1) with one `medql: error:` line naming the file,
+//!   the place as a person finds it (`row N` of a spreadsheet, header = row 1;
+//!   `line N` of a TSV, CSV or JSONL file; `record N` of JSON and Parquet), the
+//!   column, and what was expected;
+//! * a recoverable problem is a `warning:` line with counts, and the run goes on;
+//! * never a panic, never a silent drop: every prediction row read is scored or
+//!   counted in the `coverage` relation (`read = scored + duplicated + unknown +
+//!   invalid`).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+// ----------------------------------------------------------------- helpers --
+
+/// One run of the binary.
+struct Run {
+    code: i32,
+    out: String,
+    err: String,
+}
+
+/// Run `medql`; whatever the case, it must not panic.
+fn run(args: &[&str]) -> Run {
+    let (code, out, err) = common::medql(args);
+    assert!(
+        !err.contains("panicked") && !err.contains("internal error"),
+        "medql panicked (exit {code}) on {args:?}:\n{err}"
+    );
+    Run { code, out, err }
+}
+
+/// Load items and predictions and run one query, CSV output.
+fn query(items: &[&str], preds: &[&str], q: &str) -> Run {
+    let mut args = vec!["--format", "csv"];
+    if !items.is_empty() {
+        args.push("--items");
+        args.extend_from_slice(items);
+    }
+    if !preds.is_empty() {
+        args.push("--predictions");
+        args.extend_from_slice(preds);
+    }
+    args.extend_from_slice(&["-e", q]);
+    run(&args)
+}
+
+/// A successful run's CSV output as rows (header first).
+fn csv_rows(r: &Run) -> Vec<Vec<String>> {
+    assert_eq!(r.code, 0, "expected success, stderr:\n{}", r.err);
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(r.out.as_bytes())
+        .records()
+        .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+/// A query's result rows without the header.
+fn table(items: &[&str], preds: &[&str], q: &str) -> Vec<Vec<String>> {
+    let r = query(items, preds, q);
+    let mut rows = csv_rows(&r);
+    assert!(!rows.is_empty(), "no header in output of {q}");
+    rows.remove(0);
+    rows
+}
+
+/// `[read, scored, duplicated, unknown, invalid, missing]` per model, from the
+/// `coverage` relation; checks `read = scored + duplicated + unknown + invalid`.
+fn coverage(items: &[&str], preds: &[&str]) -> Vec<(String, [i64; 6])> {
+    table(
+        items,
+        preds,
+        "from coverage show model, read, scored, duplicated, unknown, invalid, missing",
+    )
+    .into_iter()
+    .map(|r| {
+        let mut n = [0i64; 6];
+        for (k, v) in r[1..7].iter().enumerate() {
+            n[k] = v.parse().unwrap_or_else(|_| panic!("not a count: {r:?}"));
+        }
+        assert_eq!(
+            n[0],
+            n[1] + n[2] + n[3] + n[4],
+            "read != scored + duplicated + unknown + invalid for {}",
+            r[0]
+        );
+        (r[0].clone(), n)
+    })
+    .collect()
+}
+
+/// `(model, acc, n, missing)` per model; acc is "" when null.
+fn scores(items: &[&str], preds: &[&str]) -> Vec<(String, String, i64, i64)> {
+    table(items, preds, "by model score acc, n, missing")
+        .into_iter()
+        .map(|r| {
+            (
+                r[0].clone(),
+                r[1].clone(),
+                r[2].parse().unwrap(),
+                r[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn line(n: u64) -> String {
+    format!("line {n}")
+}
+fn row(n: u64) -> String {
+    format!("row {n}")
+}
+fn record(n: u64) -> String {
+    format!("record {n}")
+}
+
+/// A fatal data error: exit 1, nothing on stdout, and a stderr line
+/// `medql: error: FILE[, PLACE][, column `COL`]: MESSAGE` with every fragment
+/// in it. All mismatches are reported together.
+fn assert_fatal(
+    r: &Run,
+    file: &str,
+    place: Option<&str>,
+    column: Option<&str>,
+    fragments: &[&str],
+) {
+    let mut head = format!("medql: error: {file}");
+    if let Some(p) = place {
+        head.push_str(&format!(", {p}"));
+    }
+    if let Some(c) = column {
+        head.push_str(&format!(", column `{c}`"));
+    }
+    head.push_str(": ");
+    let mut problems = vec![];
+    if r.code != 1 {
+        problems.push(format!("exit code {} (expected 1)", r.code));
+    }
+    if !r.out.is_empty() {
+        problems.push(format!("stdout not empty: {:?}", r.out));
+    }
+    let msg = r.err.lines().find(|l| l.starts_with("medql: error:"));
+    match msg {
+        None => problems.push("no `medql: error:` line".into()),
+        Some(m) => {
+            if !m.starts_with(&head) {
+                problems.push(format!("expected the line to start with {head:?}"));
+            }
+            for f in fragments {
+                if !m.contains(f) {
+                    problems.push(format!("missing {f:?}"));
+                }
+            }
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "contract not met:\n  - {}\nstderr was:\n{}",
+        problems.join("\n  - "),
+        r.err
+    );
+}
+
+/// A warning line containing every fragment.
+fn assert_warning(r: &Run, fragments: &[&str]) {
+    assert_eq!(r.code, 0, "stderr:\n{}", r.err);
+    assert!(
+        r.err
+            .lines()
+            .any(|l| l.starts_with("warning: ") && fragments.iter().all(|f| l.contains(f))),
+        "no warning line with {fragments:?}; stderr:\n{}",
+        r.err
+    );
+}
+
+/// A temporary directory of generated inputs.
+struct Dir(tempfile::TempDir);
+
+impl Dir {
+    fn new() -> Dir {
+        Dir(tempfile::tempdir().expect("temp dir"))
+    }
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.path().join(name)
+    }
+    /// Write `bytes` to `name` (creating sub-directories), return the path.
+    fn write(&self, name: &str, bytes: impl AsRef<[u8]>) -> String {
+        let p = self.path(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&p, bytes).unwrap();
+        p.display().to_string()
+    }
+    /// A good items file `Bench_VAL.tsv` with `n` items (indexes 1..=n).
+    fn items(&self, n: usize) -> String {
+        self.write("Bench_VAL.tsv", items_text(n))
+    }
+}
+
+const ITEM_HEADER: &str = "index\tquestion\tA\tB\tC\tD\tE\tanswer\tcategory\tclinical VQA task\tdepartment\tperceptual granularity\tmodality\timage\n";
+
+/// A VLMEvalKit-shaped items TSV: three options, answers A, B, C in turn.
+fn items_text(n: usize) -> String {
+    let mut t = String::from(ITEM_HEADER);
+    for i in 1..=n {
+        let answer = ["A", "B", "C"][(i - 1) % 3];
+        t.push_str(&format!(
+            "{i}\tWhat does image {i} show?\tpneumonia\tfracture\tnormal\t\t\t{answer}\tchest\tDisease Diagnosis\tPulmonary Medicine\tImage level\tX-ray\tiVBORw0KGgo=\n"
+        ));
+    }
+    t
+}
+
+/// A cell of a generated workbook.
+enum X<'a> {
+    S(&'a str),
+    N(f64),
+    Empty,
+}
+
+/// An .xlsx workbook with one sheet: a header row and data rows.
+fn xlsx_bytes(header: &[&str], rows: &[Vec<X>]) -> Vec<u8> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let ws = wb.add_worksheet();
+    for (c, h) in header.iter().enumerate() {
+        ws.write_string(0, c as u16, *h).unwrap();
+    }
+    for (r, cells) in rows.iter().enumerate() {
+        for (c, cell) in cells.iter().enumerate() {
+            let (r, c) = (r as u32 + 1, c as u16);
+            match cell {
+                X::S(s) => {
+                    ws.write_string(r, c, *s).unwrap();
+                }
+                X::N(f) => {
+                    ws.write_number(r, c, *f).unwrap();
+                }
+                X::Empty => {}
+            }
+        }
+    }
+    wb.save_to_buffer().unwrap()
+}
+
+/// A Parquet file with text columns `index` and `prediction`.
+fn write_parquet(path: &Path, rows: &[(Option<&str>, Option<&str>)]) {
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::parquet::arrow::ArrowWriter;
+    use std::sync::Arc;
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("index", DataType::Utf8, true),
+        Field::new("prediction", DataType::Utf8, true),
+    ]));
+    let index: ArrayRef = Arc::new(rows.iter().map(|r| r.0).collect::<StringArray>());
+    let pred: ArrayRef = Arc::new(rows.iter().map(|r| r.1).collect::<StringArray>());
+    let batch = RecordBatch::try_new(schema.clone(), vec![index, pred]).unwrap();
+    let f = std::fs::File::create(path).unwrap();
+    let mut w = ArrowWriter::try_new(f, schema, None).unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+}
+
+// ------------------------------------------------------ 1-3: empty, not a zip --
+
+#[test]
+fn empty_items_tsv_is_fatal() {
+    let d = Dir::new();
+    let items = d.write("Bench_VAL.tsv", "");
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(&r, &items, None, None, &["the items file is empty"]);
+}
+
+#[test]
+fn empty_prediction_file_is_fatal_in_every_format() {
+    let d = Dir::new();
+    let items = d.items(3);
+    for ext in ["csv", "tsv", "json", "jsonl", "parquet", "xlsx"] {
+        let preds = d.write(&format!("m_Bench_VAL.{ext}"), "");
+        let r = query(&[&items], &[&preds], "score n");
+        assert_fatal(&r, &preds, None, None, &["the file is empty"]);
+    }
+}
+
+#[test]
+fn xlsx_that_is_text_is_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        "index,prediction\n1,A\n(a CSV saved with an .xlsx name)\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        None,
+        None,
+        &["cannot read as an .xlsx workbook", "is the file complete?"],
+    );
+}
+
+#[test]
+fn truncated_xlsx_is_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let whole = xlsx_bytes(
+        &["index", "prediction"],
+        &[
+            vec![X::N(1.0), X::S("A")],
+            vec![X::N(2.0), X::S("B")],
+            vec![X::N(3.0), X::S("C")],
+        ],
+    );
+    // The whole workbook loads and scores ...
+    let good = d.write("m_Bench_VAL.xlsx", &whole);
+    assert_eq!(
+        coverage(&[&items], &[&good]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+    // ... half of it does not.
+    let half = d.write("cut/m_Bench_VAL.xlsx", &whole[..whole.len() / 2]);
+    let r = query(&[&items], &[&half], "score n");
+    assert_fatal(
+        &r,
+        &half,
+        None,
+        None,
+        &["cannot read as an .xlsx workbook", "is the file complete?"],
+    );
+}
+
+// ------------------------------------------------------------ 4: ragged rows --
+
+#[test]
+fn ragged_items_row_with_fewer_fields_is_fatal() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\n3\tq\tx\ty\tA\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(3)),
+        None,
+        &["3 fields where the header has 5"],
+    );
+}
+
+#[test]
+fn ragged_items_row_with_more_fields_is_fatal() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\ty\tB\tstray\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(3)),
+        None,
+        &["6 fields where the header has 5"],
+    );
+}
+
+#[test]
+fn ragged_items_row_after_a_multi_line_cell_names_its_own_line() {
+    // The quoted cell spans lines 2-3; the short row is on line 4.
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\t\"two\nlines\"\tx\ty\tA\n2\tq\tx\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(4)),
+        None,
+        &["3 fields where the header has 5"],
+    );
+}
+
+#[test]
+fn ragged_prediction_csv_rows_are_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let more = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n2,B,stray\n3,C\n");
+    let r = query(&[&items], &[&more], "score n");
+    assert_fatal(
+        &r,
+        &more,
+        Some(&line(3)),
+        None,
+        &["3 fields where the header has 2"],
+    );
+    let fewer = d.write("short/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3\n");
+    let r = query(&[&items], &[&fewer], "score n");
+    assert_fatal(
+        &r,
+        &fewer,
+        Some(&line(4)),
+        None,
+        &["1 fields where the header has 2"],
+    );
+}
+
+#[test]
+fn unterminated_quote_in_prediction_csv_is_fatal_not_a_silent_drop() {
+    // The quote opened on line 2 never closes: read as CSV, lines 3 and 4
+    // become part of item 1's prediction and two rows vanish. pandas refuses
+    // the file ("EOF inside string"); medql must too, or count the rows.
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction\n1,\"A is my answer\n2,B\n3,C\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(&r, &preds, Some(&line(2)), Some("prediction"), &["quote"]);
+}
+
+// ------------------------------------------ 5-6: quoting, CRLF and the BOM --
+
+#[test]
+fn quoted_tabs_and_newlines_survive_in_items_and_predictions() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\n\
+         1\t\"Two\nlines, a\ttab and \"\"quotes\"\"\"\t\"tab\there\"\tno\tA\n\
+         2\tq\tx\ty\tB\n",
+    );
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction\n1,\"\ntab\there\"\n2,\"B,\nsurely\"\n",
+    );
+    let rows = table(
+        &[&items],
+        &[&preds],
+        "show index, question, A, prediction, choice_legacy, rule_legacy, choice_current, rule_current",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec![
+                "1",
+                "Two\nlines, a\ttab and \"quotes\"",
+                "tab\there",
+                "\ntab\there",
+                "A",
+                "option-text",
+                "A",
+                "option-text"
+            ],
+            vec!["2", "q", "x", "B,\nsurely", "B", "letter", "B", "letter"],
+        ]
+    );
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [2, 2, 0, 0, 0, 0])]
+    );
+}
+
+#[test]
+fn crlf_and_bom_load_fine_in_tsv_csv_and_jsonl() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "\u{feff}index\tquestion\tA\tB\tanswer\r\n1\tq1\tx\ty\tA\r\n2\tq2\tx\ty\tB\r\n",
+    );
+    let files = [
+        d.write(
+            "csv/m_Bench_VAL.csv",
+            "\u{feff}index,prediction\r\n1,A\r\n2,y\r\n",
+        ),
+        d.write(
+            "tsv/m_Bench_VAL.tsv",
+            "\u{feff}index\tprediction\r\n1\tA\r\n2\ty\r\n",
+        ),
+        d.write(
+            "jsonl/m_Bench_VAL.jsonl",
+            "\u{feff}{\"index\": 1, \"prediction\": \"A\"}\r\n{\"index\": 2, \"prediction\": \"y\"}\r\n",
+        ),
+    ];
+    for preds in &files {
+        let r = query(&[&items], &[preds], "score n");
+        assert!(r.err.is_empty(), "{preds}: no warning expected:\n{}", r.err);
+        // The BOM is not part of the first header; `\r` is not part of the
+        // last cell (the answer `B`, not `B\r`).
+        let rows = table(
+            &[&items],
+            &[preds],
+            "show index, answer, prediction, choice, rule, correct",
+        );
+        assert_eq!(
+            rows,
+            vec![
+                vec!["1", "A", "A", "A", "letter", "true"],
+                vec!["2", "B", "y", "B", "option-text", "true"],
+            ],
+            "{preds}"
+        );
+        assert_eq!(
+            scores(&[&items], &[preds]),
+            vec![("m".to_string(), "100".to_string(), 2, 0)],
+            "{preds}"
+        );
+    }
+}
+
+#[test]
+fn bom_before_a_json_array_loads_fine() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.json",
+        "\u{feff}[{\"index\": 1, \"prediction\": \"A\"},\r\n {\"index\": 2, \"prediction\": \"B\"},\r\n {\"index\": 3, \"prediction\": \"C\"}]\r\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+}
+
+// -------------------------------------------------------- 7: non-UTF-8 bytes --
+
+#[test]
+fn latin1_byte_in_an_items_cell_is_fatal() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        b"index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tcaf\xe9?\tx\ty\tB\n".as_slice(),
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(3)),
+        Some("question"),
+        &[
+            "invalid UTF-8 at byte 3 of the cell",
+            "save the file as UTF-8",
+        ],
+    );
+}
+
+#[test]
+fn latin1_byte_in_a_prediction_csv_cell_is_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        b"index,prediction\n1,A\n2,caf\xe9 B\n3,C\n".as_slice(),
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(3)),
+        Some("prediction"),
+        &[
+            "invalid UTF-8 at byte 3 of the cell",
+            "save the file as UTF-8",
+        ],
+    );
+}
+
+#[test]
+fn latin1_byte_in_a_jsonl_value_is_fatal_naming_the_key() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.jsonl",
+        b"{\"index\": 1, \"prediction\": \"A\"}\n{\"index\": 2, \"prediction\": \"caf\xe9 B\"}\n"
+            .as_slice(),
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(2)),
+        Some("prediction"),
+        &["invalid UTF-8", "save the file as UTF-8"],
+    );
+}
+
+// --------------------------------------------- 8: required and optional columns --
+
+#[test]
+fn items_without_index_column_is_fatal() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "idx\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(1)),
+        Some("index"),
+        &[
+            "missing required column `index`",
+            "the header has: idx, question, A, B, answer",
+        ],
+    );
+}
+
+#[test]
+fn items_without_answer_load_as_a_test_split_with_null_correctness() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_TEST.tsv",
+        "index\tquestion\tA\tB\tdepartment\n1\tq\tx\ty\td\n2\tq\tx\ty\td\n3\tq\tx\ty\td\n",
+    );
+    let preds = d.write("m_Bench_TEST.csv", "index,prediction\n1,A\n2,y\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(&r, &["m: 1 items unanswered, scored wrong"]);
+    assert_eq!(
+        scores(&[&items], &[&preds]),
+        vec![("m".to_string(), String::new(), 3, 1)],
+        "acc is null without answers"
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "show index, answer, choice, correct"),
+        vec![
+            vec!["1", "", "A", ""],
+            vec!["2", "", "B", ""],
+            vec!["3", "", "Z", ""]
+        ]
+    );
+}
+
+#[test]
+fn items_without_question_department_or_labels_load() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tA\tB\tanswer\n1\tx\ty\tA\n2\tx\ty\tB\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n2,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert!(r.code == 0 && r.err.is_empty(), "{}", r.err);
+    assert_eq!(
+        table(&[&items], &[&preds], "by department score acc, n"),
+        vec![vec!["", "50", "2"]],
+        "one null department group"
+    );
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "show index, question, choice, correct"
+        ),
+        vec![vec!["1", "", "A", "true"], vec!["2", "", "A", "false"]]
+    );
+}
+
+#[test]
+fn predictions_without_prediction_column_are_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("m_Bench_VAL.csv", "index,answer\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(1)),
+        Some("prediction"),
+        &[
+            "missing required column `prediction`",
+            "the header has: index, answer",
+        ],
+    );
+}
+
+#[test]
+fn predictions_without_index_column_are_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("m_Bench_VAL.csv", "idx,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(1)),
+        Some("index"),
+        &[
+            "missing required column `index`",
+            "the header has: idx, prediction",
+        ],
+    );
+}
+
+#[test]
+fn xlsx_without_prediction_column_is_fatal_at_row_1() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        xlsx_bytes(&["index", "answer_text"], &[vec![X::N(1.0), X::S("A")]]),
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&row(1)),
+        Some("prediction"),
+        &["missing required column `prediction`", "answer_text"],
+    );
+}
+
+#[test]
+fn json_records_without_index_key_are_fatal() {
+    // JSON has no header row: the file and the key are what matter.
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.json",
+        "[{\"idx\": 1, \"prediction\": \"A\"}, {\"idx\": 2, \"prediction\": \"B\"}]",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_eq!(r.code, 1, "{}", r.err);
+    let m = r
+        .err
+        .lines()
+        .find(|l| l.starts_with("medql: error:"))
+        .unwrap_or_else(|| panic!("no error line:\n{}", r.err));
+    assert!(m.starts_with(&format!("medql: error: {preds}")), "{m}");
+    assert!(m.contains("column `index`"), "{m}");
+    assert!(m.contains("missing required column `index`"), "{m}");
+}
+
+#[test]
+fn duplicate_prediction_column_is_fatal() {
+    // Which of two `prediction` columns is the model's? Using the first one
+    // silently would drop the other.
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction,prediction\n1,A,B\n2,B,C\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(&r, &preds, Some(&line(1)), Some("prediction"), &["twice"]);
+}
+
+#[test]
+fn items_header_with_index_twice_is_fatal() {
+    // Other item columns appearing twice are fatal; `index` must be too.
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tindex\tA\tB\tanswer\n1\tq\t7\tx\ty\tA\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(&r, &items, Some(&line(1)), Some("index"), &["twice"]);
+}
+
+#[test]
+fn items_header_with_answer_twice_is_fatal() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\tanswer\n1\tq\tx\ty\tA\tB\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(1)),
+        Some("answer"),
+        &["the column appears twice in the header"],
+    );
+}
+
+// ------------------------------------------------------ 9: duplicate item index --
+
+#[test]
+fn duplicate_item_index_is_fatal_naming_both_lines() {
+    let d = Dir::new();
+    let items = d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\ty\tB\n1\tq again\tx\ty\tB\n",
+    );
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &items,
+        Some(&line(4)),
+        Some("index"),
+        &["duplicate item index 1", "line 2"],
+    );
+}
+
+#[test]
+fn duplicate_item_index_across_parts_names_the_other_file() {
+    let d = Dir::new();
+    let header = "index\tquestion\tA\tB\n";
+    let part1 = d.write(
+        "Bench_TEST_part_1.tsv",
+        format!("{header}1\tq\tx\ty\n2\tq\tx\ty\n"),
+    );
+    let part2 = d.write(
+        "Bench_TEST_part_2.tsv",
+        format!("{header}3\tq\tx\ty\n2\tq\tx\ty\n"),
+    );
+    let preds = d.write("m_Bench_TEST.csv", "index,prediction\n1,A\n");
+    let r = query(&[&part1, &part2], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &part2,
+        Some(&line(3)),
+        Some("index"),
+        &["duplicate item index 2", "Bench_TEST_part_1.tsv", "line 3"],
+    );
+}
+
+// ------------------------------------------ 10-11: duplicated and unknown rows --
+
+#[test]
+fn duplicate_predictions_are_counted_and_the_first_kept() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction\n1,A\n2,B\n1,B\n2,A\n3,C\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            "m: 2 duplicate predictions ignored, the first kept",
+            "index 1 again at line 4",
+        ],
+    );
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [5, 3, 2, 0, 0, 0])]
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "show index, prediction"),
+        vec![vec!["1", "A"], vec!["2", "B"], vec!["3", "C"]]
+    );
+    assert_eq!(
+        scores(&[&items], &[&preds]),
+        vec![("m".to_string(), "100".to_string(), 3, 0)]
+    );
+}
+
+#[test]
+fn duplicate_predictions_in_xlsx_name_the_sheet_row() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        xlsx_bytes(
+            &["index", "prediction"],
+            &[
+                vec![X::N(1.0), X::S("A")],
+                vec![X::N(2.0), X::S("B")],
+                vec![X::N(2.0), X::S("C")],
+            ],
+        ),
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            "m: 1 duplicate predictions ignored, the first kept",
+            "index 2 again at row 4",
+            "1 items unanswered, scored wrong",
+        ],
+    );
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [3, 2, 1, 0, 0, 1])]
+    );
+}
+
+#[test]
+fn predictions_for_unknown_items_are_counted() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n7,B\n8,B\n2,B\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            "m: 2 predictions for unknown items ignored (first: index 7)",
+            "1 items unanswered, scored wrong",
+        ],
+    );
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [4, 2, 0, 2, 0, 1])]
+    );
+    // Two hits out of three items: the unknown rows do not count, the
+    // unanswered item counts as wrong.
+    let s = scores(&[&items], &[&preds]);
+    assert_eq!((s.len(), s[0].2, s[0].3), (1, 3, 1), "{s:?}");
+    let acc: f64 = s[0].1.parse().unwrap();
+    assert!((acc - 200.0 / 3.0).abs() < 1e-9, "{s:?}");
+}
+
+// --------------------------------------------------------- 12: a 10 MB cell --
+
+/// 10 MiB of text ending in a clear answer.
+fn big_prediction() -> String {
+    let mut s = "The lesion is described at length. ".repeat(10 * 1024 * 1024 / 35);
+    s.push_str("So the answer is B");
+    s
+}
+
+fn check_big(items: &str, preds: &str, big: &str) {
+    let r = query(&[items], &[preds], "score n");
+    assert!(r.err.is_empty(), "{}", r.err);
+    let rows = table(
+        &[items],
+        &[preds],
+        "show index, prediction, choice_legacy, rule_legacy, choice_current, rule_current",
+    );
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1][0], "2");
+    assert_eq!(rows[1][1].len(), big.len(), "the cell is not truncated");
+    assert!(rows[1][1] == big, "the cell comes back unchanged");
+    assert_eq!(rows[1][2..], ["B", "letter", "B", "letter"]);
+    assert_eq!(
+        coverage(&[items], &[preds]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+    assert_eq!(
+        scores(&[items], &[preds]),
+        vec![("m".to_string(), "100".to_string(), 3, 0)]
+    );
+}
+
+#[test]
+fn ten_megabyte_prediction_cell_in_csv_loads_and_scores() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let big = big_prediction();
+    assert!(big.len() >= 10 * 1024 * 1024 - 64);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        format!("index,prediction\n1,A\n2,\"{big}\"\n3,C\n"),
+    );
+    check_big(&items, &preds, &big);
+}
+
+#[test]
+fn ten_megabyte_prediction_cell_in_jsonl_loads_and_scores() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let big = big_prediction();
+    let mut text = String::from("{\"index\": 1, \"prediction\": \"A\"}\n");
+    text.push_str(&serde_json::json!({"index": 2, "prediction": big}).to_string());
+    text.push_str("\n{\"index\": 3, \"prediction\": \"C\"}\n");
+    let preds = d.write("m_Bench_VAL.jsonl", text);
+    check_big(&items, &preds, &big);
+}
+
+// ------------------------------------------------------ 13: numeric cells --
+
+/// Items whose options are numbers; other rows keep the columns textual, so
+/// pandas reads them as text too (17 stays "17", 1.5 stays "1.5").
+fn numeric_items(d: &Dir) -> String {
+    d.write(
+        "Bench_VAL.tsv",
+        "index\tquestion\tA\tB\tC\tanswer\n\
+         1\tHow many mm?\t17\t1.5\t3\tB\n\
+         2\tHow many mm?\t17\t1.5\t3\tA\n\
+         3\tWhich?\tnodule\tmass\tcyst\tC\n",
+    )
+}
+
+#[test]
+fn numeric_options_and_predictions_in_csv_match_as_text() {
+    let d = Dir::new();
+    let items = numeric_items(&d);
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,1.5\n2,17\n3,cyst\n");
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "show index, A, B, prediction, choice_legacy, rule_legacy, choice_current, rule_current, correct"
+        ),
+        vec![
+            vec!["1", "17", "1.5", "1.5", "B", "option-text", "B", "option-text", "true"],
+            vec!["2", "17", "1.5", "17", "A", "option-text", "A", "option-text", "true"],
+            vec!["3", "nodule", "mass", "cyst", "C", "option-text", "C", "option-text", "true"],
+        ]
+    );
+}
+
+#[test]
+fn numeric_xlsx_cells_read_as_python_prints_them() {
+    // Number cells (not text cells) for the index and the prediction: 17 reads
+    // as "17" and 1.5 as "1.5", as pandas' str() gives them.
+    let d = Dir::new();
+    let items = numeric_items(&d);
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        xlsx_bytes(
+            &["index", "prediction"],
+            &[
+                vec![X::N(1.0), X::N(1.5)],
+                vec![X::N(2.0), X::N(17.0)],
+                vec![X::N(3.0), X::S("cyst")],
+            ],
+        ),
+    );
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "show index, prediction, choice, rule, correct"
+        ),
+        vec![
+            vec!["1", "1.5", "B", "option-text", "true"],
+            vec!["2", "17", "A", "option-text", "true"],
+            vec!["3", "cyst", "C", "option-text", "true"],
+        ]
+    );
+}
+
+#[test]
+fn numeric_json_values_read_as_python_prints_them() {
+    let d = Dir::new();
+    let items = numeric_items(&d);
+    let preds = d.write(
+        "m_Bench_VAL.json",
+        "[{\"index\": 1, \"prediction\": 1.5}, {\"index\": 2.0, \"prediction\": 17}, {\"index\": 3, \"prediction\": \"cyst\"}]",
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "show index, prediction, choice, rule"),
+        vec![
+            vec!["1", "1.5", "B", "option-text"],
+            vec!["2", "17", "A", "option-text"],
+            vec!["3", "cyst", "C", "option-text"],
+        ]
+    );
+}
+
+// --------------------------------------------------- 14: NaN and empty cells --
+
+#[test]
+fn nan_and_empty_predictions_are_answered_and_scored_wrong() {
+    let d = Dir::new();
+    let items = d.items(7);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction\n1,\n2,nan\n3,NaN\n4,None\n5,\"\"\n6,  \n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(&r, &["m: 1 items unanswered, scored wrong"]);
+    let rows = table(
+        &[&items],
+        &[&preds],
+        "show index, answered, choice_legacy, rule_legacy, choice_current, rule_current, correct",
+    );
+    for (i, r) in rows.iter().enumerate() {
+        let answered = if i < 6 { "true" } else { "false" };
+        assert_eq!(
+            r[1..],
+            [answered, "Z", "none", "Z", "none", "false"],
+            "item {}",
+            r[0]
+        );
+    }
+    // An empty cell is a null prediction (what pandas reads as NaN).
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "where answered and prediction is null show index"
+        ),
+        vec![vec!["1"], vec!["5"]]
+    );
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [6, 6, 0, 0, 0, 1])]
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "by model score acc, n, missing, fail"),
+        vec![vec!["m", "0", "7", "1", "100"]]
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "where answered by model score n"),
+        vec![vec!["m", "6"]]
+    );
+}
+
+#[test]
+fn empty_xlsx_cells_and_json_nulls_are_null_predictions() {
+    let d = Dir::new();
+    let items = d.items(3);
+    // xlsx: an empty prediction cell; json: a null and a missing key.
+    let xlsx = d.write(
+        "x/m_Bench_VAL.xlsx",
+        xlsx_bytes(
+            &["index", "prediction"],
+            &[
+                vec![X::N(1.0), X::Empty],
+                vec![X::N(2.0), X::S("B")],
+                vec![X::N(3.0), X::S("nan")],
+            ],
+        ),
+    );
+    let json = d.write(
+        "j/m_Bench_VAL.json",
+        "[{\"index\": 1, \"prediction\": null}, {\"index\": 2, \"prediction\": \"B\"}, {\"index\": 3}]",
+    );
+    for (preds, nulls) in [
+        (&xlsx, vec![vec!["1"]]),
+        (&json, vec![vec!["1"], vec!["3"]]),
+    ] {
+        assert_eq!(
+            table(
+                &[&items],
+                &[preds],
+                "show index, answered, choice, rule, correct"
+            ),
+            vec![
+                vec!["1", "true", "Z", "none", "false"],
+                vec!["2", "true", "B", "letter", "true"],
+                vec!["3", "true", "Z", "none", "false"],
+            ],
+            "{preds}"
+        );
+        assert_eq!(
+            table(
+                &[&items],
+                &[preds],
+                "where answered and prediction is null show index"
+            ),
+            nulls,
+            "{preds}"
+        );
+        assert_eq!(
+            coverage(&[&items], &[preds]),
+            vec![("m".to_string(), [3, 3, 0, 0, 0, 0])],
+            "{preds}"
+        );
+    }
+}
+
+// ----------------------------------------- 15: two prediction sets, one model --
+
+#[test]
+fn two_files_with_the_same_model_stem_are_fatal_naming_both() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let first = d.write("runs/1/m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    let second = d.write(
+        "runs/2/m_Bench_VAL.xlsx",
+        xlsx_bytes(&["index", "prediction"], &[vec![X::N(1.0), X::S("B")]]),
+    );
+    let r = query(&[&items], &[&first, &second], "score n");
+    assert_fatal(
+        &r,
+        &second,
+        None,
+        None,
+        &[
+            "a second prediction set for model `m`",
+            &format!("the first is {first}"),
+        ],
+    );
+    // A directory holding both runs is the same conflict.
+    let r = query(
+        &[&items],
+        &[&d.path("runs").display().to_string()],
+        "score n",
+    );
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(
+        r.err.contains("second prediction set for model `m`")
+            && r.err.contains("m_Bench_VAL.csv")
+            && r.err.contains("m_Bench_VAL.xlsx"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn two_files_naming_the_same_model_in_a_model_column_are_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let first = d.write("runs1.csv", "model,index,prediction\nalpha,1,A\nbeta,1,B\n");
+    let second = d.write("runs2.csv", "model,index,prediction\nalpha,2,B\n");
+    let r = query(&[&items], &[&first, &second], "score n");
+    assert_fatal(
+        &r,
+        &second,
+        None,
+        None,
+        &[
+            "a second prediction set for model `alpha`",
+            &format!("the first is {first}"),
+        ],
+    );
+    // A model column against a file stem.
+    let stem = d.write("alpha_Bench_VAL.csv", "index,prediction\n3,C\n");
+    let r = query(&[&items], &[&first, &stem], "score n");
+    assert_fatal(
+        &r,
+        &stem,
+        None,
+        None,
+        &[
+            "a second prediction set for model `alpha`",
+            &format!("the first is {first}"),
+        ],
+    );
+}
+
+#[test]
+fn empty_model_cell_is_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("runs.csv", "model,index,prediction\nalpha,1,A\n,2,B\n");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(3)),
+        Some("model"),
+        &["empty model name"],
+    );
+}
+
+// ------------------------------------- 16: item columns in prediction files --
+
+#[test]
+fn item_columns_that_disagree_are_a_warning_and_the_items_win() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,question,answer,prediction\n\
+         1,What does image 1 show?,A,A\n\
+         2,What does image 2 show? (edited),B,B\n\
+         3,Something else,A,C\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            &format!("{preds}, line 3, column `question`: item 2 differs from the items file"),
+            "(\"What does image 2 show?\" there, \"What does image 2 show? (edited)\" here)",
+            "2 rows differ in this column; the items file is used",
+        ],
+    );
+    assert_warning(
+        &r,
+        &[
+            &format!("{preds}, line 4, column `answer`: item 3 differs from the items file"),
+            "(\"C\" there, \"A\" here)",
+            "1 rows differ in this column",
+        ],
+    );
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "show index, question, answer, correct"
+        ),
+        vec![
+            vec!["1", "What does image 1 show?", "A", "true"],
+            vec!["2", "What does image 2 show?", "B", "true"],
+            vec!["3", "What does image 3 show?", "C", "true"],
+        ]
+    );
+}
+
+// ------------------------------------------------ 17: non-integer indexes --
+
+#[test]
+fn non_integer_prediction_indexes_are_counted_invalid() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction\n1,A\nabc,B\n1.5,B\n,C\n2.0,B\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            "m: 3 rows with an invalid index ignored",
+            "line 3: index `abc` is not an integer",
+            "1 items unanswered, scored wrong",
+        ],
+    );
+    // `2.0` is item 2 (pandas writes integer columns with NaN as floats).
+    assert_eq!(
+        coverage(&[&items], &[&preds]),
+        vec![("m".to_string(), [5, 2, 0, 0, 3, 1])]
+    );
+}
+
+#[test]
+fn non_integer_indexes_in_xlsx_json_and_parquet_name_row_and_record() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let xlsx = d.write(
+        "x/m_Bench_VAL.xlsx",
+        xlsx_bytes(
+            &["index", "prediction"],
+            &[
+                vec![X::N(1.0), X::S("A")],
+                vec![X::S("abc"), X::S("B")],
+                vec![X::N(1.5), X::S("B")],
+            ],
+        ),
+    );
+    let json = d.write(
+        "j/m_Bench_VAL.json",
+        "[{\"index\": 1, \"prediction\": \"A\"}, {\"index\": \"abc\", \"prediction\": \"B\"}, {\"index\": 1.5, \"prediction\": \"B\"}]",
+    );
+    let parquet = d.path("p/m_Bench_VAL.parquet");
+    std::fs::create_dir_all(parquet.parent().unwrap()).unwrap();
+    write_parquet(
+        &parquet,
+        &[
+            (Some("1"), Some("A")),
+            (Some("abc"), Some("B")),
+            (Some("1.5"), Some("B")),
+        ],
+    );
+    let parquet = parquet.display().to_string();
+    for (preds, place) in [(&xlsx, row(3)), (&json, record(2)), (&parquet, record(2))] {
+        let r = query(&[&items], &[preds], "score n");
+        assert_warning(
+            &r,
+            &[
+                "m: 2 rows with an invalid index ignored",
+                &format!("{place}: index `abc` is not an integer"),
+                "2 items unanswered, scored wrong",
+            ],
+        );
+        assert_eq!(
+            coverage(&[&items], &[preds]),
+            vec![("m".to_string(), [3, 1, 0, 0, 2, 2])],
+            "{preds}"
+        );
+    }
+}
+
+#[test]
+fn non_integer_item_indexes_are_fatal() {
+    let d = Dir::new();
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    for bad in ["abc", "1.5", ""] {
+        let items = d.write(
+            "Bench_VAL.tsv",
+            format!("index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n{bad}\tq\tx\ty\tB\n"),
+        );
+        let r = query(&[&items], &[&preds], "score n");
+        assert_fatal(
+            &r,
+            &items,
+            Some(&line(3)),
+            Some("index"),
+            &[&format!("expected an integer item index, found `{bad}`")],
+        );
+    }
+}
+
+// --------------------------------------------------- JSON and JSONL records --
+
+#[test]
+fn json_record_that_is_not_an_object_names_the_record() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.json",
+        "[\n {\"index\": 1, \"prediction\": \"A\"},\n 42,\n {\"index\": 2, \"prediction\": \"B\"}\n]\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&record(2)),
+        None,
+        &["expected a JSON object"],
+    );
+}
+
+#[test]
+fn json_syntax_error_names_the_record() {
+    // The second record has a trailing comma; it is on line 3 of the file.
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.json",
+        "[\n {\"index\": 1, \"prediction\": \"A\"},\n {\"index\": 2, \"prediction\": \"B\",}\n]\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&record(2)),
+        None,
+        &["invalid JSON", "line 3"],
+    );
+}
+
+#[test]
+fn json_that_is_not_an_array_is_fatal() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("m_Bench_VAL.json", "{\"index\": 1, \"prediction\": \"A\"}");
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        None,
+        None,
+        &["expected a JSON array of records"],
+    );
+}
+
+#[test]
+fn jsonl_syntax_error_names_the_file_line_only() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.jsonl",
+        "{\"index\": 1, \"prediction\": \"A\"}\n{\"index\": 2, \"prediction\": \"B\"\n{\"index\": 3, \"prediction\": \"C\"}\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(&r, &preds, Some(&line(2)), None, &["invalid JSON"]);
+    // serde's own position counts within the line: "at line 1" on line 2 misleads.
+    assert!(!r.err.contains("at line 1 column"), "{}", r.err);
+}
+
+#[test]
+fn jsonl_record_that_is_not_an_object_names_the_line() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write(
+        "m_Bench_VAL.jsonl",
+        "{\"index\": 1, \"prediction\": \"A\"}\n\n[2, \"B\"]\n",
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(3)),
+        None,
+        &["expected a JSON object"],
+    );
+}
