@@ -281,7 +281,17 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         memory_limit: cli.memory_limit,
         cache,
     };
-    let mut session = Session::load_with(&spec, &options).await?;
+    // A progress line on a terminal while loading takes over a second.
+    let progress = (std::io::stderr().is_terminal() && !spec.is_demo()).then(|| {
+        let after = std::env::var("MEDQL_PROGRESS_AFTER_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000);
+        medql::data::progress::Display::start(std::time::Duration::from_millis(after))
+    });
+    let loaded = Session::load_with(&spec, &options).await;
+    drop(progress);
+    let mut session = loaded?;
     if cli.timing {
         eprintln!(
             "timing: load and score {:.1} ms ({} items, {} models: {} from the cache, {} scored in {:.1} ms)",

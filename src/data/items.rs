@@ -178,6 +178,7 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
         return Err(Error::data(&file, "the items file is empty"));
     }
     let dataset = dataset_name(path);
+    let before = items.len();
     let f = std::fs::File::open(path).map_err(|e| Error::io(&file, e))?;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b'\t')
@@ -283,6 +284,7 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     if let Some(at) = rdr.get_ref().unterminated() {
         return Err(unterminated_quote(&file, &headers, at));
     }
+    crate::data::progress::file_done((items.len() - before) as u64);
     items.files.push(file);
     Ok(())
 }

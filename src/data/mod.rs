@@ -6,6 +6,7 @@ pub mod demo;
 pub mod generate;
 pub mod items;
 pub mod predictions;
+pub mod progress;
 pub mod table;
 
 use crate::error::Result;
@@ -63,11 +64,14 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         ));
     }
     let mut items = Items::new();
-    for f in items::expand_paths(&spec.items, "items")? {
+    let item_files = items::expand_paths(&spec.items, "items")?;
+    progress::stage(progress::Stage::Items, item_files.len() as u64);
+    for f in item_files {
         items::load_items_file(&f, &mut items)?;
     }
     let mut warnings = vec![];
     let files = predictions::discover(&spec.predictions)?;
+    progress::stage(progress::Stage::Predictions, files.len() as u64);
     let sets = predictions::load_predictions(&files, &items, &mut warnings)?;
     let n = sets.len();
     Ok(Loaded {
@@ -102,6 +106,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         Some(items) => items,
         None => {
             let mut items = Items::new();
+            progress::stage(progress::Stage::Items, item_files.len() as u64);
             for f in &item_files {
                 items::load_items_file(f, &mut items)?;
             }
@@ -114,6 +119,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     // Prediction files: known ones say which models they hold; new or
     // changed ones are read now.
     let files = predictions::discover(&spec.predictions)?;
+    progress::stage(progress::Stage::Predictions, files.len() as u64);
     let mut entries: Vec<Option<cache::FileEntry>> = files
         .iter()
         .map(|f| {

@@ -74,6 +74,10 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
         return Err(Error::data(&t.file, "no header row"));
     }
     check_header(&t.file, &t.headers)?;
+    if format != Format::Csv && format != Format::Tsv {
+        crate::data::progress::bytes_read(meta.len());
+    }
+    crate::data::progress::file_done(t.rows.len() as u64);
     Ok(t)
 }
 
@@ -182,6 +186,7 @@ impl<R: std::io::Read> QuoteWatch<R> {
 impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
+        crate::data::progress::bytes_read(n as u64);
         for &b in &buf[..n] {
             self.eat(b);
         }

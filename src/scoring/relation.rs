@@ -97,6 +97,8 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     // Every set's rows in chunks of BATCH_ROWS, numbered in order; chunk k
     // goes to partition k % parts, as its (k / parts)-th batch.
     let chunks = n.div_ceil(BATCH_ROWS);
+    let fresh_sets = sets.iter().filter(|s| s.cached.is_none()).count();
+    crate::data::progress::to_score((2 * fresh_sets * n) as u64);
     let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
     let mut k = 0;
     for set in sets {

@@ -117,6 +117,7 @@ impl ScalarUDFImpl for ExtractUdf {
             choice.append_value(letter);
             rule.append_value(e.rule.as_str());
         }
+        crate::data::progress::scored(n as u64);
         let out = StructArray::new(
             result_fields(),
             vec![

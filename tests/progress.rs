@@ -1,0 +1,70 @@
+//! The progress line: drawn on a terminal while loading, never in piped
+//! output. `MEDQL_PROGRESS_AFTER_MS=0` removes the one-second wait so that
+//! a small load shows it.
+
+mod common;
+
+use rexpect::session::spawn_command;
+use std::process::Command;
+
+fn generate(dir: &std::path::Path) -> (String, String) {
+    let (code, _, err) = common::medql(&[
+        "gen",
+        "--n-models",
+        "12",
+        "--n-items",
+        "4550",
+        "--out",
+        dir.to_str().unwrap(),
+        "--file-format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    (
+        dir.join("GMAI-MMBench_SYNTH.tsv").display().to_string(),
+        dir.join("predictions").display().to_string(),
+    )
+}
+
+#[test]
+fn a_terminal_sees_progress_and_a_pipe_does_not() {
+    let data = tempfile::tempdir().unwrap();
+    let (items, preds) = generate(data.path());
+    let args = [
+        "--no-cache",
+        "--items",
+        items.as_str(),
+        "--predictions",
+        preds.as_str(),
+        "--format",
+        "csv",
+        "-e",
+        "score n",
+    ];
+
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_medql"));
+    cmd.args(args)
+        .env("TERM", "xterm")
+        .env("MEDQL_PROGRESS_AFTER_MS", "0");
+    let mut p = spawn_command(cmd, Some(60_000)).expect("spawn medql");
+    let (_, seen) = p
+        .exp_regex(r"(reading items|reading predictions|scoring): [^\r]*")
+        .expect("a progress line on the terminal");
+    assert!(
+        seen.contains("files") || seen.contains("answers extracted"),
+        "{seen}"
+    );
+    // The line is cleared before the result is printed.
+    p.exp_string("n\r\n54600").expect("the result");
+    p.exp_eof().unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_medql"))
+        .args(args)
+        .env("MEDQL_PROGRESS_AFTER_MS", "0")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "n\n54600\n");
+    assert!(!err.contains('\r') && !err.contains("reading"), "{err}");
+}
