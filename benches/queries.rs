@@ -125,4 +125,15 @@ fn main() {
             println!("exported\t{path}\t{} rows", t.num_rows());
         }
     }
+    // Peak resident memory of the whole session (load, scoring, queries,
+    // export), as the kernel counts it.
+    if let Ok(status) = std::fs::read_to_string("/proc/self/status") {
+        if let Some(kb) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        {
+            println!("peak memory (VmHWM)\t{kb}\tkB");
+        }
+    }
 }

@@ -1,16 +1,23 @@
 #!/usr/bin/env bash
-# Benchmarks: medql against DuckDB (and pandas) on the same synthetic data.
+# Benchmarks: medql against DuckDB, pandas and VLMEvalKit-style Python on the
+# same synthetic data, ending with every figure beside its target.
 #   scripts/bench.sh [N_MODELS] [N_ITEMS]      (default 100 x 25831 = 2.58M predictions)
 # Builds medql in release mode, generates the data, times medql's five
 # representative queries warm (in-process, median), exports the scored
 # relation to Parquet, times the same queries in DuckDB in memory (in a
-# Python virtual environment this script creates), and prints the ratios.
+# Python virtual environment this script creates), the extraction rules in
+# Python per row, pandas.read_excel, medql -e from a warm cache, and an
+# items TSV with a 2 GB image column.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N_MODELS=${1:-100}
 N_ITEMS=${2:-25831}
 OUT=target/bench-data/${N_MODELS}x${N_ITEMS}
 RUNS=${RUNS:-10}
+IMAGE_BYTES=${IMAGE_BYTES:-80000}   # x 25,831 items: about 2.07 GB of base64
+mkdir -p "$OUT"
+FIG=$OUT/figures.tsv
+: > "$FIG"
 
 echo "== building (release)"
 cargo build --release --locked --quiet
@@ -18,24 +25,56 @@ cargo bench --locked --bench queries --no-run --quiet 2>/dev/null || cargo bench
 MEDQL=target/release/medql
 
 if [[ ! -f $OUT/GMAI-MMBench_SYNTH.tsv ]]; then
-  echo "== generating $N_MODELS models x $N_ITEMS items"
+  echo "== generating $N_MODELS models x $N_ITEMS items (parquet)"
   $MEDQL gen --n-models "$N_MODELS" --n-items "$N_ITEMS" --out "$OUT" --file-format parquet
 fi
 if [[ ! -d $OUT-xlsx ]]; then
+  echo "== generating 3 models x $N_ITEMS items (xlsx)"
   $MEDQL gen --n-models 3 --n-items "$N_ITEMS" --out "$OUT-xlsx" --file-format xlsx
 fi
+if [[ ! -d $OUT-images ]]; then
+  echo "== generating $N_ITEMS items with ${IMAGE_BYTES}-byte images"
+  $MEDQL gen --n-models 1 --n-items "$N_ITEMS" --out "$OUT-images" --file-format csv --image-bytes "$IMAGE_BYTES"
+fi
+ITEMS=$OUT/GMAI-MMBench_SYNTH.tsv
+PREDS=$OUT/predictions
 
-echo "== medql"
-cargo bench --locked --quiet --bench queries -- --items "$OUT/GMAI-MMBench_SYNTH.tsv" \
-  --predictions "$OUT/predictions" --export "$OUT/scored.parquet" --runs "$RUNS" | tee "$OUT/medql.tsv"
+echo "== medql: load, scoring, extraction, five queries (in-process)"
+cargo bench --locked --quiet --bench queries -- --items "$ITEMS" \
+  --predictions "$PREDS" --export "$OUT/scored.parquet" --runs "$RUNS" | tee "$OUT/medql.tsv"
+
+# Wall seconds and peak kB of one command, appended to $FIG under a name.
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" > /dev/null 2> "$OUT/stderr.txt"
+  read -r wall peak < "$OUT/time.txt"
+  printf '%s\t%s\t%s\n' "$name" "$wall" "$peak" >> "$FIG"
+  echo "$name: ${wall} s, peak ${peak} kB"
+}
 
 echo "== medql -e, start to printed result"
-/usr/bin/time -f "medql -e wall %e s, peak %M kB" $MEDQL --items "$OUT/GMAI-MMBench_SYNTH.tsv" \
-  --predictions "$OUT/predictions" -e "by model score acc" > /dev/null
+CACHE=$OUT/cache
+rm -rf "$CACHE"
+measure "medql -e cold (no cache)" $MEDQL --no-cache --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
+measure "medql -e first run (fills the cache)" $MEDQL --cache "$CACHE" --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
+for i in 1 2 3 4 5; do
+  measure "medql -e warm cache" $MEDQL --cache "$CACHE" --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
+done
+rm -rf "$CACHE"
 
-echo "== xlsx load: medql (3 files)"
-/usr/bin/time -f "medql xlsx load+score wall %e s, peak %M kB" $MEDQL --items "$OUT-xlsx/GMAI-MMBench_SYNTH.tsv" \
-  --predictions "$OUT-xlsx/predictions" -e "score n" > /dev/null
+echo "== xlsx: medql reads, aligns and scores 3 files"
+for i in 1 2 3; do
+  measure "medql xlsx load+score (3 files)" $MEDQL --no-cache --timing --items "$OUT-xlsx/GMAI-MMBench_SYNTH.tsv" \
+    --predictions "$OUT-xlsx/predictions" -e "score n"
+done
+
+echo "== items TSV with a large image column"
+IMG_TSV=$OUT-images/GMAI-MMBench_SYNTH.tsv
+printf 'image tsv bytes\t%s\t0\n' "$(stat -c %s "$IMG_TSV")" >> "$FIG"
+cat "$IMG_TSV" > /dev/null   # the page cache holds it, as for every other figure
+for i in 1 2 3; do
+  measure "medql items tsv with images" $MEDQL --no-cache --items "$IMG_TSV" -e "from items show index limit 1"
+done
 
 VENV=target/bench-venv
 if [[ ! -x $VENV/bin/python ]]; then
@@ -43,5 +82,5 @@ if [[ ! -x $VENV/bin/python ]]; then
   python3 -m venv "$VENV"
   "$VENV/bin/pip" install --quiet duckdb pandas openpyxl pyarrow
 fi
-echo "== duckdb and pandas"
-"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$OUT-xlsx/predictions" "$RUNS"
+echo "== duckdb, pandas, Python extraction; summary"
+"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$OUT-xlsx/predictions" "$RUNS" "$FIG"

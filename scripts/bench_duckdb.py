@@ -2,7 +2,11 @@
 in memory, warm, and print medql/DuckDB ratios; time pandas.read_excel on
 the xlsx prediction files that medql loaded.
 
-usage: bench_duckdb.py SCORED.parquet MEDQL.tsv XLSX_DIR RUNS
+usage: bench_duckdb.py SCORED.parquet MEDQL.tsv XLSX_DIR RUNS [FIGURES.tsv]
+
+With FIGURES.tsv (written by scripts/bench.sh: name, wall seconds, peak kB
+per measured command), it ends with every figure of the benchmark beside
+its target.
 """
 import glob
 import statistics
@@ -48,10 +52,14 @@ QUERIES = [
 ]
 
 medql = {}
+harness = {}
 for line in open(medql_tsv):
     parts = line.rstrip("\n").split("\t")
     if parts[0] == "query":
         medql[parts[1]] = float(parts[2])
+    elif len(parts) >= 2:
+        harness[parts[0]] = parts[1:]
+ratios = {}
 
 print(f"{'query':38} {'medql ms':>10} {'duckdb ms':>10} {'ratio':>7}")
 for name, sql in QUERIES:
@@ -63,12 +71,17 @@ for name, sql in QUERIES:
         times.append((time.perf_counter() - t) * 1e3)
     d = statistics.median(times)
     m = medql.get(name, float("nan"))
+    ratios[name] = (m, d)
     print(f"{name:38} {m:10.2f} {d:10.2f} {m / d:7.2f}")
 
 files = sorted(glob.glob(f"{xlsx_dir}/*.xlsx"))
-t = time.perf_counter()
-rows = sum(len(pd.read_excel(f)) for f in files)
-print(f"pandas.read_excel: {len(files)} files, {rows} rows in {time.perf_counter() - t:.2f} s")
+pandas_secs = []
+for _ in range(3):
+    t = time.perf_counter()
+    rows = sum(len(pd.read_excel(f)) for f in files)
+    pandas_secs.append(time.perf_counter() - t)
+pandas_s = statistics.median(pandas_secs)
+print(f"pandas.read_excel: {len(files)} files, {rows} rows in {pandas_s:.2f} s (median of 3)")
 
 
 # --- Python extraction timing (scripts/extract_rules.py) --------------------
@@ -82,7 +95,73 @@ def python_extraction_timing(parquet):
         return
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from extract_rules import time_policies
-    time_policies(parquet, n)
+    import io
+    buf = io.StringIO()
+    time_policies(parquet, n, out=buf)
+    print(buf.getvalue(), end="")
+    rates = {}
+    for line in buf.getvalue().splitlines():
+        parts = line.split("\t")
+        if parts[0].startswith("python extraction "):
+            rates[parts[0].split()[-1]] = float(parts[1])
+    return rates
 
 
-python_extraction_timing(scored)
+python_rates = python_extraction_timing(scored) or {}
+
+
+# --- Summary: every figure beside its target -------------------------------
+def summary(figures_path):
+    figs = {}
+    for line in open(figures_path):
+        name, wall, peak = line.rstrip("\n").split("\t")
+        figs.setdefault(name, []).append((float(wall), int(peak)))
+
+    def med(name, i):
+        v = [x[i] for x in figs.get(name, [])]
+        return statistics.median(v) if v else float("nan")
+
+    rows = []
+    for name, (m, d) in ratios.items():
+        rows.append((f"query: {name}", f"{m:.2f} ms vs DuckDB {d:.2f} ms = {m / d:.2f}",
+                     "ratio <= 1.0", m / d <= 1.0))
+    cur = harness.get("extraction current (one core)")
+    leg = harness.get("extraction legacy (one core)")
+    if cur:
+        rate = float(cur[2].split()[0]) if len(cur) > 2 else float("nan")
+        py = python_rates.get("current")
+        extra = f"; Python per row {py:,.0f}/s (x{rate / py:,.0f})" if py else ""
+        rows.append(("extraction, current policy (one core)", f"{rate:,.0f} predictions/s{extra}",
+                     ">= 1,000,000/s", rate >= 1e6))
+    if leg:
+        rate = float(leg[2].split()[0]) if len(leg) > 2 else float("nan")
+        py = python_rates.get("legacy")
+        extra = f"; Python per row {py:,.0f}/s" if py else ""
+        rows.append(("extraction, legacy policy (one core)", f"{rate:,.0f} predictions/s{extra}",
+                     "(no target)", True))
+    sc = harness.get("scoring (both rule sets, in parallel)")
+    if sc:
+        rows.append(("scoring, both rule sets, all cores", f"{sc[0]} s ({sc[2]})", "(no target)", True))
+    x = med("medql xlsx load+score (3 files)", 0)
+    rows.append(("xlsx load (3 files)", f"medql {x:.2f} s (load + score, whole process) vs pandas.read_excel {pandas_s:.2f} s = {pandas_s / x:.1f}x",
+                 ">= 10x faster", pandas_s / x >= 10))
+    size = med("image tsv bytes", 0)
+    w, p = med("medql items tsv with images", 0), med("medql items tsv with images", 1)
+    rows.append(("items TSV with images", f"{size / 1e9:.2f} GB in {w:.2f} s = {size / 1e6 / w:.0f} MB/s, peak {p / 1024:.0f} MB",
+                 ">= 500 MB/s, peak < 300 MB", size / 1e6 / w >= 500 and p / 1024 < 300))
+    w, p = med("medql -e warm cache", 0), med("medql -e warm cache", 1)
+    cold = med("medql -e cold (no cache)", 0)
+    rows.append(("medql -e, warm cache", f"{w:.2f} s (cold, no cache: {cold:.2f} s), peak {p / 1024:.0f} MB",
+                 "< 0.5 s", w < 0.5))
+    hwm = harness.get("peak memory (VmHWM)")
+    if hwm:
+        kb = float(hwm[0])
+        rows.append(("peak memory, whole benchmark session", f"{kb / 1024:.0f} MB", "< 2 GB", kb < 2 * 1024 * 1024))
+    print()
+    print(f"{'figure':40} {'measured':90} {'target':28} met")
+    for name, value, target, ok in rows:
+        print(f"{name:40} {value:90} {target:28} {'yes' if ok else 'NO'}")
+
+
+if len(sys.argv) > 5:
+    summary(sys.argv[5])

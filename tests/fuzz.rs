@@ -167,6 +167,7 @@ proptest! {
                 .collect(),
             row_numbers: (2..rows.len() as u64 + 2).collect(),
             row_unit: "line",
+            notes: vec![],
         };
         let mut warnings = vec![];
         let sets = assemble(vec![table], &items, &mut warnings).unwrap();

@@ -46,6 +46,9 @@ pub struct FileEntry {
     pub models: Option<Vec<String>>,
     #[serde(default)]
     pub datasets: Vec<String>,
+    /// The items the models and warnings were worked out against.
+    #[serde(default)]
+    pub items_key: String,
     #[serde(default)]
     pub warnings: Vec<String>,
 }
@@ -187,6 +190,7 @@ impl Cache {
             hash: content_hash(path).ok()?,
             models: None,
             datasets: vec![],
+            items_key: String::new(),
             warnings: vec![],
         })
     }

@@ -123,40 +123,49 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     let mut entries: Vec<Option<cache::FileEntry>> = files
         .iter()
         .map(|f| {
-            c.lookup(f)
-                .filter(|e| e.models.is_some() && e.datasets == datasets)
+            c.lookup(f).filter(|e| {
+                e.models.is_some() && e.datasets == datasets && e.items_key == items_key
+            })
         })
         .collect();
     let mut tables: BTreeMap<usize, table::RawTable> = BTreeMap::new();
     let mut file_warnings: Vec<Vec<String>> = vec![vec![]; files.len()];
-    let read = |i: usize,
+    // Read files (those not read yet) on all cores, and note what they hold.
+    let read = |wanted: &[usize],
                 entries: &mut Vec<Option<cache::FileEntry>>,
                 tables: &mut BTreeMap<usize, table::RawTable>,
                 file_warnings: &mut Vec<Vec<String>>|
      -> Result<()> {
-        if tables.contains_key(&i) {
-            return Ok(());
+        let todo: Vec<usize> = wanted
+            .iter()
+            .copied()
+            .filter(|i| !tables.contains_key(i))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let paths: Vec<&std::path::Path> = todo.iter().map(|&i| files[i].as_path()).collect();
+        let reduce = |t| predictions::reduce(t, &items);
+        for (&i, t) in todo.iter().zip(table::read_tables(&paths, &reduce)) {
+            let t = t?;
+            let (groups, _, warning) = predictions::table_models(&t, &datasets)?;
+            file_warnings[i] = warning.into_iter().chain(t.notes.iter().cloned()).collect();
+            if entries[i].is_none() {
+                let mut e = c.identify(&files[i]).ok_or_else(|| {
+                    crate::Error::Usage(format!("cannot read {}", files[i].display()))
+                })?;
+                e.models = Some(groups.into_iter().map(|(m, _)| m).collect());
+                e.datasets = datasets.clone();
+                e.items_key = items_key.clone();
+                e.warnings = file_warnings[i].clone();
+                c.store_entry(&e);
+                entries[i] = Some(e);
+            }
+            tables.insert(i, t);
         }
-        let t = table::read_table(&files[i])?;
-        let (groups, _, warning) = predictions::table_models(&t, &datasets)?;
-        file_warnings[i] = warning.into_iter().collect();
-        if entries[i].is_none() {
-            let mut e = c.identify(&files[i]).ok_or_else(|| {
-                crate::Error::Usage(format!("cannot read {}", files[i].display()))
-            })?;
-            e.models = Some(groups.into_iter().map(|(m, _)| m).collect());
-            e.datasets = datasets.clone();
-            e.warnings = file_warnings[i].clone();
-            c.store_entry(&e);
-            entries[i] = Some(e);
-        }
-        tables.insert(i, t);
         Ok(())
     };
     let misses: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
-    for &i in &misses {
-        read(i, &mut entries, &mut tables, &mut file_warnings)?;
-    }
+    read(&misses, &mut entries, &mut tables, &mut file_warnings)?;
     for (i, e) in entries.iter().enumerate() {
         if !tables.contains_key(&i) {
             file_warnings[i] = e.as_ref().map(|e| e.warnings.clone()).unwrap_or_default();
@@ -200,11 +209,8 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         }
     }
     // Models to score: read every file they come from, then assemble.
-    for m in &rebuild {
-        for &i in &sources[m] {
-            read(i, &mut entries, &mut tables, &mut file_warnings)?;
-        }
-    }
+    let wanted: Vec<usize> = rebuild.iter().flat_map(|m| sources[m].clone()).collect();
+    read(&wanted, &mut entries, &mut tables, &mut file_warnings)?;
     let mut assembled_warnings = vec![];
     let assembled = predictions::assemble(
         tables.into_values().collect(),
@@ -307,6 +313,7 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
                 .collect(),
             row_numbers: (2..m.predictions.len() as u64 + 2).collect(),
             row_unit: "row",
+            notes: vec![],
         })
         .collect();
     let mut warnings = vec![];

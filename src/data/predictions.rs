@@ -4,7 +4,7 @@
 //! either scored or counted (duplicated, unknown item, invalid index).
 
 use crate::data::items::{canonical_item_column, parse_index, Items, ITEM_COLUMNS};
-use crate::data::table::{read_table, Format, RawTable};
+use crate::data::table::{Format, RawTable};
 use crate::error::{Error, Result};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -166,10 +166,10 @@ pub fn load_predictions(
     items: &Items,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PredictionSet>> {
-    let mut tables = vec![];
-    for f in files {
-        tables.push(read_table(f)?);
-    }
+    let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, items))
+        .into_iter()
+        .collect::<Result<Vec<_>>>()?;
     assemble(tables, items, warnings)
 }
 
@@ -184,6 +184,7 @@ pub fn assemble(
     for t in tables {
         let (groups, is_result, warning) = table_models(&t, &datasets)?;
         warnings.extend(warning);
+        warnings.extend(t.notes.iter().cloned());
         let table = std::rc::Rc::new(t);
         for (m, rows) in groups {
             by_model.entry(m).or_default().push(Portion {
@@ -324,7 +325,6 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         set.coverage.scored += 1;
     }
     set.coverage.missing = set.answered.iter().filter(|a| !**a).count() as u64;
-    check_item_columns(primary, items, warnings);
 
     // The hit column: from the result file (paired or alone).
     let hit_source = secondary.or(if primary.is_result {
@@ -385,9 +385,6 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
             }
             set.hit = Some(hits);
         }
-        if !std::ptr::eq(res, primary) {
-            check_item_columns(res, items, warnings);
-        }
     }
 
     let c = &set.coverage;
@@ -441,8 +438,37 @@ fn require(t: &RawTable, name: &str) -> Result<usize> {
 
 /// Compare the item columns a prediction file carries with the items; every
 /// differing column is reported with a count and its first example.
-fn check_item_columns(p: &Portion, items: &Items, warnings: &mut Vec<String>) {
-    let t = &p.table;
+/// Check a table's item columns against the items, then keep only the
+/// columns scoring needs (`model`, `index`, `prediction`, `hit`): a
+/// prediction file's copy of every question is not held in memory.
+pub fn reduce(mut t: RawTable, items: &Items) -> RawTable {
+    let mut notes = vec![];
+    check_item_columns(&t, items, &mut notes);
+    let keep: Vec<usize> = (0..t.headers.len())
+        .filter(|&i| {
+            ["model", "index", "prediction", "hit"]
+                .iter()
+                .any(|k| t.headers[i].trim().eq_ignore_ascii_case(k))
+        })
+        .collect();
+    // A table without its required columns keeps its header whole, for the
+    // error that names what it has.
+    let complete = t.column("index").is_some() && t.column("prediction").is_some();
+    if complete && keep.len() < t.headers.len() {
+        t.headers = keep.iter().map(|&i| t.headers[i].clone()).collect();
+        for row in &mut t.rows {
+            let mut cells = std::mem::take(row);
+            *row = keep
+                .iter()
+                .map(|&i| cells.get_mut(i).and_then(Option::take))
+                .collect();
+        }
+    }
+    t.notes.extend(notes);
+    t
+}
+
+fn check_item_columns(t: &RawTable, items: &Items, warnings: &mut Vec<String>) {
     let Some(ic) = t.column("index") else { return };
     for (hc, header) in t.headers.iter().enumerate() {
         let Some(canon) = canonical_item_column(header) else {
@@ -454,8 +480,7 @@ fn check_item_columns(p: &Portion, items: &Items, warnings: &mut Vec<String>) {
             .expect("canonical");
         let mut count = 0u64;
         let mut first = None;
-        for &r in &p.rows {
-            let row = &t.rows[r];
+        for (r, row) in t.rows.iter().enumerate() {
             let Some(index) = row.get(ic).cloned().flatten().and_then(|s| parse_index(&s)) else {
                 continue;
             };
@@ -477,7 +502,7 @@ fn check_item_columns(p: &Portion, items: &Items, warnings: &mut Vec<String>) {
         if let Some((row, index, ours, theirs)) = first {
             warnings.push(format!(
                 "{}, {} {row}, column `{header}`: item {index} differs from the items file ({:?} there, {:?} here); {count} rows differ in this column; the items file is used",
-                p.file,
+                t.file,
                 t.row_unit,
                 clip(&ours),
                 clip(&theirs)

@@ -16,6 +16,8 @@ pub struct RawTable {
     pub row_numbers: Vec<u64>,
     /// What `row_numbers` count, for messages.
     pub row_unit: &'static str,
+    /// What reading it had to say (item columns that differ from the items).
+    pub notes: Vec<String>,
 }
 
 impl RawTable {
@@ -51,6 +53,43 @@ impl Format {
             _ => return None,
         })
     }
+}
+
+/// Read several files on all cores; results in the order of `paths`.
+/// Each table is passed through `then` on the thread that read it.
+pub fn read_tables(
+    paths: &[&Path],
+    then: &(dyn Fn(RawTable) -> RawTable + Sync),
+) -> Vec<Result<RawTable>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(paths.len());
+    if threads <= 1 {
+        return paths.iter().map(|p| read_table(p).map(then)).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<Result<RawTable>>>> =
+        Mutex::new((0..paths.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(p) = paths.get(i) else { break };
+                let r = read_table(p).map(then);
+                out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            r.unwrap_or_else(|| Err(Error::data(paths[i].display().to_string(), "not read")))
+        })
+        .collect()
 }
 
 pub fn read_table(path: &Path) -> Result<RawTable> {
@@ -149,6 +188,37 @@ impl<R: std::io::Read> QuoteWatch<R> {
         (self.in_quotes && !self.quote_pending).then_some(self.opened)
     }
 
+    /// Follow the quote state over a block, jumping with memchr over the
+    /// long stretches (a base64 image cell) where nothing can change it.
+    fn scan(&mut self, buf: &[u8]) {
+        let mut i = 0;
+        while i < buf.len() {
+            if self.in_quotes && !self.quote_pending {
+                match memchr::memchr2(b'"', b'\n', &buf[i..]) {
+                    None => return,
+                    Some(k) => {
+                        i += k;
+                        if buf[i] == b'\n' {
+                            self.line += 1;
+                        } else {
+                            self.quote_pending = true;
+                        }
+                        i += 1;
+                    }
+                }
+                continue;
+            }
+            if !self.in_quotes && !self.at_field_start {
+                match memchr::memchr2(self.delimiter, b'\n', &buf[i..]) {
+                    None => return,
+                    Some(k) => i += k,
+                }
+            }
+            self.eat(buf[i]);
+            i += 1;
+        }
+    }
+
     fn eat(&mut self, b: u8) {
         if self.in_quotes {
             if self.quote_pending {
@@ -187,9 +257,7 @@ impl<R: std::io::Read> std::io::Read for QuoteWatch<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         crate::data::progress::bytes_read(n as u64);
-        for &b in &buf[..n] {
-            self.eat(b);
-        }
+        self.scan(&buf[..n]);
         Ok(n)
     }
 }
