@@ -322,8 +322,12 @@ fn read_parquet(path: &Path) -> Option<(RecordBatch, String)> {
         .clone()?;
     let schema = builder.schema().clone();
     let reader = builder.with_batch_size(1 << 20).build().ok()?;
-    let batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
-    let batch = datafusion::arrow::compute::concat_batches(&schema, &batches).ok()?;
+    let mut batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
+    let batch = if batches.len() == 1 {
+        batches.pop()?
+    } else {
+        datafusion::arrow::compute::concat_batches(&schema, &batches).ok()?
+    };
     Some((batch, meta))
 }
 

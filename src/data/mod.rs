@@ -192,13 +192,17 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         (datafusion::arrow::array::RecordBatch, cache::ModelMeta),
     > = BTreeMap::new();
     let mut rebuild: BTreeSet<String> = BTreeSet::new();
-    for (m, srcs) in &sources {
+    let candidates: Vec<(&String, &Vec<usize>)> = sources.iter().collect();
+    let hits = parallel_map(&candidates, |(m, srcs)| {
         let changed = srcs.iter().any(|i| misses.contains(i));
-        let hit = if changed {
+        if changed {
             None
         } else {
             c.get_model(&key_of(m, srcs, &entries), items.len())
-        };
+        }
+    });
+    for ((m, _), hit) in candidates.iter().zip(hits) {
+        let m = *m;
         match hit {
             Some(h) => {
                 from_cache.insert(m.clone(), h);
@@ -269,6 +273,35 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         cache_hits: hits,
         cache_misses: misses_n,
     })
+}
+
+/// `f` over every element on all cores; results in order.
+pub fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = AtomicUsize::new(0);
+    let out: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(x) = items.get(i) else { break };
+                let r = f(x);
+                out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
+            });
+        }
+    });
+    out.into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every element is mapped"))
+        .collect()
 }
 
 /// The built-in demo benchmark, as loaded data.

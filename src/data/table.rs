@@ -61,35 +61,7 @@ pub fn read_tables(
     paths: &[&Path],
     then: &(dyn Fn(RawTable) -> RawTable + Sync),
 ) -> Vec<Result<RawTable>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Mutex;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(paths.len());
-    if threads <= 1 {
-        return paths.iter().map(|p| read_table(p).map(then)).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let out: Mutex<Vec<Option<Result<RawTable>>>> =
-        Mutex::new((0..paths.len()).map(|_| None).collect());
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(p) = paths.get(i) else { break };
-                let r = read_table(p).map(then);
-                out.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-            });
-        }
-    });
-    out.into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            r.unwrap_or_else(|| Err(Error::data(paths[i].display().to_string(), "not read")))
-        })
-        .collect()
+    crate::data::parallel_map(paths, |p| read_table(p).map(then))
 }
 
 pub fn read_table(path: &Path) -> Result<RawTable> {

@@ -176,12 +176,7 @@ pub async fn compare(
         .map_err(engine)?
         .filter(ident("__aa").and(ident("__ab")))
         .map_err(engine)?;
-    let one_if = |c: Expr| -> Result<Expr> {
-        case(c)
-            .when(lit(true), lit(1i64))
-            .otherwise(lit(0i64))
-            .map_err(engine)
-    };
+    let one_if = super::score::one_if;
     let ca = || ident("__ca").is_true();
     let cb = || ident("__cb").is_true();
     let mut group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();

@@ -175,11 +175,10 @@ fn f64e(e: Expr) -> Expr {
     cast(e, DataType::Float64)
 }
 
-fn one_if(cond: Expr) -> Result<Expr> {
-    case(cond)
-        .when(lit(true), lit(1i64))
-        .otherwise(lit(0i64))
-        .map_err(engine)
+/// 1 where `cond` holds, else 0 (null counts as not holding). A cast of
+/// a boolean is a single vectorised kernel, far cheaper than a CASE.
+pub(crate) fn one_if(cond: Expr) -> Result<Expr> {
+    Ok(cast(cond.is_true(), DataType::Int64))
 }
 
 fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
@@ -255,7 +254,7 @@ pub fn score(
         let p = |name: &str| format!("__{}{}", name, s.id);
         aggs.push(scoped(count(lit(1i64)), &s.cond)?.alias(p("n")));
         if !from_items {
-            aggs.push(scoped(sum(one_if(ident("correct").is_true())?), &s.cond)?.alias(p("hits")));
+            aggs.push(scoped(sum(one_if(ident("correct"))?), &s.cond)?.alias(p("hits")));
             aggs.push(scoped(count(ident("answer")), &s.cond)?.alias(p("answers")));
             aggs.push(scoped(sum(one_if(ident("choice").eq(lit("Z")))?), &s.cond)?.alias(p("z")));
             aggs.push(
@@ -264,7 +263,7 @@ pub fn score(
             // Parts of the per-policy metrics, only when one is asked for.
             if per_policy {
                 for pol in ["legacy", "current"] {
-                    let hit = one_if(ident(format!("correct_{pol}")).is_true())?;
+                    let hit = one_if(ident(format!("correct_{pol}")))?;
                     aggs.push(scoped(sum(hit), &s.cond)?.alias(p(&format!("hits_{pol}"))));
                 }
                 let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;

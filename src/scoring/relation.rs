@@ -101,7 +101,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     crate::data::progress::to_score((2 * fresh_sets * n) as u64);
     let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
     let mut k = 0;
-    for set in sets {
+    for set in sets.iter().filter(|s| s.cached.is_none()) {
         let mut start = 0;
         while start < n {
             let len = BATCH_ROWS.min(n - start);
@@ -202,15 +202,21 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     select.push(recorded.alias("correct_recorded"));
     let scored = df.select(select).map_err(fail)?;
     let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
-    let batches = scored.collect_partitioned().await.map_err(fail)?;
+    let mut batches = scored.collect_partitioned().await.map_err(fail)?;
+    if batches.len() < parts {
+        batches.resize(parts, vec![]);
+    }
 
     // The scored columns of every set scored here, for the cache.
     let mut fresh = vec![];
-    for (s, set) in sets.iter().enumerate() {
+    let mut s = 0;
+    for set in sets.iter() {
         if set.cached.is_some() {
             fresh.push(None);
             continue;
         }
+        s += 1;
+        let s = s - 1;
         let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; CACHED_COLUMNS.len()];
         for c in 0..chunks {
             let k = s * chunks + c;
@@ -247,6 +253,77 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail_arrow)?,
         ));
     }
+
+    // Sets from the cache: their columns as they are, correctness from the
+    // cached choices, without a pass through the engine.
+    let mut k = fresh.iter().filter(|f| f.is_some()).count() * chunks;
+    let answer_col = item_cols[2 + ITEM_COLUMNS
+        .iter()
+        .position(|(c, _)| *c == "answer")
+        .expect("answer is an item column")]
+    .clone();
+    for set in sets {
+        let Some(c) = &set.cached else { continue };
+        let mut start = 0;
+        while start < n {
+            let len = BATCH_ROWS.min(n - start);
+            let answer = answer_col.slice(start, len);
+            let cached = |name: &str| -> Result<ArrayRef> {
+                let i = CACHED_COLUMNS
+                    .iter()
+                    .position(|c| *c == name)
+                    .ok_or_else(|| Error::engine("reading the cache", name))?;
+                Ok(c.column(i).slice(start, len))
+            };
+            let mut cols: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
+            for f in out_schema.fields() {
+                let name = f.name().as_str();
+                let a: ArrayRef = match name {
+                    "model" => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                        set.model.as_str(),
+                        len,
+                    ))),
+                    "answered" | "prediction" | "hit" | "choice_legacy" | "rule_legacy"
+                    | "choice_current" | "rule_current" => cached(name)?,
+                    "correct_legacy" | "correct_current" => {
+                        let choice = cached(&name.replace("correct", "choice"))?;
+                        Arc::new(eq(&choice, &answer).map_err(fail_arrow)?)
+                    }
+                    "correct_recorded" => {
+                        let answered = cached("answered")?;
+                        let answered = answered.as_boolean();
+                        let hit = cached("hit")?;
+                        let hit = hit.as_boolean();
+                        Arc::new(BooleanArray::from_iter((0..len).map(|r| {
+                            if answer.is_null(r) {
+                                None
+                            } else if !answered.value(r) {
+                                Some(false)
+                            } else {
+                                hit.is_valid(r).then(|| hit.value(r))
+                            }
+                        })))
+                    }
+                    other => {
+                        let i = schema
+                            .index_of(other)
+                            .map_err(|e| Error::engine("reading the cache", e))?;
+                        item_cols[i - 1].slice(start, len)
+                    }
+                };
+                let a = if a.data_type() == f.data_type() {
+                    a
+                } else {
+                    cast(&a, f.data_type()).map_err(fail_arrow)?
+                };
+                cols.push(a);
+            }
+            let b = RecordBatch::try_new(out_schema.clone(), cols).map_err(fail_arrow)?;
+            batches[k % parts].push(b);
+            k += 1;
+            start += len;
+        }
+    }
     Ok(Scored {
         schema: out_schema,
         partitions: batches,
@@ -258,6 +335,8 @@ fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
     Error::engine("scoring", e)
 }
 
+use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{new_null_array, Array};
-use datafusion::arrow::compute::concat;
+use datafusion::arrow::compute::kernels::cmp::eq;
+use datafusion::arrow::compute::{cast, concat};
 use datafusion::common::ScalarValue;
