@@ -230,7 +230,7 @@ fn explain_prints_logical_and_physical_plans() {
     let (code, out, err) = medql(&["explain", "where #CT by model score acc"]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("logical plan:"), "{out}");
-    assert!(out.contains("Aggregate: groupBy=[[model]]"), "{out}");
+    assert!(out.contains("Aggregate: groupBy=[[__model_id]]"), "{out}");
     assert!(out.contains("Filter: modality = Utf8(\"CT\")"), "{out}");
     assert!(out.contains("physical plan:"), "{out}");
     assert!(out.contains("AggregateExec"), "{out}");

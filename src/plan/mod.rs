@@ -66,6 +66,10 @@ fn qerr(msg: impl Into<String>, span: Span) -> Error {
     Error::query(QueryError::new(msg, span))
 }
 
+/// The hidden column holding each row's model as an integer (the
+/// position in the session's sorted model list); never shown.
+pub const MODEL_ID: &str = "__model_id";
+
 /// The `results` relation under one policy.
 fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
@@ -92,6 +96,7 @@ fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Res
     if with_policy_col {
         select.push(lit(policy.name()).alias("policy"));
     }
+    select.push(ident("model_id").alias(MODEL_ID));
     scored.select(select).map_err(engine)
 }
 
@@ -187,7 +192,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                         pivot_key: None,
                         names: plain_names,
                     }];
-                    df = score::score(df, &keys, &resolved, &scopes, from_items, &mut styles)?;
+                    df = score::score(df, &keys, &resolved, &scopes, env.models, &mut styles)?;
                 }
                 Some(pv) => {
                     let pk = columns::resolve(&pv.key, df.schema(), "columns")?;
@@ -250,7 +255,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                                 .collect(),
                         });
                     }
-                    df = score::score(df, &rest, &resolved, &scopes, from_items, &mut styles)?;
+                    df = score::score(df, &rest, &resolved, &scopes, env.models, &mut styles)?;
                     default_order = rest;
                     pivoted = true;
                 }
@@ -273,6 +278,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                     .fields()
                     .iter()
                     .map(|f| f.name().clone())
+                    .filter(|n| n != MODEL_ID)
                     .collect();
             } else {
                 for c in columns {
@@ -464,6 +470,22 @@ impl Preds<'_, '_> {
                 balanced(parts, is_and)
             }
             ast::Expr::Not(a, _) => !self.predicate(a, schema, depth + 1)?,
+            ast::Expr::Cmp { op, left, right }
+                if matches!(op, CmpOp::Eq | CmpOp::NotEq)
+                    && (self.model_id(left, right, schema).is_some()
+                        || self.model_id(right, left, schema).is_some()) =>
+            {
+                let id = self
+                    .model_id(left, right, schema)
+                    .or_else(|| self.model_id(right, left, schema))
+                    .expect("checked");
+                let l = ident(MODEL_ID);
+                if *op == CmpOp::Eq {
+                    l.eq(lit(id))
+                } else {
+                    l.not_eq(lit(id))
+                }
+            }
             ast::Expr::Cmp { op, left, right } => {
                 let (l, lt) = self.operand(left, schema)?;
                 let (r, rt) = self.operand(right, schema)?;
@@ -497,7 +519,10 @@ impl Preds<'_, '_> {
                 negated,
             } => {
                 let (l, lt) = self.operand(operand, schema)?;
-                if lt.as_ref().is_some_and(|t| t != &DataType::Utf8) {
+                if lt
+                    .as_ref()
+                    .is_some_and(|t| !matches!(t, DataType::Utf8 | DataType::Utf8View))
+                {
                     return Err(qerr(
                         "`like` matches text; this column is not text",
                         operand.span(),
@@ -521,6 +546,32 @@ impl Preds<'_, '_> {
             ast::Expr::Operand(o) => self.condition(o, schema, depth)?,
             ast::Expr::Term(t) => self.env.tree.condition(t)?,
         })
+    }
+
+    /// When `col` is the `model` column and `value` a text (or parameter),
+    /// the model's integer id (-1: no loaded model has that name), so that
+    /// `model = 'x'` compares integers, not names.
+    fn model_id(&self, col: &Operand, value: &Operand, schema: &DFSchema) -> Option<i32> {
+        let Operand::Column(name) = col else {
+            return None;
+        };
+        if !schema.has_column_with_unqualified_name(MODEL_ID)
+            || columns::resolve(name, schema, "columns").ok()? != "model"
+        {
+            return None;
+        }
+        let text = match value {
+            Operand::Str(s, _) => s.clone(),
+            Operand::Param(p) => self.env.params.get(&p.text)?.clone(),
+            _ => return None,
+        };
+        Some(
+            self.env
+                .models
+                .iter()
+                .position(|m| *m == text)
+                .map_or(-1, |i| i as i32),
+        )
     }
 
     /// A bare operand as a condition: a boolean column or a named selection.
@@ -615,7 +666,7 @@ impl Preds<'_, '_> {
         };
         let Some(text) = text else { return Ok(e) };
         match t {
-            DataType::Utf8 => Ok(lit(text)),
+            DataType::Utf8 | DataType::Utf8View => Ok(lit(text)),
             DataType::Int64 | DataType::Float64 => number_lit(&text, o.span()).map_err(|_| {
                 Error::query(
                     QueryError::new(format!("`{text}` is not a number"), o.span())
@@ -651,7 +702,7 @@ fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
 
 fn type_word(t: &DataType) -> &'static str {
     match t {
-        DataType::Utf8 => "text",
+        DataType::Utf8 | DataType::Utf8View => "text",
         DataType::Int64 | DataType::Float64 => "number",
         _ => "non-boolean",
     }

@@ -10,6 +10,7 @@ use crate::syntax::ast::{self, Name, Span};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
+use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
 use datafusion::logical_expr::expr::WindowFunction;
@@ -195,9 +196,17 @@ pub fn score(
     keys: &[String],
     metrics: &[Metric],
     scopes: &[Scope],
-    from_items: bool,
+    models: &[String],
     styles: &mut HashMap<String, Style>,
 ) -> Result<DataFrame> {
+    let from_items = !df.schema().has_column_with_unqualified_name("correct");
+    // Grouping by model groups by its integer id (hashing an integer, not
+    // a name), and the name is put back after the aggregate.
+    let by_id = keys.iter().any(|k| k == "model")
+        && !models.is_empty()
+        && df
+            .schema()
+            .has_column_with_unqualified_name(super::MODEL_ID);
     // Windows for macro(key): rows per (group, [pivot value], key value).
     let mut macro_keys: Vec<String> = vec![];
     for m in metrics {
@@ -248,56 +257,137 @@ pub fn score(
     let per_policy = metrics
         .iter()
         .any(|m| matches!(m.kind, Kind::AccUnder(_) | Kind::Shift | Kind::Flips));
-    let group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
-    let mut aggs: Vec<Expr> = vec![];
-    for s in scopes {
-        let p = |name: &str| format!("__{}{}", name, s.id);
-        aggs.push(scoped(count(lit(1i64)), &s.cond)?.alias(p("n")));
-        if !from_items {
-            aggs.push(scoped(sum(one_if(ident("correct"))?), &s.cond)?.alias(p("hits")));
-            aggs.push(scoped(count(ident("answer")), &s.cond)?.alias(p("answers")));
-            aggs.push(scoped(sum(one_if(ident("choice").eq(lit("Z")))?), &s.cond)?.alias(p("z")));
-            aggs.push(
-                scoped(sum(one_if(ident("answered").is_false())?), &s.cond)?.alias(p("missing")),
-            );
-            // Parts of the per-policy metrics, only when one is asked for.
-            if per_policy {
-                for pol in ["legacy", "current"] {
-                    let hit = one_if(ident(format!("correct_{pol}")))?;
-                    aggs.push(scoped(sum(hit), &s.cond)?.alias(p(&format!("hits_{pol}"))));
-                }
-                let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
-                aggs.push(scoped(sum(flip), &s.cond)?.alias(p("flips")));
-            }
-        }
-        let inv = case(ident("n_options").gt(lit(0i64)))
-            .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
-            .end()
-            .map_err(engine)?;
-        aggs.push(scoped(avg(inv), &s.cond)?.alias(p("inv")));
-        for (i, mk) in macro_keys.iter().enumerate() {
-            let w = ident(window_name(i, s.pivot_key.is_some()));
-            let share = case(
-                ident(mk.as_str())
-                    .is_not_null()
-                    .and(ident("correct").is_true()),
-            )
-            .when(lit(true), lit(1.0f64) / f64e(w))
-            .otherwise(lit(0.0f64))
-            .map_err(engine)?;
-            aggs.push(scoped(sum(share), &s.cond)?.alias(p(&format!("msum{i}"))));
-            let distinct = count(ident(mk.as_str())).distinct();
-            let distinct = match &s.cond {
-                None => distinct.build(),
-                Some(c) => distinct.filter(c.clone()).build(),
-            }
-            .map_err(engine)?;
-            aggs.push(distinct.alias(p(&format!("mk{i}"))));
+    let group: Vec<Expr> = keys
+        .iter()
+        .map(|k| match k.as_str() {
+            "model" if by_id => ident(super::MODEL_ID),
+            k => ident(k),
+        })
+        .collect();
+    // The additive parts every metric is computed from.
+    let mut parts: Vec<(&str, Part)> = vec![("n", Part::Count(lit(1i64)))];
+    if !from_items {
+        parts.push(("hits", Part::Sum(one_if(ident("correct"))?)));
+        parts.push(("answers", Part::Count(ident("answer"))));
+        parts.push(("z", Part::Sum(one_if(ident("choice").eq(lit("Z")))?)));
+        parts.push(("missing", Part::Sum(one_if(ident("answered").is_false())?)));
+        // Parts of the per-policy metrics, only when one is asked for.
+        if per_policy {
+            parts.push(("hits_legacy", Part::Sum(one_if(ident("correct_legacy"))?)));
+            parts.push(("hits_current", Part::Sum(one_if(ident("correct_current"))?)));
+            let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
+            parts.push(("flips", Part::Sum(flip)));
         }
     }
-    let df = df.aggregate(group, aggs).map_err(engine)?;
+    let inv = case(ident("n_options").gt(lit(0i64)))
+        .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
+        .end()
+        .map_err(engine)?;
+    parts.push(("inv", Part::Avg(inv)));
 
-    let mut select: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    // A pivot without macro metrics aggregates in two phases: first by the
+    // keys and the pivot key (one pass over the rows), then each pivot
+    // column's parts from those few groups, instead of one filtered pass
+    // over every row per pivot value.
+    let pivot_key = scopes.iter().find_map(|s| s.pivot_key.clone());
+    if let (Some(pk), true) = (pivot_key, macro_keys.is_empty()) {
+        let mut first_group = group.clone();
+        first_group.push(ident(pk.as_str()));
+        let mut first = vec![];
+        for (name, part) in &parts {
+            let c = format!("__p1_{name}");
+            match part {
+                Part::Count(e) => first.push(count(e.clone()).alias(c)),
+                Part::Sum(e) => first.push(sum(e.clone()).alias(c)),
+                Part::Avg(e) => {
+                    first.push(sum(e.clone()).alias(format!("{c}_s")));
+                    first.push(count(e.clone()).alias(format!("{c}_c")));
+                }
+            }
+        }
+        df = df.aggregate(first_group, first).map_err(engine)?;
+        let mut aggs = vec![];
+        let mut tidy: Vec<Expr> = group.clone();
+        for s in scopes {
+            let p = |name: &str| format!("__{}{}", name, s.id);
+            for (name, part) in &parts {
+                let c = format!("__p1_{name}");
+                match part {
+                    Part::Count(_) => {
+                        aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
+                        tidy.push(coalesce(vec![ident(p(name)), lit(0i64)]).alias(p(name)));
+                    }
+                    Part::Sum(_) => {
+                        aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
+                        tidy.push(ident(p(name)));
+                    }
+                    Part::Avg(_) => {
+                        let (ps, pc) = (p(&format!("{name}_s")), p(&format!("{name}_c")));
+                        aggs.push(scoped(sum(ident(format!("{c}_s"))), &s.cond)?.alias(&ps));
+                        aggs.push(scoped(sum(ident(format!("{c}_c"))), &s.cond)?.alias(&pc));
+                        let mean = case(ident(&pc).gt(lit(0i64)))
+                            .when(lit(true), ident(&ps) / f64e(ident(&pc)))
+                            .end()
+                            .map_err(engine)?;
+                        tidy.push(mean.alias(p(name)));
+                    }
+                }
+            }
+        }
+        df = df
+            .aggregate(group.clone(), aggs)
+            .map_err(engine)?
+            .select(tidy)
+            .map_err(engine)?;
+    } else {
+        let mut aggs: Vec<Expr> = vec![];
+        for s in scopes {
+            let p = |name: &str| format!("__{}{}", name, s.id);
+            for (name, part) in &parts {
+                let agg = match part {
+                    Part::Count(e) => count(e.clone()),
+                    Part::Sum(e) => sum(e.clone()),
+                    Part::Avg(e) => avg(e.clone()),
+                };
+                aggs.push(scoped(agg, &s.cond)?.alias(p(name)));
+            }
+            for (i, mk) in macro_keys.iter().enumerate() {
+                let w = ident(window_name(i, s.pivot_key.is_some()));
+                let share = case(
+                    ident(mk.as_str())
+                        .is_not_null()
+                        .and(ident("correct").is_true()),
+                )
+                .when(lit(true), lit(1.0f64) / f64e(w))
+                .otherwise(lit(0.0f64))
+                .map_err(engine)?;
+                aggs.push(scoped(sum(share), &s.cond)?.alias(p(&format!("msum{i}"))));
+                let distinct = count(ident(mk.as_str())).distinct();
+                let distinct = match &s.cond {
+                    None => distinct.build(),
+                    Some(c) => distinct.filter(c.clone()).build(),
+                }
+                .map_err(engine)?;
+                aggs.push(distinct.alias(p(&format!("mk{i}"))));
+            }
+        }
+        df = df.aggregate(group, aggs).map_err(engine)?;
+    }
+
+    let model_name = || -> Result<Expr> {
+        let mut c = case(ident(super::MODEL_ID));
+        for (i, m) in models.iter().enumerate() {
+            c = c.when(lit(i as i32), lit(m.as_str()));
+        }
+        Ok(c.end().map_err(engine)?.alias("model"))
+    };
+    let mut select: Vec<Expr> = keys
+        .iter()
+        .map(|k| match k.as_str() {
+            "model" if by_id => model_name(),
+            k => Ok(ident(k)),
+        })
+        .collect::<Result<_>>()?;
     for s in scopes {
         let p = |name: &str| ident(format!("__{}{}", name, s.id));
         let n = || f64e(p("n"));
@@ -356,6 +446,13 @@ pub fn score(
 
 fn window_name(i: usize, pivot: bool) -> String {
     format!("__nk{i}{}", if pivot { "p" } else { "" })
+}
+
+/// A part of the metrics: how it is aggregated, over which value.
+enum Part {
+    Count(Expr),
+    Sum(Expr),
+    Avg(Expr),
 }
 
 /// The default `n, acc` of a query with `by` and no output clause.

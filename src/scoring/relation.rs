@@ -83,7 +83,12 @@ pub struct Scored {
 /// scored batches partitioned for parallel scans.
 pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) -> Result<Scored> {
     let (mut fields, item_cols) = item_arrays(items);
-    fields.insert(0, Field::new("model", DataType::Utf8, false));
+    // Model names as string views: short names sit inline, so grouping and
+    // filtering by model compare 16-byte views, not heap strings.
+    fields.insert(0, Field::new("model", DataType::Utf8View, false));
+    // The model's position among the loaded models (sorted by name): the
+    // planner groups by this integer instead of the name.
+    fields.insert(1, Field::new("model_id", DataType::Int32, false));
     fields.push(Field::new("answered", DataType::Boolean, false));
     fields.push(Field::new("prediction", DataType::Utf8, true));
     fields.push(Field::new("hit", DataType::Boolean, true));
@@ -101,14 +106,13 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     crate::data::progress::to_score((2 * fresh_sets * n) as u64);
     let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
     let mut k = 0;
-    for set in sets.iter().filter(|s| s.cached.is_none()) {
+    for (ordinal, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
         let mut start = 0;
         while start < n {
             let len = BATCH_ROWS.min(n - start);
             let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-            cols.push(Arc::new(StringArray::from_iter_values(
-                std::iter::repeat_n(set.model.as_str(), len),
-            )));
+            cols.push(model_column(&set.model, len));
+            cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
             cols.extend(item_cols.iter().map(|a| a.slice(start, len)));
             match &set.cached {
                 Some(c) => cols.extend(c.columns().iter().map(|a| a.slice(start, len))),
@@ -262,7 +266,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         .position(|(c, _)| *c == "answer")
         .expect("answer is an item column")]
     .clone();
-    for set in sets {
+    for (ordinal, set) in sets.iter().enumerate() {
         let Some(c) = &set.cached else { continue };
         let mut start = 0;
         while start < n {
@@ -279,10 +283,8 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             for f in out_schema.fields() {
                 let name = f.name().as_str();
                 let a: ArrayRef = match name {
-                    "model" => Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
-                        set.model.as_str(),
-                        len,
-                    ))),
+                    "model" => model_column(&set.model, len),
+                    "model_id" => Arc::new(Int32Array::from(vec![ordinal as i32; len])),
                     "answered" | "prediction" | "hit" | "choice_legacy" | "rule_legacy"
                     | "choice_current" | "rule_current" => cached(name)?,
                     "correct_legacy" | "correct_current" => {
@@ -308,7 +310,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                         let i = schema
                             .index_of(other)
                             .map_err(|e| Error::engine("reading the cache", e))?;
-                        item_cols[i - 1].slice(start, len)
+                        item_cols[i - 2].slice(start, len)
                     }
                 };
                 let a = if a.data_type() == f.data_type() {
@@ -331,12 +333,19 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     })
 }
 
+/// A batch's `model` column: one name, `len` times.
+fn model_column(model: &str, len: usize) -> ArrayRef {
+    Arc::new(StringViewArray::from_iter_values(std::iter::repeat_n(
+        model, len,
+    )))
+}
+
 fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
     Error::engine("scoring", e)
 }
 
-use datafusion::arrow::array::AsArray;
 use datafusion::arrow::array::{new_null_array, Array};
+use datafusion::arrow::array::{AsArray, Int32Array, StringViewArray};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::common::ScalarValue;
