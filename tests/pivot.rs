@@ -30,8 +30,18 @@ fn two_phase_pivots_equal_the_one_pass_plan() {
                 "where not #box by {keys} score {metrics}, macro(modality) pivot {pivot} with overall"
             ),
         );
-        let two_names: Vec<String> = two.schema.fields().iter().map(|f| f.name().clone()).collect();
-        let one_names: Vec<String> = one.schema.fields().iter().map(|f| f.name().clone()).collect();
+        let two_names: Vec<String> = two
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
+        let one_names: Vec<String> = one
+            .schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect();
         let two_rows = two.rows();
         let one_rows = one.rows();
         assert_eq!(two_rows.len(), one_rows.len(), "{keys}");
@@ -53,7 +63,10 @@ fn two_phase_pivots_equal_the_one_pass_plan() {
             }
         }
         if keys.starts_with("department") {
-            assert!(empty_cells > 0, "some department has no items of some granularity");
+            assert!(
+                empty_cells > 0,
+                "some department has no items of some granularity"
+            );
             // And they render as 0, not as an empty cell.
             assert!(two.render(Format::Csv).unwrap().contains(",0,"));
         }

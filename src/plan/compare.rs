@@ -138,10 +138,13 @@ pub async fn compare(
             )))
         }
     };
+    // Models are picked by their integer ids, and pairs join on the
+    // item's integer id (and the policy when rows carry several).
+    let id = |m: &str| lit(models.iter().position(|x| x == m).map_or(-1, |i| i as i32));
+    let by_policy = keys.iter().any(|k| k == "policy");
     let mut lsel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     lsel.extend([
-        ident("dataset"),
-        ident("index"),
+        ident(super::ITEM_ID),
         ident("policy"),
         ident("model").alias("__ma"),
         ident("answered").alias("__aa"),
@@ -149,30 +152,32 @@ pub async fn compare(
     ]);
     let l = filtered
         .clone()
-        .filter(ident("model").in_list(left.iter().map(|m| lit(m.clone())).collect(), false))
+        .filter(if left.len() + 1 == models.len() {
+            ident(super::MODEL_ID).not_eq(id(&right))
+        } else {
+            ident(super::MODEL_ID).in_list(left.iter().map(|m| id(m)).collect(), false)
+        })
         .map_err(engine)?
         .select(lsel)
         .map_err(engine)?;
     let r = filtered
-        .filter(ident("model").eq(lit(right.clone())))
+        .filter(ident(super::MODEL_ID).eq(id(&right)))
         .map_err(engine)?
         .select(vec![
-            ident("dataset").alias("__d"),
-            ident("index").alias("__i"),
+            ident(super::ITEM_ID).alias("__i"),
             ident("policy").alias("__p"),
             ident("model").alias("__mb"),
             ident("answered").alias("__ab"),
             ident("correct").alias("__cb"),
         ])
         .map_err(engine)?;
+    let (lk, rk): (&[&str], &[&str]) = if by_policy {
+        (&[super::ITEM_ID, "policy"], &["__i", "__p"])
+    } else {
+        (&[super::ITEM_ID], &["__i"])
+    };
     let joined = l
-        .join(
-            r,
-            JoinType::Inner,
-            &["dataset", "index", "policy"],
-            &["__d", "__i", "__p"],
-            None,
-        )
+        .join(r, JoinType::Inner, lk, rk, None)
         .map_err(engine)?
         .filter(ident("__aa").and(ident("__ab")))
         .map_err(engine)?;

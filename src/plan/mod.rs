@@ -70,6 +70,10 @@ fn qerr(msg: impl Into<String>, span: Span) -> Error {
 /// position in the session's sorted model list); never shown.
 pub const MODEL_ID: &str = "__model_id";
 
+/// The hidden column holding each row's item as an integer (its position
+/// among the loaded items); never shown.
+pub const ITEM_ID: &str = "__item_id";
+
 /// The `results` relation under one policy.
 fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
@@ -97,6 +101,7 @@ fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Res
         select.push(lit(policy.name()).alias("policy"));
     }
     select.push(ident("model_id").alias(MODEL_ID));
+    select.push(ident("item_id").alias(ITEM_ID));
     scored.select(select).map_err(engine)
 }
 
@@ -278,7 +283,7 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                     .fields()
                     .iter()
                     .map(|f| f.name().clone())
-                    .filter(|n| n != MODEL_ID)
+                    .filter(|n| n != MODEL_ID && n != ITEM_ID)
                     .collect();
             } else {
                 for c in columns {

@@ -89,6 +89,9 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     // The model's position among the loaded models (sorted by name): the
     // planner groups by this integer instead of the name.
     fields.insert(1, Field::new("model_id", DataType::Int32, false));
+    // The item's position among the loaded items: pairs of models join on
+    // this integer instead of (dataset, index).
+    fields.insert(2, Field::new("item_id", DataType::Int32, false));
     fields.push(Field::new("answered", DataType::Boolean, false));
     fields.push(Field::new("prediction", DataType::Utf8, true));
     fields.push(Field::new("hit", DataType::Boolean, true));
@@ -113,6 +116,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
             cols.push(model_column(&set.model, len));
             cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
+            cols.push(item_id_column(start, len));
             cols.extend(item_cols.iter().map(|a| a.slice(start, len)));
             match &set.cached {
                 Some(c) => cols.extend(c.columns().iter().map(|a| a.slice(start, len))),
@@ -285,6 +289,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                 let a: ArrayRef = match name {
                     "model" => model_column(&set.model, len),
                     "model_id" => Arc::new(Int32Array::from(vec![ordinal as i32; len])),
+                    "item_id" => item_id_column(start, len),
                     "answered" | "prediction" | "hit" | "choice_legacy" | "rule_legacy"
                     | "choice_current" | "rule_current" => cached(name)?,
                     "correct_legacy" | "correct_current" => {
@@ -310,7 +315,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                         let i = schema
                             .index_of(other)
                             .map_err(|e| Error::engine("reading the cache", e))?;
-                        item_cols[i - 2].slice(start, len)
+                        item_cols[i - 3].slice(start, len)
                     }
                 };
                 let a = if a.data_type() == f.data_type() {
@@ -331,6 +336,13 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         partitions: batches,
         fresh,
     })
+}
+
+/// A batch's `item_id` column: the positions `start..start + len`.
+fn item_id_column(start: usize, len: usize) -> ArrayRef {
+    Arc::new(Int32Array::from_iter_values(
+        (start..start + len).map(|i| i as i32),
+    ))
 }
 
 /// A batch's `model` column: one name, `len` times.
