@@ -303,6 +303,28 @@ impl Session {
                 }
             }
         }
+        // Every batch holds one model's rows: each model also gets a table
+        // of its own batches, so that a query pinned to one model
+        // (`where model = 'x' ...`) scans 1/N of the rows.
+        let mut per_model: HashMap<i32, Vec<RecordBatch>> = HashMap::new();
+        for b in scored.partitions.iter().flatten() {
+            use datafusion::arrow::array::AsArray;
+            if let Some(ids) = b.column_by_name("model_id") {
+                let ids = ids.as_primitive::<datafusion::arrow::datatypes::Int32Type>();
+                if !ids.is_empty() {
+                    per_model.entry(ids.value(0)).or_default().push(b.clone());
+                }
+            }
+        }
+        for (id, batches) in per_model {
+            let half = batches.len().div_ceil(2);
+            let parts: Vec<Vec<RecordBatch>> =
+                batches.chunks(half.max(1)).map(|c| c.to_vec()).collect();
+            let t = MemTable::try_new(scored.schema.clone(), parts)
+                .map_err(|e| Error::engine("registering results", e))?;
+            ctx.register_table(plan::model_table(id), Arc::new(t))
+                .map_err(|e| Error::engine("registering results", e))?;
+        }
         let scored = MemTable::try_new(scored.schema, scored.partitions)
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))

@@ -44,15 +44,12 @@ fn model_name(name: &str, span: Span, models: &[String]) -> Result<String> {
 
 /// The model with the highest accuracy over the filtered rows (ties: the
 /// first name in order).
-async fn best_model(df: &DataFrame) -> Result<String> {
-    let hits = sum(case(ident("correct").is_true())
-        .when(lit(true), lit(1i64))
-        .otherwise(lit(0i64))
-        .map_err(engine)?);
+async fn best_model(df: &DataFrame, models: &[String]) -> Result<String> {
+    let hits = sum(super::score::one_if(ident("correct"))?);
     let batches = df
         .clone()
         .aggregate(
-            vec![ident("model")],
+            vec![ident(super::MODEL_ID)],
             vec![hits.alias("h"), count(lit(1i64)).alias("n")],
         )
         .map_err(engine)?
@@ -62,11 +59,14 @@ async fn best_model(df: &DataFrame) -> Result<String> {
     let mut best: Option<(f64, String)> = None;
     for b in &batches {
         for r in 0..b.num_rows() {
-            let (Cell::Text(m), Some(h), Some(n)) = (
+            let (Cell::Int(id), Some(h), Some(n)) = (
                 crate::render::cell(b.column(0), r),
                 num(&crate::render::cell(b.column(1), r)),
                 num(&crate::render::cell(b.column(2), r)),
             ) else {
+                continue;
+            };
+            let Some(m) = models.get(id as usize).cloned() else {
                 continue;
             };
             let acc = if n > 0.0 { h / n } else { 0.0 };
@@ -111,7 +111,7 @@ pub async fn compare(
     let models = env.models;
     let right = match b {
         CompareSide::Model(m, s) => model_name(m, *s, models)?,
-        CompareSide::Best(_) => best_model(&filtered).await?,
+        CompareSide::Best(_) => best_model(&filtered, env.models).await?,
         CompareSide::Each(s) => {
             return Err(Error::query(QueryError::new(
                 "`each` goes on the left: `compare each vs best`",

@@ -74,6 +74,39 @@ pub const MODEL_ID: &str = "__model_id";
 /// among the loaded items); never shown.
 pub const ITEM_ID: &str = "__item_id";
 
+/// The table of one model's scored rows (by its id).
+pub fn model_table(id: i32) -> String {
+    format!("scored_model_{id}")
+}
+
+/// The model a filter pins every row to: a top-level `model = 'x'` (or
+/// `'x' = model`) among its `and`ed conditions.
+fn pinned_model(filter: &ast::Expr, preds: &Preds, schema: &DFSchema) -> Option<i32> {
+    let mut stack = vec![filter];
+    while let Some(e) = stack.pop() {
+        match e {
+            ast::Expr::And(a, b) => {
+                stack.push(a);
+                stack.push(b);
+            }
+            ast::Expr::Cmp {
+                op: CmpOp::Eq,
+                left,
+                right,
+            } => {
+                if let Some(id) = preds
+                    .model_id(left, right, schema)
+                    .or_else(|| preds.model_id(right, left, schema))
+                {
+                    return (id >= 0).then_some(id);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 /// The `results` relation under one policy.
 fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
@@ -142,7 +175,15 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
     let mut df = if relation != "results" {
         ctx.table(relation).await.map_err(engine)?
     } else {
-        let scored = ctx.table("scored").await.map_err(engine)?;
+        let mut scored = ctx.table("scored").await.map_err(engine)?;
+        if let Some(f) = &q.filter {
+            let view = results_view(scored.clone(), env.policy, true)?;
+            if let Some(id) = pinned_model(f, &Preds { env }, view.schema()) {
+                if let Ok(t) = ctx.table(model_table(id).as_str()).await {
+                    scored = t;
+                }
+            }
+        }
         if by_policy {
             let mut out: Option<DataFrame> = None;
             for p in env.policies {
