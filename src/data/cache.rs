@@ -1,4 +1,4 @@
-//! The persistent cache of loaded and scored data, as Parquet files in a
+//! The persistent cache of loaded and scored data, as Arrow IPC files in a
 //! directory (`--cache DIR`; by default the user's cache directory).
 //!
 //! - Every source file is known by its path, size and modification time.
@@ -20,7 +20,6 @@ use crate::data::predictions::Coverage;
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Int64Type};
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use serde::{Deserialize, Serialize};
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -229,15 +228,15 @@ impl Cache {
     }
 
     fn items_path(&self, key: &str) -> PathBuf {
-        self.dir.join("items").join(format!("{key}.parquet"))
+        self.dir.join("items").join(format!("{key}.arrow"))
     }
 
     fn model_path(&self, key: &str) -> PathBuf {
-        self.dir.join("models").join(format!("{key}.parquet"))
+        self.dir.join("models").join(format!("{key}.arrow"))
     }
 
     pub fn get_items(&self, key: &str) -> Option<Items> {
-        let (batch, meta) = read_parquet(&self.items_path(key))?;
+        let (batch, meta) = read_entry(&self.items_path(key))?;
         let meta: ItemsMeta = serde_json::from_str(&meta).ok()?;
         let mut items = Items::new();
         items.files = meta.files;
@@ -273,13 +272,13 @@ impl Cache {
             RecordBatch::try_new(schema, arrays),
             serde_json::to_string(&meta),
         ) {
-            write_parquet(&self.items_path(key), &batch, meta);
+            write_entry(&self.items_path(key), &batch, meta);
         }
     }
 
     /// A model's entry: its columns (see `CACHED_COLUMNS`) and what was said.
     pub fn get_model(&self, key: &str, rows: usize) -> Option<(RecordBatch, ModelMeta)> {
-        let (batch, meta) = read_parquet(&self.model_path(key))?;
+        let (batch, meta) = read_entry(&self.model_path(key))?;
         let meta: ModelMeta = serde_json::from_str(&meta).ok()?;
         let expected = crate::scoring::relation::CACHED_COLUMNS;
         let names: Vec<&str> = batch
@@ -301,48 +300,55 @@ impl Cache {
 
     pub fn put_model(&self, key: &str, batch: &RecordBatch, meta: &ModelMeta) {
         if let Ok(meta) = serde_json::to_string(meta) {
-            write_parquet(&self.model_path(key), batch, meta);
+            write_entry(&self.model_path(key), batch, meta);
         }
     }
 }
 
 const META_KEY: &str = "medql.cache";
 
-/// One Parquet file as one batch, with medql's metadata; None on any trouble.
-fn read_parquet(path: &Path) -> Option<(RecordBatch, String)> {
+/// One Arrow IPC file as one batch, with medql's metadata; None on any
+/// trouble. (IPC, not Parquet: a warm start copies buffers instead of
+/// decoding pages.)
+fn read_entry(path: &Path) -> Option<(RecordBatch, String)> {
+    use datafusion::arrow::ipc::reader::FileReader;
     let file = std::fs::File::open(path).ok()?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).ok()?;
-    let meta = builder
-        .metadata()
-        .file_metadata()
-        .key_value_metadata()?
-        .iter()
-        .find(|kv| kv.key == META_KEY)?
-        .value
-        .clone()?;
-    let schema = builder.schema().clone();
-    let reader = builder.with_batch_size(1 << 20).build().ok()?;
+    let reader =
+        FileReader::try_new(std::io::BufReader::with_capacity(1 << 20, file), None).ok()?;
+    let schema = reader.schema();
+    let meta = schema.metadata().get(META_KEY)?.clone();
     let mut batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
     let batch = if batches.len() == 1 {
         batches.pop()?
     } else {
         datafusion::arrow::compute::concat_batches(&schema, &batches).ok()?
     };
-    Some((batch, meta))
+    // The batch keeps the schema without medql's metadata.
+    let plain = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+        batch.schema().fields().clone(),
+    ));
+    Some((
+        RecordBatch::try_new(plain, batch.columns().to_vec()).ok()?,
+        meta,
+    ))
 }
 
-fn write_parquet(path: &Path, batch: &RecordBatch, meta: String) {
+fn write_entry(path: &Path, batch: &RecordBatch, meta: String) {
+    use datafusion::arrow::ipc::writer::FileWriter;
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     let ok = (|| -> Option<()> {
+        let schema = batch
+            .schema()
+            .as_ref()
+            .clone()
+            .with_metadata([(META_KEY.to_string(), meta)].into_iter().collect());
         let file = std::fs::File::create(&tmp).ok()?;
-        let mut w = crate::render::ParquetStream::new(
-            file,
-            &tmp.display().to_string(),
-            batch.schema(),
-            &[(META_KEY, meta)],
-        )
-        .ok()?;
-        w.write(batch).ok()?;
+        let mut w = FileWriter::try_new(std::io::BufWriter::new(file), &schema).ok()?;
+        let b = batch
+            .clone()
+            .with_schema(std::sync::Arc::new(schema))
+            .ok()?;
+        w.write(&b).ok()?;
         w.finish().ok()
     })();
     if ok.is_some() {
