@@ -71,31 +71,12 @@ fn a_cached_start_answers_exactly_as_a_fresh_load_on_the_real_files() {
     assert_eq!((s.info.cache_hits, s.info.cache_misses), (0, 3));
 }
 
-fn generate(dir: &Path) -> (String, std::path::PathBuf) {
-    let (code, _, err) = medql(&[
-        "gen",
-        "--n-models",
-        "4",
-        "--n-items",
-        "600",
-        "--out",
-        dir.to_str().unwrap(),
-        "--file-format",
-        "csv",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    (
-        dir.join("GMAI-MMBench_SYNTH.tsv").display().to_string(),
-        dir.join("predictions"),
-    )
-}
-
 #[test]
 fn a_changed_file_invalidates_only_its_own_model() {
     let rt = rt();
     let data = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let (items, preds) = generate(data.path());
+    let (items, preds) = common::gen_csv(data.path(), 4, 600);
     let spec = LoadSpec {
         items: vec![items],
         predictions: vec![preds.display().to_string()],
@@ -173,7 +154,7 @@ fn a_changed_file_invalidates_only_its_own_model() {
 fn the_command_line_uses_the_cache_and_says_so() {
     let data = tempfile::tempdir().unwrap();
     let cache = tempfile::tempdir().unwrap();
-    let (items, preds) = generate(data.path());
+    let (items, preds) = common::gen_csv(data.path(), 4, 600);
     let args = |extra: &[&str]| -> (i32, String, String) {
         let mut a = vec![
             "--items",

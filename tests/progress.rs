@@ -7,35 +7,16 @@ mod common;
 use rexpect::session::spawn_command;
 use std::process::Command;
 
-fn generate(dir: &std::path::Path) -> (String, String) {
-    let (code, _, err) = common::medql(&[
-        "gen",
-        "--n-models",
-        "12",
-        "--n-items",
-        "4550",
-        "--out",
-        dir.to_str().unwrap(),
-        "--file-format",
-        "csv",
-    ]);
-    assert_eq!(code, 0, "{err}");
-    (
-        dir.join("GMAI-MMBench_SYNTH.tsv").display().to_string(),
-        dir.join("predictions").display().to_string(),
-    )
-}
-
 #[test]
 fn a_terminal_sees_progress_and_a_pipe_does_not() {
     let data = tempfile::tempdir().unwrap();
-    let (items, preds) = generate(data.path());
+    let (items, preds) = common::gen_csv(data.path(), 12, 4550);
     let args = [
         "--no-cache",
         "--items",
         items.as_str(),
         "--predictions",
-        preds.as_str(),
+        preds.to_str().unwrap(),
         "--format",
         "csv",
         "-e",

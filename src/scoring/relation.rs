@@ -95,10 +95,6 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     fields.push(Field::new("answered", DataType::Boolean, false));
     fields.push(Field::new("prediction", DataType::Utf8, true));
     fields.push(Field::new("hit", DataType::Boolean, true));
-    let visible = fields.len();
-    for name in &CACHED_COLUMNS[3..] {
-        fields.push(Field::new(format!("cached_{name}"), DataType::Utf8, true));
-    }
     let schema = Arc::new(Schema::new(fields));
     let n = items.len();
     let parts = ctx.state().config().target_partitions().max(1);
@@ -118,24 +114,16 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
             cols.push(item_id_column(start, len));
             cols.extend(item_cols.iter().map(|a| a.slice(start, len)));
-            match &set.cached {
-                Some(c) => cols.extend(c.columns().iter().map(|a| a.slice(start, len))),
-                None => {
-                    cols.push(Arc::new(BooleanArray::from(
-                        set.answered[start..start + len].to_vec(),
-                    )));
-                    cols.push(Arc::new(StringArray::from_iter(
-                        set.prediction[start..start + len].iter(),
-                    )));
-                    cols.push(Arc::new(match &set.hit {
-                        Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
-                        None => BooleanArray::from(vec![None; len]),
-                    }));
-                    for _ in &CACHED_COLUMNS[3..] {
-                        cols.push(new_null_array(&DataType::Utf8, len));
-                    }
-                }
-            }
+            cols.push(Arc::new(BooleanArray::from(
+                set.answered[start..start + len].to_vec(),
+            )));
+            cols.push(Arc::new(StringArray::from_iter(
+                set.prediction[start..start + len].iter(),
+            )));
+            cols.push(Arc::new(match &set.hit {
+                Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
+                None => BooleanArray::from(vec![None; len]),
+            }));
             let b = RecordBatch::try_new(schema.clone(), cols)
                 .map_err(|e| Error::engine("building predictions", e))?;
             partitions[k % parts].push(b);
@@ -150,8 +138,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         .map_err(|e| Error::engine("scoring", e))?;
     let fail = |e: datafusion::error::DataFusionError| Error::engine("scoring", e);
 
-    // Step 1: each rule set's {choice, rule}, computed once per row, and
-    // only where the cache has no answer.
+    // Step 1: each rule set's {choice, rule}, computed once per answered row.
     let opts = || -> Vec<Expr> {
         let mut v = vec![col("prediction")];
         v.extend(["A", "B", "C", "D", "E"].iter().map(|c| ident(*c)));
@@ -160,41 +147,26 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     let answered = col("answered");
     let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
     for (name, rules) in [("legacy", Rules::Legacy), ("current", Rules::Current)] {
-        let cached = col(format!("cached_choice_{name}"));
         step1.push(
-            when(
-                cached.is_null().and(answered.clone()),
-                ExtractUdf::udf(rules).call(opts()),
-            )
-            .end()
-            .map_err(fail)?
-            .alias(format!("x_{name}")),
+            when(answered.clone(), ExtractUdf::udf(rules).call(opts()))
+                .end()
+                .map_err(fail)?
+                .alias(format!("x_{name}")),
         );
     }
     let df = df.select(step1).map_err(fail)?;
 
     // Step 2: choices, rules and correctness under every policy.
     let answer = col("answer");
-    let mut select: Vec<Expr> = schema.fields()[..visible]
-        .iter()
-        .map(|f| ident(f.name()))
-        .collect();
+    let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
     for name in ["legacy", "current"] {
         let x = col(format!("x_{name}"));
-        let choice = when(
-            col(format!("cached_choice_{name}")).is_not_null(),
-            col(format!("cached_choice_{name}")),
-        )
-        .when(answered.clone(), get_field(x.clone(), "choice"))
-        .otherwise(lit("Z"))
-        .map_err(fail)?;
-        let rule = when(
-            col(format!("cached_rule_{name}")).is_not_null(),
-            col(format!("cached_rule_{name}")),
-        )
-        .when(answered.clone(), get_field(x, "rule"))
-        .otherwise(lit("none"))
-        .map_err(fail)?;
+        let choice = when(answered.clone(), get_field(x.clone(), "choice"))
+            .otherwise(lit("Z"))
+            .map_err(fail)?;
+        let rule = when(answered.clone(), get_field(x, "rule"))
+            .otherwise(lit("none"))
+            .map_err(fail)?;
         let correct = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
             .otherwise(choice.clone().eq(answer.clone()))
             .map_err(fail)?;

@@ -155,3 +155,23 @@ pub fn items_tsv(dir: &Path) -> Vec<HashMap<String, String>> {
         })
         .collect()
 }
+
+/// `medql gen` into `dir` with CSV predictions: (items TSV, predictions dir).
+pub fn gen_csv(dir: &std::path::Path, n_models: usize, n_items: usize) -> (String, PathBuf) {
+    let (code, _, err) = medql(&[
+        "gen",
+        "--n-models",
+        &n_models.to_string(),
+        "--n-items",
+        &n_items.to_string(),
+        "--out",
+        dir.to_str().unwrap(),
+        "--file-format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    (
+        dir.join("GMAI-MMBench_SYNTH.tsv").display().to_string(),
+        dir.join("predictions"),
+    )
+}
