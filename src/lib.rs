@@ -53,6 +53,8 @@ pub struct SessionInfo {
     pub prediction_files: Vec<String>,
     /// Models whose files carry VLMEvalKit's `hit` column.
     pub recorded_models: Vec<String>,
+    /// Whether any loaded item has an answer (a TEST split has none).
+    pub has_answers: bool,
     pub load_time: Duration,
     /// Time spent scoring (both rule sets, every prediction).
     pub score_time: Duration,
@@ -61,6 +63,27 @@ pub struct SessionInfo {
     /// Models read back from the cache, and models scored in this load.
     pub cache_hits: usize,
     pub cache_misses: usize,
+}
+
+/// When some models carry VLMEvalKit's verdicts (a `hit` column) and
+/// others do not: one warning naming the others, whose accuracy under
+/// `recorded` is null.
+fn unrecorded_warning(sets: &[data::PredictionSet]) -> Option<String> {
+    let without: Vec<&str> = sets
+        .iter()
+        .filter(|s| s.hit.is_none())
+        .map(|s| s.model.as_str())
+        .collect();
+    if without.is_empty() || without.len() == sets.len() {
+        return None;
+    }
+    Some(format!(
+        "{} of {} models have no result file with VLMEvalKit's `hit` column, so no recorded score \
+         (null under --policy recorded, no `recorded` row in `by policy`): {}",
+        without.len(),
+        sets.len(),
+        without.join(", ")
+    ))
 }
 
 /// The result of one statement.
@@ -188,6 +211,9 @@ pub struct Session {
     pub info: SessionInfo,
     /// How it was started; `.load` keeps them.
     pub options: Options,
+    /// Model names in queries are checked against the loaded models
+    /// (not when checking query files without their data).
+    models_known: bool,
 }
 
 /// The `coverage` relation: per model, what happened to every prediction
@@ -329,6 +355,8 @@ impl Session {
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
             .map_err(|e| Error::engine("registering results", e))?;
+        let mut warnings = loaded.warnings;
+        warnings.extend(unrecorded_warning(&loaded.sets));
         let info = SessionInfo {
             items: loaded.items.len(),
             datasets: loaded.items.datasets(),
@@ -338,7 +366,7 @@ impl Session {
                 .iter()
                 .map(|s| (s.model.clone(), s.coverage.clone()))
                 .collect(),
-            warnings: loaded.warnings,
+            warnings,
             demo: loaded.demo,
             item_files: loaded.items.files.clone(),
             prediction_files: loaded.prediction_files,
@@ -348,6 +376,11 @@ impl Session {
                 .filter(|s| s.hit.is_some())
                 .map(|s| s.model.clone())
                 .collect(),
+            has_answers: loaded
+                .items
+                .column("answer")
+                .iter()
+                .any(|a| a.as_deref().is_some_and(|s| !s.is_empty())),
             load_time: start.elapsed(),
             score_time,
             spec: LoadSpec::default(),
@@ -362,7 +395,17 @@ impl Session {
             tree: tree::Tree::build(&loaded.items),
             info,
             options: opts.clone(),
+            models_known: true,
         })
+    }
+
+    /// Check query files without their data: model names are not known,
+    /// and with `terms_known` false neither are lexical-tree names; every
+    /// rule that holds for any data (syntax, columns, metrics, clauses)
+    /// still applies.
+    pub fn without_data(&mut self, terms_known: bool) {
+        self.models_known = false;
+        self.tree.open = !terms_known;
     }
 
     pub fn tree(&self) -> &tree::Tree {
@@ -383,7 +426,7 @@ impl Session {
     }
 
     pub fn set_policy(&mut self, p: Policy) -> Result<()> {
-        if p == Policy::Recorded && self.info.recorded_models.is_empty() {
+        if p == Policy::Recorded && self.info.recorded_models.is_empty() && self.models_known {
             return Err(Error::Usage(
                 "policy `recorded` needs prediction files with a `hit` column (VLMEvalKit's *_result.xlsx)".into(),
             ));
@@ -647,6 +690,8 @@ impl Session {
             params: &self.params,
             tree: &self.tree,
             models: &self.info.models,
+            recorded: &self.info.recorded_models,
+            models_known: self.models_known,
         };
         plan::plan(&self.ctx, q, &env).await
     }

@@ -258,6 +258,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         items: cli.items.clone(),
         predictions: cli.predictions.clone(),
     };
+    if let Some(Command::Check { files }) = &cli.command {
+        return check(files, &spec, cli.policy).await;
+    }
     let load_start = std::time::Instant::now();
     let cache = if cli.no_cache || spec.is_demo() {
         None
@@ -332,28 +335,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
 
     let (source, origin) = match (&cli.command, &cli.execute) {
-        (Some(Command::Check { files }), _) => {
-            let mut bad = 0;
-            for f in files {
-                let text = read_query_file(f)?;
-                for e in session.check(&text, f).await {
-                    bad += 1;
-                    match &e {
-                        Error::Query(q) => eprintln!("{}", q.short()),
-                        other => eprintln!("{f}: {other}"),
-                    }
-                }
-            }
-            if bad > 0 {
-                eprintln!(
-                    "medql: {bad} error{} found",
-                    if bad == 1 { "" } else { "s" }
-                );
-                return Ok(ExitCode::from(1));
-            }
-            println!("ok: {}", files.join(", "));
-            return Ok(ExitCode::SUCCESS);
-        }
+        (Some(Command::Check { .. }), _) => unreachable!("handled above"),
         (
             Some(Command::Report {
                 inputs,
@@ -422,8 +404,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     };
 
     let ranges = medql::statements(&source);
-    // With -o, the last query's result goes to the file; in a format for
-    // programs (and Parquet), results are written as they are computed.
+    // With -o, the last query's result goes to the file and the others to
+    // standard output, as without -o; in a format for programs (and
+    // Parquet), results are written as they are computed.
     let last_query = ranges.iter().rposition(|r| medql::is_query(&source, *r));
     let streams = |f: Option<Format>| {
         matches!(
@@ -440,7 +423,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         let stream = if to_file {
             streams(output_format.flatten())
         } else {
-            output_format.is_none() && streams(Some(format)) && format != Format::Table
+            streams(Some(format)) && format != Format::Table
         };
         let r = session.stream_one(&source, &origin, *range, stream).await;
         match r {
@@ -473,7 +456,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
             Ok(Streamed::Done(Some(Outcome::Table(t)))) => {
                 let start = std::time::Instant::now();
-                if output_format.is_none() {
+                if !to_file {
                     if !first && format == Format::Table {
                         write_out(&mut stdout, "\n")?;
                     }
@@ -490,7 +473,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                         t.num_rows()
                     );
                 }
-                last = Some(t);
+                if to_file {
+                    last = Some(t);
+                }
             }
             Ok(Streamed::Done(Some(Outcome::Message(m)))) => {
                 if m.contains('\n') {
@@ -516,6 +501,42 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         }
         eprintln!("medql: wrote {} rows to {path}", t.num_rows());
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `medql check`: parse and plan query files without reading any data.
+/// Names that hold for any data (syntax, columns, metrics, clauses) are
+/// checked; lexical-tree terms against the built-in GMAI-MMBench vocabulary
+/// when no data is named, else not at all; model names never.
+async fn check(
+    files: &[String],
+    spec: &LoadSpec,
+    policy: Option<Policy>,
+) -> Result<ExitCode, Error> {
+    let mut session = Session::load(&LoadSpec::default()).await?;
+    session.without_data(spec.is_demo());
+    if let Some(p) = policy {
+        session.set_policy(p)?;
+    }
+    let mut bad = 0;
+    for f in files {
+        let text = read_query_file(f)?;
+        for e in session.check(&text, f).await {
+            bad += 1;
+            match &e {
+                Error::Query(q) => eprintln!("{}", q.short()),
+                other => eprintln!("{f}: {other}"),
+            }
+        }
+    }
+    if bad > 0 {
+        eprintln!(
+            "medql: {bad} error{} found",
+            if bad == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(1));
+    }
+    println!("ok: {}", files.join(", "));
     Ok(ExitCode::SUCCESS)
 }
 

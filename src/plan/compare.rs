@@ -176,11 +176,17 @@ pub async fn compare(
     } else {
         (&[super::ITEM_ID], &["__i"])
     };
-    let joined = l
+    let mut joined = l
         .join(r, JoinType::Inner, lk, rk, None)
         .map_err(engine)?
         .filter(ident("__aa").and(ident("__ab")))
         .map_err(engine)?;
+    if super::ctx_of(env, by_policy).partial_verdicts {
+        // A pair is compared on the items both have a verdict for (under
+        // `recorded`, a model without a result file has none).
+        let both = ident("__ca").is_null().eq(ident("__cb").is_null());
+        joined = joined.filter(both).map_err(engine)?;
+    }
     let one_if = super::score::one_if;
     let ca = || ident("__ca").is_true();
     let cb = || ident("__cb").is_true();

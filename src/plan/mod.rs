@@ -35,6 +35,24 @@ pub struct Env<'a> {
     pub tree: &'a Tree,
     /// The loaded models, in order.
     pub models: &'a [String],
+    /// The models with VLMEvalKit's recorded verdicts (a `hit` column).
+    pub recorded: &'a [String],
+    /// Whether a model name no loaded model has is an error (not when
+    /// checking a query file without its data).
+    pub models_known: bool,
+}
+
+impl Env<'_> {
+    /// The ids of the models without recorded verdicts: under `recorded`
+    /// their correctness is null, and accuracy leaves them out.
+    fn unrecorded_ids(&self) -> Vec<i32> {
+        self.models
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !self.recorded.contains(m))
+            .map(|(i, _)| i as i32)
+            .collect()
+    }
 }
 
 /// A planned query: the DataFrame to execute and how to print its columns.
@@ -57,6 +75,17 @@ pub const METRICS: &[(&str, &str)] = &[
         "macro(<key>): unweighted mean of the per-<key> accuracies",
     ),
 ];
+
+/// What `score` needs from the session: the model names, and whether some
+/// rows may lack a verdict (`recorded` with models that have none).
+fn ctx_of<'a>(env: &'a Env<'a>, by_policy: bool) -> score::Context<'a> {
+    score::Context {
+        models: env.models,
+        partial_verdicts: (env.policy == Policy::Recorded
+            || (by_policy && env.policies.contains(&Policy::Recorded)))
+            && env.models.iter().any(|m| !env.recorded.contains(m)),
+    }
+}
 
 fn engine(e: impl std::fmt::Display) -> Error {
     Error::engine("planning the query", e)
@@ -186,8 +215,16 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
         }
         if by_policy {
             let mut out: Option<DataFrame> = None;
+            let unrecorded = env.unrecorded_ids();
             for p in env.policies {
-                let v = results_view(scored.clone(), *p, true)?;
+                let mut v = results_view(scored.clone(), *p, true)?;
+                if *p == Policy::Recorded && !unrecorded.is_empty() {
+                    // No `recorded` rows for models without verdicts.
+                    let ids = unrecorded.iter().map(|i| lit(*i)).collect();
+                    v = v
+                        .filter(ident(MODEL_ID).in_list(ids, true))
+                        .map_err(engine)?;
+                }
                 out = Some(match out {
                     None => v,
                     Some(o) => o.union(v).map_err(engine)?,
@@ -238,7 +275,14 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                         pivot_key: None,
                         names: plain_names,
                     }];
-                    df = score::score(df, &keys, &resolved, &scopes, env.models, &mut styles)?;
+                    df = score::score(
+                        df,
+                        &keys,
+                        &resolved,
+                        &scopes,
+                        &ctx_of(env, by_policy),
+                        &mut styles,
+                    )?;
                 }
                 Some(pv) => {
                     let pk = columns::resolve(&pv.key, df.schema(), "columns")?;
@@ -301,7 +345,14 @@ pub async fn plan(ctx: &SessionContext, q: &Query, env: &Env<'_>) -> Result<Plan
                                 .collect(),
                         });
                     }
-                    df = score::score(df, &rest, &resolved, &scopes, env.models, &mut styles)?;
+                    df = score::score(
+                        df,
+                        &rest,
+                        &resolved,
+                        &scopes,
+                        &ctx_of(env, by_policy),
+                        &mut styles,
+                    )?;
                     default_order = rest;
                     pivoted = true;
                 }
@@ -521,10 +572,13 @@ impl Preds<'_, '_> {
                     && (self.model_id(left, right, schema).is_some()
                         || self.model_id(right, left, schema).is_some()) =>
             {
-                let id = self
-                    .model_id(left, right, schema)
-                    .or_else(|| self.model_id(right, left, schema))
-                    .expect("checked");
+                let (id, value) = match self.model_id(left, right, schema) {
+                    Some(id) => (id, right),
+                    None => (self.model_id(right, left, schema).expect("checked"), left),
+                };
+                if id < 0 && self.env.models_known {
+                    return Err(self.unknown_model(value));
+                }
                 let l = ident(MODEL_ID);
                 if *op == CmpOp::Eq {
                     l.eq(lit(id))
@@ -617,6 +671,39 @@ impl Preds<'_, '_> {
                 .iter()
                 .position(|m| *m == text)
                 .map_or(-1, |i| i as i32),
+        )
+    }
+
+    /// The error for a model name no loaded model has, with the nearest.
+    fn unknown_model(&self, value: &Operand) -> Error {
+        let text = match value {
+            Operand::Str(s, _) => s.clone(),
+            Operand::Param(p) => self.env.params.get(&p.text).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        let models = self.env.models;
+        let mut help = crate::names::did_you_mean(&text, models.iter().map(String::as_str))
+            .map(|s| format!("{s} "))
+            .unwrap_or_default();
+        let shown: Vec<&str> = models.iter().take(8).map(String::as_str).collect();
+        help.push_str(&format!(
+            "the models: {}{}",
+            shown.join(", "),
+            if models.len() > shown.len() {
+                format!(
+                    " and {} more (.models lists them)",
+                    models.len() - shown.len()
+                )
+            } else {
+                String::new()
+            }
+        ));
+        Error::query(
+            QueryError::new(
+                format!("no such model `{}`", crate::render::neutralize(&text)),
+                value.span(),
+            )
+            .with_help(crate::render::neutralize(&help)),
         )
     }
 

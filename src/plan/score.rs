@@ -176,6 +176,14 @@ fn f64e(e: Expr) -> Expr {
     cast(e, DataType::Float64)
 }
 
+/// A fraction as a fixed-point decimal (20 places), so that sums of
+/// fractions are exact integer sums: the same in any order, hence the same
+/// bytes from run to run however the rows are split among threads (a sum
+/// of floats is not associative).
+fn exact(e: Expr) -> Expr {
+    cast(e, DataType::Decimal128(38, 20))
+}
+
 /// 1 where `cond` holds, else 0 (null counts as not holding). A cast of
 /// a boolean is a single vectorised kernel, far cheaper than a CASE.
 pub(crate) fn one_if(cond: Expr) -> Result<Expr> {
@@ -189,6 +197,16 @@ fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
     }
 }
 
+/// What scoring needs from the session.
+pub struct Context<'a> {
+    /// The loaded models, in order (their ids are positions here).
+    pub models: &'a [String],
+    /// Some rows with an answer may have no verdict (null `correct`: a
+    /// model without recorded verdicts under `recorded`); accuracy then
+    /// counts only the rows with one.
+    pub partial_verdicts: bool,
+}
+
 /// Aggregate `df` by `keys` and compute `metrics` in every scope. Output:
 /// the keys, then each scope's metric columns in order.
 pub fn score(
@@ -196,9 +214,10 @@ pub fn score(
     keys: &[String],
     metrics: &[Metric],
     scopes: &[Scope],
-    models: &[String],
+    cx: &Context<'_>,
     styles: &mut HashMap<String, Style>,
 ) -> Result<DataFrame> {
+    let models = cx.models;
     let from_items = !df.schema().has_column_with_unqualified_name("correct");
     // Grouping by model groups by its integer id (hashing an integer, not
     // a name), and the name is put back after the aggregate.
@@ -271,6 +290,12 @@ pub fn score(
         parts.push(("answers", Part::Count(ident("answer"))));
         parts.push(("z", Part::Sum(one_if(ident("choice").eq(lit("Z")))?)));
         parts.push(("missing", Part::Sum(one_if(ident("answered").is_false())?)));
+        if cx.partial_verdicts {
+            let unjudged = ident("answer")
+                .is_not_null()
+                .and(ident("correct").is_null());
+            parts.push(("unjudged", Part::Sum(one_if(unjudged)?)));
+        }
         // Parts of the per-policy metrics, only when one is asked for.
         if per_policy {
             parts.push(("hits_legacy", Part::Sum(one_if(ident("correct_legacy"))?)));
@@ -280,7 +305,7 @@ pub fn score(
         }
     }
     let inv = case(ident("n_options").gt(lit(0i64)))
-        .when(lit(true), lit(1.0f64) / f64e(ident("n_options")))
+        .when(lit(true), exact(lit(1.0f64) / f64e(ident("n_options"))))
         .end()
         .map_err(engine)?;
     parts.push(("inv", Part::Avg(inv)));
@@ -326,7 +351,7 @@ pub fn score(
                         aggs.push(scoped(sum(ident(format!("{c}_s"))), &s.cond)?.alias(&ps));
                         aggs.push(scoped(sum(ident(format!("{c}_c"))), &s.cond)?.alias(&pc));
                         let mean = case(ident(&pc).gt(lit(0i64)))
-                            .when(lit(true), ident(&ps) / f64e(ident(&pc)))
+                            .when(lit(true), f64e(ident(&ps)) / f64e(ident(&pc)))
                             .end()
                             .map_err(engine)?;
                         tidy.push(mean.alias(p(name)));
@@ -358,8 +383,8 @@ pub fn score(
                         .is_not_null()
                         .and(ident("correct").is_true()),
                 )
-                .when(lit(true), lit(1.0f64) / f64e(w))
-                .otherwise(lit(0.0f64))
+                .when(lit(true), exact(lit(1.0f64) / f64e(w)))
+                .otherwise(exact(lit(0.0f64)))
                 .map_err(engine)?;
                 aggs.push(scoped(sum(share), &s.cond)?.alias(p(&format!("msum{i}"))));
                 let distinct = count(ident(mk.as_str())).distinct();
@@ -390,15 +415,29 @@ pub fn score(
         .collect::<Result<_>>()?;
     for s in scopes {
         let p = |name: &str| ident(format!("__{}{}", name, s.id));
-        let n = || f64e(p("n"));
-        let pct = |num: Expr| -> Result<Expr> {
-            case(p("n").gt(lit(0i64)))
-                .when(lit(true), num / n() * lit(100.0f64))
+        // Rows and answered items that count: without the rows that have
+        // an answer but no verdict, when there can be such rows.
+        let (judged_n, judged_answers) = if cx.partial_verdicts {
+            (p("n") - p("unjudged"), p("answers") - p("unjudged"))
+        } else {
+            (p("n"), p("answers"))
+        };
+        let n = || f64e(judged_n.clone());
+        let pct_of = |num: Expr, n_rows: Expr| -> Result<Expr> {
+            case(n_rows.clone().gt(lit(0i64)))
+                .when(lit(true), num / f64e(n_rows) * lit(100.0f64))
+                .end()
+                .map_err(engine)
+        };
+        let pct = |num: Expr| pct_of(num, judged_n.clone());
+        let gate_all = |e: Expr| -> Result<Expr> {
+            case(p("answers").gt(lit(0i64)))
+                .when(lit(true), e)
                 .end()
                 .map_err(engine)
         };
         let gate = |e: Expr| -> Result<Expr> {
-            case(p("answers").gt(lit(0i64)))
+            case(judged_answers.clone().gt(lit(0i64)))
                 .when(lit(true), e)
                 .end()
                 .map_err(engine)
@@ -406,11 +445,21 @@ pub fn score(
         for (m, names) in metrics.iter().zip(&s.names) {
             let exprs: Vec<Expr> = match &m.kind {
                 Kind::N => vec![p("n")],
+                Kind::Hits if cx.partial_verdicts => {
+                    // No hits to count where there are answers but no verdicts.
+                    let none = p("answers")
+                        .gt(lit(0i64))
+                        .and(judged_answers.clone().eq(lit(0i64)));
+                    vec![case(none)
+                        .when(lit(false), p("hits"))
+                        .end()
+                        .map_err(engine)?]
+                }
                 Kind::Hits => vec![p("hits")],
                 Kind::Acc => vec![gate(pct(f64e(p("hits")))?)?],
-                Kind::Fail => vec![pct(f64e(p("z")))?],
+                Kind::Fail => vec![pct_of(f64e(p("z")), p("n"))?],
                 Kind::Missing => vec![p("missing")],
-                Kind::Random => vec![p("inv") * lit(100.0f64)],
+                Kind::Random => vec![f64e(p("inv")) * lit(100.0f64)],
                 Kind::Ci => {
                     let args = vec![f64e(p("hits")), n()];
                     vec![
@@ -418,16 +467,23 @@ pub fn score(
                         gate(WilsonUdf::udf(true).call(args))?,
                     ]
                 }
-                Kind::AccUnder(pol) => vec![gate(pct(f64e(p(&format!("hits_{pol}"))))?)?],
-                Kind::Shift => vec![gate(
-                    pct(f64e(p("hits_current")) - f64e(p("hits_legacy")))?,
-                )?],
+                // Under one rule set every answered row has a verdict.
+                Kind::AccUnder(pol) => {
+                    vec![gate_all(pct_of(f64e(p(&format!("hits_{pol}"))), p("n"))?)?]
+                }
+                Kind::Shift => vec![gate_all(pct_of(
+                    f64e(p("hits_current")) - f64e(p("hits_legacy")),
+                    p("n"),
+                )?)?],
                 Kind::Flips => vec![p("flips")],
                 Kind::Macro(mk) => {
                     let i = macro_keys.iter().position(|k| k == mk).expect("macro key");
                     let k = p(&format!("mk{i}"));
                     let e = case(k.clone().gt(lit(0i64)))
-                        .when(lit(true), p(&format!("msum{i}")) / f64e(k) * lit(100.0f64))
+                        .when(
+                            lit(true),
+                            f64e(p(&format!("msum{i}"))) / f64e(k) * lit(100.0f64),
+                        )
                         .end()
                         .map_err(engine)?;
                     vec![gate(e)?]

@@ -191,11 +191,21 @@ pub fn human(c: &Cell, style: Option<Style>) -> String {
         Cell::Int(i) => i.to_string(),
         Cell::Float(f) => match style {
             Some(Style::Percent) => format!("{f:.2}"),
-            Some(Style::PValue) => significant(*f, 3),
+            Some(Style::PValue) => p_value(*f),
             None => format!("{f}"),
         },
         Cell::Text(s) => neutralize(s),
     }
+}
+
+/// A p-value as people read it: three significant digits in exponent
+/// form, in every row alike (`5.57e-3`, `1.00e0`), so that a column of
+/// p-values lines up digit for digit and none is rounded to nothing.
+pub fn p_value(f: f64) -> String {
+    if !f.is_finite() {
+        return format!("{f}");
+    }
+    format!("{f:.2e}")
 }
 
 /// A number with `digits` significant digits, not in exponent form above 1e-4.
@@ -570,5 +580,21 @@ mod tests {
         assert_eq!(significant(0.5, 3), "0.500");
         assert_eq!(significant(1.0, 3), "1.00");
         assert_eq!(significant(0.00001234, 3), "1.23e-5");
+    }
+
+    #[test]
+    fn p_values_share_one_shape() {
+        let shown: Vec<String> = [0.00557, 0.0223, 3.69e-6, 0.572, 1.0, 0.0, 2.74e-22]
+            .iter()
+            .map(|p| p_value(*p))
+            .collect();
+        assert_eq!(
+            shown,
+            ["5.57e-3", "2.23e-2", "3.69e-6", "5.72e-1", "1.00e0", "0.00e0", "2.74e-22"]
+        );
+        for s in &shown {
+            let mantissa = s.split('e').next().unwrap();
+            assert_eq!(mantissa.len(), 4, "{s}");
+        }
     }
 }

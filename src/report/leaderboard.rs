@@ -4,7 +4,7 @@
 //! run's VAL accuracy; the per-task and per-department figures are published
 //! TEST figures, shown beside a run's own only where an alias lines the two up.
 
-use super::{table_view_rows, CellView, RowView, Section};
+use super::{no_answers_notice, split_label, table_view_rows, CellView, Part, RowView, Section};
 use crate::error::{Error, Result};
 use crate::render::Cell;
 use crate::{Outcome, Session};
@@ -51,11 +51,16 @@ pub fn published() -> Vec<Published> {
 
 /// Parse `a=b` aliases (this run's model = published model).
 pub fn parse_alias(s: &str) -> Result<(String, String)> {
-    let (a, b) = s.split_once('=').ok_or_else(|| {
-        Error::Usage(format!(
-            "--alias takes RUN_MODEL=PUBLISHED_MODEL, got `{s}`"
-        ))
-    })?;
+    // At the last `=`: a run's model name may hold one (it comes from a
+    // file name), the published names do not.
+    let (a, b) = s
+        .rsplit_once('=')
+        .filter(|(a, b)| !a.trim().is_empty() && !b.trim().is_empty())
+        .ok_or_else(|| {
+            Error::Usage(format!(
+                "--alias takes RUN_MODEL=PUBLISHED_MODEL, got `{s}`"
+            ))
+        })?;
     Ok((a.trim().to_string(), b.trim().to_string()))
 }
 
@@ -63,9 +68,12 @@ pub fn parse_alias(s: &str) -> Result<(String, String)> {
 pub fn alias_file(path: &str) -> Result<Vec<(String, String)>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     text.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(parse_alias)
+        .enumerate()
+        .map(|(i, l)| (i, l.trim()))
+        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+        .map(|(i, l)| {
+            parse_alias(l).map_err(|e| Error::Usage(format!("{path}, line {}: {e}", i + 1)))
+        })
         .collect()
 }
 
@@ -141,7 +149,9 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
             )
         })
         .collect();
-    for (m, a) in &ours {
+    let split = split_label(session);
+    let answered = session.info.has_answers;
+    for (m, a) in ours.iter().filter(|_| answered) {
         let label = match alias_of.get(m.as_str()) {
             Some(p) => format!("{m} (this run; published as {p})"),
             None => format!("{m} (this run)"),
@@ -150,7 +160,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
             *a,
             label,
             format!("this run, policy {policy}"),
-            "this run (VAL)".into(),
+            format!("this run ({split})"),
             true,
         ));
     }
@@ -174,7 +184,16 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 String::new()
             },
             cells: vec![
-                text_cell((i + 1).to_string(), true),
+                // No rank without an accuracy (a model without recorded
+                // verdicts under `recorded`): it is listed, not ranked.
+                text_cell(
+                    if v.is_some() {
+                        (i + 1).to_string()
+                    } else {
+                        "–".into()
+                    },
+                    true,
+                ),
                 text_cell(crate::render::neutralize(m), false),
                 text_cell(crate::render::neutralize(g), false),
                 text_cell(pct(*v), true),
@@ -185,16 +204,23 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
     let mut out = vec![Section {
         id: "leaderboard".into(),
         title: "Against the published leaderboard".into(),
-        description: format!(
-            "This run's models ranked among the {} rows of the GMAI-MMBench leaderboard (50 models and the random baseline) on overall VAL accuracy, the one published VAL figure. This run's accuracies are under the {policy} policy; the published ones come from the paper's own inference runs, so the same model can score differently here.",
-            rows.len()
-        ),
+        description: if answered {
+            format!(
+                "This run's models ranked among the {} rows of the GMAI-MMBench leaderboard (50 models and the random baseline) on overall VAL accuracy, the one published VAL figure. This run's accuracies are under the {policy} policy; the published ones come from the paper's own inference runs, so the same model can score differently here.",
+                rows.len()
+            )
+        } else {
+            format!(
+                "The {} rows of the GMAI-MMBench leaderboard (50 models and the random baseline) on overall VAL accuracy. {} This run's models have no accuracy to rank among them.",
+                rows.len(),
+                no_answers_notice(session)
+            )
+        },
         source: "published leaderboard".into(),
-        query: String::new(),
-        table: table_view_rows(headers, numeric, body),
-        chart: None,
-        chart_file: None,
-        notes: vec![],
+        parts: vec![Part::table(
+            "leaderboard-table".into(),
+            table_view_rows(headers, numeric, body),
+        )],
     }];
     for (run, pubname) in aliases {
         let p = rows
@@ -237,30 +263,30 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 });
             }
         }
-        let headers: Vec<String> = [
-            "dimension",
-            "abbr",
-            "name",
-            "this run (VAL)",
-            "published (TEST)",
-        ]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+        let headers: Vec<String> = ["dimension", "abbr", "name", "this run", "published (TEST)"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let mut headers = headers;
+        headers[3] = format!("this run ({split})");
         out.push(Section {
             id: format!("alias-{}", out.len()),
             title: format!("{run} beside the published {pubname}"),
             description: format!(
-                "Per task and per department: this run's accuracy on the loaded items (VAL) beside the figures published for {pubname}, which are TEST figures. Different splits and different inference runs: read them side by side, not as a ranking. Published overall: {} (VAL), {} (TEST).",
+                "{}Per task and per department: this run's accuracy on the loaded items ({split}) beside the figures published for {pubname}, which are TEST figures. Different splits and different inference runs: read them side by side, not as a ranking. Published overall: {} (VAL), {} (TEST).",
+                if answered {
+                    String::new()
+                } else {
+                    format!("{} ", no_answers_notice(session))
+                },
                 pct(p.overall_val),
                 pct(p.overall_test)
             ),
             source: "published leaderboard".into(),
-            query: String::new(),
-            table: table_view_rows(headers, vec![false, false, false, true, true], body),
-            chart: None,
-            chart_file: None,
-            notes: vec![],
+            parts: vec![Part::table(
+                format!("alias-{}-table", out.len()),
+                table_view_rows(headers, vec![false, false, false, true, true], body),
+            )],
         });
     }
     Ok(out)

@@ -94,17 +94,40 @@ pub struct RowView {
     pub cells: Vec<CellView>,
 }
 
+/// A section: one query file (or a leaderboard view) with its title, and
+/// one part per result it gives.
 #[derive(Serialize, Clone, Debug)]
 pub struct Section {
     pub id: String,
     pub title: String,
     pub description: String,
     pub source: String,
+    pub parts: Vec<Part>,
+}
+
+/// One result of a section: its query, table, chart and notes.
+#[derive(Serialize, Clone, Debug)]
+pub struct Part {
+    pub id: String,
     pub query: String,
     pub table: TableView,
     pub chart: Option<String>,
     pub chart_file: Option<String>,
     pub notes: Vec<String>,
+}
+
+impl Part {
+    /// A part with a table alone (no query text, chart or notes).
+    pub fn table(id: String, table: TableView) -> Part {
+        Part {
+            id,
+            query: String::new(),
+            table,
+            chart: None,
+            chart_file: None,
+            notes: vec![],
+        }
+    }
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -128,6 +151,9 @@ pub struct Header {
     pub demo: bool,
     pub files: Vec<FileView>,
     pub warnings: Vec<String>,
+    /// What a reader must know before reading any number (a split without
+    /// answers, say).
+    pub notices: Vec<String>,
 }
 
 /// What the report run produced, for messages and tests.
@@ -478,7 +504,43 @@ fn header(session: &Session) -> Header {
         demo: i.demo,
         files,
         warnings: i.warnings.clone(),
+        notices: if i.demo || i.has_answers {
+            vec![]
+        } else {
+            vec![no_answers_notice(session)]
+        },
     }
+}
+
+/// The split name of the loaded items for labels: `TEST` or `VAL` when
+/// every dataset is of that split, else `loaded items`.
+pub fn split_label(session: &Session) -> String {
+    let ds = &session.info.datasets;
+    for split in ["TEST", "VAL"] {
+        if !ds.is_empty() && ds.iter().all(|d| d.to_ascii_uppercase().ends_with(split)) {
+            return split.to_string();
+        }
+    }
+    "loaded items".into()
+}
+
+/// What a report says when no loaded item has an answer.
+pub fn no_answers_notice(session: &Session) -> String {
+    format!(
+        "The loaded items ({}) have no answers: a {} split is scored by the benchmark's own server, so accuracies here are empty (counts, choices and extraction rules are still shown).",
+        session.info.datasets.join(", "),
+        split_label(session)
+    )
+}
+
+/// A query file's text without its comment lines.
+fn whole_query(text: &str) -> String {
+    text.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .collect::<Vec<_>>()
+        .join("\n")
+        .trim()
+        .to_string()
 }
 
 /// Run the report's queries and write the document.
@@ -509,54 +571,72 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
         let saved = session.policy;
         let results = session.run_each(&text, &source, false).await;
         session.policy = saved;
-        let mut last: Option<QueryResult> = None;
+        let mut tables: Vec<QueryResult> = vec![];
         for r in results {
-            match r? {
-                Some(Outcome::Table(t)) => last = Some(t),
-                _ => continue,
+            if let Some(Outcome::Table(t)) = r? {
+                tables.push(t);
             }
         }
-        let Some(t) = last else {
+        if tables.is_empty() {
             return Err(Error::Usage(format!(
                 "{source}: no statement gives a result to report"
             )));
-        };
-        let statement = crate::syntax::parse_source(&text)
+        }
+        // The query statements, in order, beside the results they gave.
+        let statements: Vec<(Statement, String)> = crate::syntax::parse_source(&text)
             .into_iter()
             .filter_map(|p| p.ok())
-            .map(|p| p.statement)
-            .rfind(|s| matches!(s, Statement::Query(_)));
-        let table = table_view(&t);
-        let mut notes = vec![];
-        if table.rows.iter().any(|r| r.class.contains("small")) {
-            notes.push(format!(
-                "⚑ marks slices with fewer than {SMALL_SLICE} items, where a percentage means little."
-            ));
+            .filter(|p| matches!(p.statement, Statement::Query(_)))
+            .map(|p| {
+                let q = text[p.span.start..p.span.end].trim();
+                let q = q.strip_suffix(';').unwrap_or(q).trim();
+                let q: Vec<&str> = q
+                    .lines()
+                    .filter(|l| !l.trim_start().starts_with("--"))
+                    .collect();
+                (p.statement, q.join("\n").trim().to_string())
+            })
+            .collect();
+        let lone = tables.len() == 1;
+        let mut parts = vec![];
+        for (j, t) in tables.iter().enumerate() {
+            let (statement, query) = match statements.get(j) {
+                Some((st, q)) => (Some(st), q.clone()),
+                None => (None, String::new()),
+            };
+            let table = table_view(t);
+            let mut notes = vec![];
+            if table.rows.iter().any(|r| r.class.contains("small")) {
+                notes.push(format!(
+                    "⚑ marks slices with fewer than {SMALL_SLICE} items, where a percentage means little."
+                ));
+            }
+            if table.headers.iter().any(|h| h == "p_holm") {
+                notes.push(format!(
+                    "p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table; ✱ marks p_holm < {ALPHA}.",
+                    table.rows.len()
+                ));
+            }
+            let chart = chart_for(statement, t);
+            parts.push(Part {
+                id: if lone {
+                    format!("s{}", k + 1)
+                } else {
+                    format!("s{}-{}", k + 1, j + 1)
+                },
+                query: if lone { whole_query(&text) } else { query },
+                table,
+                chart,
+                chart_file: None,
+                notes,
+            });
         }
-        if table.headers.iter().any(|h| h == "p_holm") {
-            notes.push(format!(
-                "p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table; ✱ marks p_holm < {ALPHA}.",
-                table.rows.len()
-            ));
-        }
-        let chart = chart_for(statement.as_ref(), &t);
-        let query: String = text
-            .lines()
-            .filter(|l| !l.trim_start().starts_with("--"))
-            .collect::<Vec<_>>()
-            .join("\n")
-            .trim()
-            .to_string();
         sections.push(Section {
             id: format!("s{}", k + 1),
             title,
             description,
             source,
-            query,
-            table,
-            chart,
-            chart_file: None,
-            notes,
+            parts,
         });
     }
     if opts.leaderboard {
@@ -568,7 +648,11 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
         .map_err(|e| Error::engine("report template", e))?;
     env.add_template("report.md", MD_TEMPLATE)
         .map_err(|e| Error::engine("report template", e))?;
-    let charts = sections.iter().filter(|s| s.chart.is_some()).count();
+    let charts = sections
+        .iter()
+        .flat_map(|s| &s.parts)
+        .filter(|p| p.chart.is_some())
+        .count();
     let text = if html {
         env.get_template("report.html")
             .and_then(|t| t.render(minijinja::context! { head => head, sections => sections }))
@@ -584,18 +668,19 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
         if charts > 0 {
             std::fs::create_dir_all(&dir).map_err(|e| Error::io(dir.display().to_string(), e))?;
         }
-        for s in sections.iter_mut() {
-            if let Some(svg) = s.chart.take() {
-                let name = format!("{}.svg", s.id);
+        for p in sections.iter_mut().flat_map(|s| s.parts.iter_mut()) {
+            if let Some(svg) = p.chart.take() {
+                let name = format!("{}.svg", p.id);
                 let path = dir.join(&name);
                 std::fs::write(&path, svg).map_err(|e| Error::io(path.display().to_string(), e))?;
-                s.chart_file = Some(format!("{dir_name}/{name}"));
+                p.chart_file = Some(format!("{dir_name}/{name}"));
             }
         }
         let md_head = Header {
             title: md_escape(&head.title),
             models: head.models.iter().map(|m| md_escape(m)).collect(),
             warnings: head.warnings.iter().map(|m| md_escape(m)).collect(),
+            notices: head.notices.iter().map(|m| md_escape(m)).collect(),
             files: head
                 .files
                 .iter()

@@ -174,8 +174,21 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         select.push(rule.alias(format!("rule_{name}")));
         select.push(correct.alias(format!("correct_{name}")));
     }
-    // `recorded`: VLMEvalKit's own hit; an unanswered item is wrong.
+    // `recorded`: VLMEvalKit's own hit; an unanswered item is wrong. A
+    // model with no `hit` column at all has no recorded verdicts: null.
+    let unrecorded: Vec<Expr> = sets
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.hit.is_none())
+        .map(|(i, _)| lit(i as i32))
+        .collect();
+    let no_verdicts = if unrecorded.is_empty() {
+        lit(false)
+    } else {
+        col("model_id").in_list(unrecorded, false)
+    };
     let recorded = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
+        .when(no_verdicts, lit(ScalarValue::Boolean(None)))
         .when(answered.not(), lit(false))
         .otherwise(col("hit"))
         .map_err(fail)?;
@@ -267,6 +280,9 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                     "correct_legacy" | "correct_current" => {
                         let choice = cached(&name.replace("correct", "choice"))?;
                         Arc::new(eq(&choice, &answer).map_err(fail_arrow)?)
+                    }
+                    "correct_recorded" if set.hit.is_none() => {
+                        new_null_array(&DataType::Boolean, len)
                     }
                     "correct_recorded" => {
                         let answered = cached("answered")?;

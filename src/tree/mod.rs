@@ -80,6 +80,9 @@ pub struct Tree {
     pub values: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// root dimension -> root value -> modality -> category -> count
     pub paths: BTreeMap<&'static str, BTreeMap<String, Modalities>>,
+    /// Names are not checked against values (a check without the data):
+    /// any term stands for the values it names.
+    pub open: bool,
 }
 
 /// A dimension's values in the paper's order where it has one, else ascending.
@@ -239,18 +242,11 @@ impl Tree {
             Error::query(QueryError::new(msg, term.span).with_help(help))
         };
         if let Some(q) = &term.qualifier {
-            let dim = DIMENSIONS
-                .iter()
-                .find(|(_, quals)| quals.iter().any(|x| x.eq_ignore_ascii_case(&q.text)))
-                .map(|(d, _)| *d)
-                .ok_or_else(|| {
-                    Error::query(
-                        QueryError::new(format!("unknown qualifier `{}`", q.text), q.span)
-                            .with_help(
-                            "qualifiers: task, department (dept), granularity, modality, category",
-                        ),
-                    )
-                })?;
+            if self.open {
+                let dim = qualifier_dimension(q)?;
+                return Ok(vec![(dim, vec![joined(term)])]);
+            }
+            let dim = qualifier_dimension(q)?;
             let name = joined(term);
             let found = self.matches(dim, &name);
             if found.is_empty() {
@@ -264,6 +260,9 @@ impl Tree {
             return Ok(vec![(dim, found)]);
         }
         let whole = joined(term);
+        if self.open {
+            return Ok(vec![("category", vec![whole])]);
+        }
         let hits: Vec<(&'static str, Vec<String>)> = DIMENSIONS
             .iter()
             .map(|(d, _)| (*d, self.matches(d, &whole)))
@@ -406,6 +405,21 @@ impl Tree {
         }
         Ok(out)
     }
+}
+
+/// The dimension a qualifier (`dept:`, `modality:`, ...) names.
+fn qualifier_dimension(q: &crate::syntax::ast::Name) -> Result<&'static str> {
+    DIMENSIONS
+        .iter()
+        .find(|(_, quals)| quals.iter().any(|x| x.eq_ignore_ascii_case(&q.text)))
+        .map(|(d, _)| *d)
+        .ok_or_else(|| {
+            Error::query(
+                QueryError::new(format!("unknown qualifier `{}`", q.text), q.span).with_help(
+                    "qualifiers: task, department (dept), granularity, modality, category",
+                ),
+            )
+        })
 }
 
 fn joined(term: &Term) -> String {
