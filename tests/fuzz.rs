@@ -11,83 +11,60 @@ use medql::{LoadSpec, Session};
 use proptest::prelude::*;
 use std::sync::OnceLock;
 
-const TOKENS: &[&str] = &[
-    "from",
-    "results",
-    "items",
-    "coverage",
-    "where",
-    "by",
-    "score",
-    "show",
-    "having",
-    "pivot",
-    "sort",
-    "limit",
-    "per",
-    "with",
-    "overall",
-    "abbreviated",
-    "compare",
-    "vs",
-    "each",
-    "best",
-    "and",
-    "or",
-    "not",
-    "in",
-    "like",
-    "is",
-    "null",
-    "true",
-    "false",
-    "asc",
-    "desc",
-    "as",
-    "let",
-    "set",
-    "explain",
-    "policy",
-    "model",
-    "task",
-    "department",
-    "index",
-    "acc",
-    "n",
-    "ci",
-    "macro",
-    "(",
-    ")",
-    ",",
-    ";",
-    "=",
-    "!=",
-    "<",
-    ">=",
-    "*",
-    "'qwen'",
-    "\"x\"",
-    "'",
-    "\"",
-    "`",
-    "#DD",
-    "#",
-    "#modality:CT",
-    "#\"*MRI\"",
-    "#DD/CT",
-    "/",
-    ":",
-    "$p",
-    "$",
-    "42",
-    "-1.5e3",
-    "--",
-    "\n",
-    "correct",
-    "prediction",
-    "legacy",
-    "current",
-];
+/// Words and symbols of queries: every keyword of the language (from its
+/// one table) and the names, literals and punctuation around them.
+fn tokens() -> Vec<&'static str> {
+    let mut v: Vec<&'static str> = medql::syntax::keywords::KEYWORDS
+        .iter()
+        .map(|(k, _, _)| *k)
+        .collect();
+    v.extend([
+        "results",
+        "items",
+        "coverage",
+        "policy",
+        "model",
+        "task",
+        "department",
+        "index",
+        "acc",
+        "n",
+        "ci",
+        "macro",
+        "(",
+        ")",
+        ",",
+        ";",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "*",
+        "'qwen'",
+        "\"x\"",
+        "'",
+        "\"",
+        "`",
+        "#DD",
+        "#",
+        "#modality:CT",
+        "#\"*MRI\"",
+        "#DD/CT",
+        "/",
+        ":",
+        "$p",
+        "$",
+        "42",
+        "-1.5e3",
+        "--",
+        "\n",
+        "correct",
+        "prediction",
+        "legacy",
+        "current",
+    ]);
+    v
+}
 
 fn session() -> &'static std::sync::Mutex<(tokio::runtime::Runtime, Session)> {
     static S: OnceLock<std::sync::Mutex<(tokio::runtime::Runtime, Session)>> = OnceLock::new();
@@ -123,7 +100,7 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, .. ProptestConfig::default() })]
 
     #[test]
-    fn token_soups_never_panic(tokens in prop::collection::vec(prop::sample::select(TOKENS), 0..40)) {
+    fn token_soups_never_panic(tokens in prop::collection::vec(prop::sample::select(tokens()), 0..40)) {
         check_source(&tokens.join(" "));
     }
 
@@ -147,6 +124,27 @@ proptest! {
             s.replace_range(at..end.max(at), insert);
         }
         check_source(&s);
+    }
+
+    #[test]
+    fn the_lexer_covers_any_text(src in "(?s).{0,80}", soup in prop::collection::vec(prop::sample::select(tokens()), 0..20)) {
+        for text in [src, soup.join("")] {
+            let toks = medql::syntax::lex::lex(&text);
+            let mut at = 0;
+            for t in &toks {
+                prop_assert_eq!(t.start, at);
+                prop_assert!(t.end > t.start && text.is_char_boundary(t.end));
+                at = t.end;
+            }
+            prop_assert_eq!(at, text.len());
+            // Statements are disjoint, in order, and never blank.
+            let mut last = 0;
+            for (a, b) in medql::syntax::split::split_statements(&text) {
+                prop_assert!(last <= a && a <= b && b <= text.len());
+                prop_assert!(!medql::syntax::split::is_blank(&text[a..b]));
+                last = b;
+            }
+        }
     }
 
     #[test]

@@ -69,38 +69,42 @@ fn check_limits(text: &str, offset: usize) -> Result<(), QueryError> {
             Span::new(offset, offset + 1),
         ));
     }
+    // Tokens as the grammar sees them: parentheses and words inside strings,
+    // names and comments do not count.
     let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let bytes = text.as_bytes();
-    for (i, &b) in bytes.iter().enumerate() {
-        if let Some(q) = quote {
-            if b == q {
-                quote = None;
-            }
-            continue;
-        }
-        match b {
-            b'\'' | b'"' | b'`' => quote = Some(b),
-            b'(' => {
+    let mut ops = 0usize;
+    let mut run = 0usize;
+    for t in super::lex::significant(text) {
+        match t.kind {
+            super::lex::Kind::Punct('(') => {
                 depth += 1;
                 if depth > MAX_NESTING {
                     return Err(QueryError::new(
                         format!("parentheses nested too deeply (at most {MAX_NESTING} levels)"),
-                        Span::new(offset + i, offset + i + 1),
+                        Span::new(offset + t.start, offset + t.end),
                     )
                     .with_help("name parts of the condition with `let` to flatten it"));
                 }
             }
-            b')' => depth = depth.saturating_sub(1),
+            super::lex::Kind::Punct(')') => depth = depth.saturating_sub(1),
             _ => {}
         }
+        if t.is_keyword(text, "and") || t.is_keyword(text, "or") {
+            ops += 1;
+        }
+        // A long run of prefix `not` nests too.
+        if t.is_keyword(text, "not") {
+            run += 1;
+            if run > MAX_NESTING {
+                return Err(QueryError::new(
+                    format!("`not` repeated too many times (at most {MAX_NESTING})"),
+                    Span::new(offset + t.start, offset + t.end),
+                ));
+            }
+        } else {
+            run = 0;
+        }
     }
-    // A long run of prefix `not` nests too.
-    let lower = text.to_ascii_lowercase();
-    let ops = lower
-        .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
-        .filter(|w| *w == "and" || *w == "or")
-        .count();
     if ops > MAX_CONDITIONS {
         return Err(QueryError::new(
             format!("{ops} `and`/`or` operators in one statement (at most {MAX_CONDITIONS})"),
@@ -109,21 +113,6 @@ fn check_limits(text: &str, offset: usize) -> Result<(), QueryError> {
         .with_help(
             "name groups of conditions with `let`, or use `in (...)` for long lists of values",
         ));
-    }
-    let mut run = 0usize;
-    for w in lower.split_whitespace() {
-        if w == "not" {
-            run += 1;
-            if run > MAX_NESTING {
-                let at = offset + lower.find("not").unwrap_or(0);
-                return Err(QueryError::new(
-                    format!("`not` repeated too many times (at most {MAX_NESTING})"),
-                    Span::new(at, at + 3),
-                ));
-            }
-        } else {
-            run = 0;
-        }
     }
     Ok(())
 }
