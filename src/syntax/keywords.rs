@@ -121,7 +121,7 @@ mod tests {
         let mut kw_rules: Vec<String> = g
             .lines()
             .filter(|l| l.trim_start().starts_with("kw_"))
-            .flat_map(|l| words(l))
+            .flat_map(words)
             .collect();
         keyword.sort();
         kw_rules.sort();
