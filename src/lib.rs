@@ -21,6 +21,7 @@ pub mod render;
 pub mod repl;
 pub mod report;
 pub mod scoring;
+pub mod style;
 pub mod syntax;
 pub mod tree;
 

@@ -1,5 +1,8 @@
 //! Statistics: the Wilson score interval (as DataFusion scalar functions
-//! `wilson_low`, `wilson_high` over hits and n) and the exact McNemar test.
+//! `wilson_low`, `wilson_high` over hits and n) and the exact McNemar test;
+//! and the registry of metrics.
+
+pub mod registry;
 
 use datafusion::arrow::array::{Array, AsArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type};

@@ -16,14 +16,7 @@ use datafusion::logical_expr::{lit, Expr, ExprFunctionExt, SortExpr};
 use datafusion::prelude::{ident, SessionContext};
 use std::collections::HashMap;
 
-/// How a renderer should print a column.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Style {
-    /// A percentage: two decimals in tables.
-    Percent,
-    /// A p-value: three significant digits in tables.
-    PValue,
-}
+pub use crate::style::Style;
 
 /// What the planner needs from the session.
 pub struct Env<'a> {
@@ -60,21 +53,6 @@ pub struct Planned {
     pub df: DataFrame,
     pub styles: HashMap<String, Style>,
 }
-
-/// The metrics `score` knows, with a one-line meaning each.
-pub const METRICS: &[(&str, &str)] = &[
-    ("n", "rows in the group"),
-    ("hits", "correct rows"),
-    ("acc", "100 * hits / n"),
-    ("ci", "Wilson 95% interval of acc: ci_low, ci_high"),
-    ("fail", "percent of rows whose choice is Z"),
-    ("missing", "rows not answered"),
-    ("random", "100 * mean(1 / n_options): chance level"),
-    (
-        "macro",
-        "macro(<key>): unweighted mean of the per-<key> accuracies",
-    ),
-];
 
 /// What `score` needs from the session: the model names, and whether some
 /// rows may lack a verdict (`recorded` with models that have none).

@@ -3,9 +3,9 @@
 //! value of the pivot key (a FILTER on the aggregates) - then one projection
 //! turns the parts into the metrics.
 
-use super::{engine, qerr, Style, METRICS};
+use super::{engine, qerr, Style};
 use crate::error::{Error, QueryError, Result};
-use crate::metrics::WilsonUdf;
+use crate::metrics::registry::{self, exact, Aggregate, Arg, Cells, MetricDef, Part};
 use crate::syntax::ast::{self, Name, Span};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -18,32 +18,26 @@ use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFun
 use datafusion::prelude::ident;
 use std::collections::HashMap;
 
-/// A metric as requested, resolved.
-#[derive(Clone, Debug)]
-pub enum Kind {
-    N,
-    Hits,
-    Acc,
-    Ci,
-    Fail,
-    Missing,
-    Random,
-    /// The unweighted mean of per-key accuracies; the key's column name.
-    Macro(String),
-    /// `acc(legacy)`, `acc(current)`: accuracy under one rule set,
-    /// whatever the session's policy.
-    AccUnder(&'static str),
-    /// Points gained by the current rules over the legacy ones.
-    Shift,
-    /// Rows whose extracted letter differs between the two rule sets.
-    Flips,
-}
+/// The rule sets `acc(<rule set>)` can name.
+const RULE_SETS: [&str; 2] = ["legacy", "current"];
 
+/// A metric as requested, resolved against the registry.
 pub struct Metric {
-    pub kind: Kind,
+    pub def: &'static MetricDef,
+    /// The resolved argument: a column name (`macro`) or a rule set (`acc`).
+    pub arg: Option<String>,
     /// Output names (two for `ci`).
     pub names: Vec<String>,
     pub span: Span,
+}
+
+impl Metric {
+    /// The key column of `macro(<key>)`.
+    fn macro_key(&self) -> Option<&str> {
+        (self.def.arg == Arg::Column)
+            .then_some(self.arg.as_deref())
+            .flatten()
+    }
 }
 
 /// One set of aggregates: the whole group, or the rows of one pivot value.
@@ -66,70 +60,84 @@ pub fn resolve_metrics(
     let mut out: Vec<Metric> = vec![];
     for m in metrics {
         let name = m.name.text.to_ascii_lowercase();
-        let kind = match name.as_str() {
-            "n" => Kind::N,
-            "hits" => Kind::Hits,
-            "acc" => match &m.arg {
-                None => Kind::Acc,
-                Some(a) => match a.text.to_ascii_lowercase().as_str() {
-                    "legacy" => Kind::AccUnder("legacy"),
-                    "current" => Kind::AccUnder("current"),
-                    _ => {
-                        return Err(Error::query(
-                            QueryError::new(format!("`acc({})`: no such rule set", a.text), a.span)
-                                .with_help("write `acc(legacy)` or `acc(current)`, or `acc` for the session's policy"),
-                        ))
-                    }
-                },
-            },
-            "shift" => Kind::Shift,
-            "flips" => Kind::Flips,
-            "ci" => Kind::Ci,
-            "fail" => Kind::Fail,
-            "missing" => Kind::Missing,
-            "random" => Kind::Random,
-            "macro" => {
-                let Some(arg) = &m.arg else {
-                    return Err(Error::query(
-                        QueryError::new("`macro` needs a key", m.name.span).with_help(
-                            "for example `macro(task)`: the mean of the per-task accuracies",
-                        ),
-                    ));
-                };
-                Kind::Macro(super::columns::resolve(arg, schema, "columns")?)
-            }
-            _ => {
-                let known: Vec<&str> = METRICS.iter().map(|(m, _)| *m).collect();
-                let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
-                    .map(|s| format!("{s} "))
-                    .unwrap_or_default();
-                help.push_str(&format!("metrics: {}", known.join(", ")));
+        let Some(def) = registry::find(&name) else {
+            let known: Vec<&str> = registry::names().collect();
+            let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            help.push_str(&format!("metrics: {}", known.join(", ")));
+            return Err(Error::query(
+                QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
+                    .with_help(help),
+            ));
+        };
+        let arg = match (def.arg, &m.arg) {
+            (Arg::None, Some(a)) => {
                 return Err(Error::query(
-                    QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
-                        .with_help(help),
-                ));
+                    QueryError::new(format!("`{name}` takes no argument"), a.span)
+                        .with_help(format!("write `{name}`")),
+                ))
+            }
+            (Arg::None | Arg::RuleSet, None) => None,
+            (Arg::Column, None) => {
+                return Err(Error::query(
+                    QueryError::new(format!("`{name}` needs a key"), m.name.span).with_help(
+                        format!("for example `{name}(task)`: the mean of the per-task accuracies"),
+                    ),
+                ))
+            }
+            (Arg::Column, Some(a)) => Some(super::columns::resolve(a, schema, "columns")?),
+            (Arg::RuleSet, Some(a)) => {
+                let r = a.text.to_ascii_lowercase();
+                if !RULE_SETS.contains(&r.as_str()) {
+                    return Err(Error::query(
+                        QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
+                            .with_help(format!(
+                                "write {}, or `{name}` for the session's policy",
+                                RULE_SETS
+                                    .iter()
+                                    .map(|r| format!("`{name}({r})`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            )),
+                    ));
+                }
+                Some(r)
             }
         };
-        if !matches!(kind, Kind::Macro(_) | Kind::AccUnder(_)) {
-            if let Some(arg) = &m.arg {
-                return Err(Error::query(
-                    QueryError::new(format!("`{name}` takes no argument"), arg.span)
-                        .with_help(format!("write `{name}`")),
-                ));
-            }
-        }
-        if from_items && !matches!(kind, Kind::N | Kind::Random) {
+        let probe = Cells {
+            part: &|_| lit(0i64),
+            partial_verdicts: false,
+            macro_cells: None,
+            rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
+        };
+        if from_items && !def.on_items(&probe) {
+            let usable: Vec<&str> = registry::METRICS
+                .iter()
+                .filter(|d| d.on_items(&probe))
+                .map(|d| d.name)
+                .collect();
             return Err(Error::query(
                 QueryError::new(format!("`{name}` needs predictions"), m.name.span).with_help(
-                    "`from items` has item rows only: use `n` and `random`, or query `results`",
+                    format!(
+                        "`from items` has item rows only: use {}, or query `results`",
+                        usable
+                            .iter()
+                            .map(|u| format!("`{u}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
                 ),
             ));
         }
-        let default_names: Vec<String> = match &kind {
-            Kind::Ci => vec!["ci_low".into(), "ci_high".into()],
-            Kind::Macro(k) => vec![format!("macro_{k}")],
-            Kind::AccUnder(p) => vec![format!("acc_{p}")],
-            _ => vec![name.clone()],
+        // `acc` under the session's policy is plain `acc`; under a rule set `acc_<set>`.
+        let default_names: Vec<String> = match (&arg, def.arg) {
+            (Some(a), _) => def
+                .output_names(Some(a))
+                .into_iter()
+                .map(|n| if n == def.name { format!("{n}_{a}") } else { n })
+                .collect(),
+            (None, _) => def.output_names(None),
         };
         let names = match &m.alias {
             Some(a) if default_names.len() > 1 => {
@@ -157,7 +165,8 @@ pub fn resolve_metrics(
             }
         }
         out.push(Metric {
-            kind,
+            def,
+            arg,
             names,
             span: m.span,
         });
@@ -165,23 +174,8 @@ pub fn resolve_metrics(
     Ok(out)
 }
 
-pub fn style_of(kind: &Kind) -> Option<Style> {
-    match kind {
-        Kind::N | Kind::Hits | Kind::Missing | Kind::Flips => None,
-        _ => Some(Style::Percent),
-    }
-}
-
 fn f64e(e: Expr) -> Expr {
     cast(e, DataType::Float64)
-}
-
-/// A fraction as a fixed-point decimal (20 places), so that sums of
-/// fractions are exact integer sums: the same in any order, hence the same
-/// bytes from run to run however the rows are split among threads (a sum
-/// of floats is not associative).
-fn exact(e: Expr) -> Expr {
-    cast(e, DataType::Decimal128(38, 20))
 }
 
 /// 1 where `cond` holds, else 0 (null counts as not holding). A cast of
@@ -219,6 +213,7 @@ pub fn score(
 ) -> Result<DataFrame> {
     let models = cx.models;
     let from_items = !df.schema().has_column_with_unqualified_name("correct");
+    let partial = cx.partial_verdicts && !from_items;
     // Grouping by model groups by its integer id (hashing an integer, not
     // a name), and the name is put back after the aggregate.
     let by_id = keys.iter().any(|k| k == "model")
@@ -229,19 +224,18 @@ pub fn score(
     // Windows for macro(key): rows per (group, [pivot value], key value).
     let mut macro_keys: Vec<String> = vec![];
     for m in metrics {
-        if let Kind::Macro(k) = &m.kind {
-            if keys.contains(k) {
-                let span = m.span;
+        if let Some(k) = m.macro_key() {
+            if keys.iter().any(|x| x == k) {
                 return Err(Error::query(
                     QueryError::new(
                         format!("`macro({k})` inside groups of `{k}` is plain `acc`"),
-                        span,
+                        m.span,
                     )
                     .with_help(format!("drop `{k}` from `by`, or use `acc`")),
                 ));
             }
-            if !macro_keys.contains(k) {
-                macro_keys.push(k.clone());
+            if !macro_keys.iter().any(|x| x == k) {
+                macro_keys.push(k.to_string());
             }
         }
     }
@@ -273,9 +267,6 @@ pub fn score(
         }
     }
 
-    let per_policy = metrics
-        .iter()
-        .any(|m| matches!(m.kind, Kind::AccUnder(_) | Kind::Shift | Kind::Flips));
     let group: Vec<Expr> = keys
         .iter()
         .map(|k| match k.as_str() {
@@ -283,32 +274,25 @@ pub fn score(
             k => ident(k),
         })
         .collect();
-    // The additive parts every metric is computed from.
-    let mut parts: Vec<(&str, Part)> = vec![("n", Part::Count(lit(1i64)))];
-    if !from_items {
-        parts.push(("hits", Part::Sum(one_if(ident("correct"))?)));
-        parts.push(("answers", Part::Count(ident("answer"))));
-        parts.push(("z", Part::Sum(one_if(ident("choice").eq(lit("Z")))?)));
-        parts.push(("missing", Part::Sum(one_if(ident("answered").is_false())?)));
-        if cx.partial_verdicts {
-            let unjudged = ident("answer")
-                .is_not_null()
-                .and(ident("correct").is_null());
-            parts.push(("unjudged", Part::Sum(one_if(unjudged)?)));
-        }
-        // Parts of the per-policy metrics, only when one is asked for.
-        if per_policy {
-            parts.push(("hits_legacy", Part::Sum(one_if(ident("correct_legacy"))?)));
-            parts.push(("hits_current", Part::Sum(one_if(ident("correct_current"))?)));
-            let flip = one_if(ident("choice_legacy").not_eq(ident("choice_current")))?;
-            parts.push(("flips", Part::Sum(flip)));
+    // The additive parts the requested metrics are computed from, each once.
+    let mut parts: Vec<Part> = vec![Part::N];
+    for m in metrics {
+        let probe = Cells {
+            part: &|_| lit(0i64),
+            partial_verdicts: partial,
+            macro_cells: None,
+            rule_set: rule_set_of(m),
+        };
+        for p in (m.def.parts)(&probe) {
+            if !parts.contains(&p) {
+                parts.push(p);
+            }
         }
     }
-    let inv = case(ident("n_options").gt(lit(0i64)))
-        .when(lit(true), exact(lit(1.0f64) / f64e(ident("n_options"))))
-        .end()
-        .map_err(engine)?;
-    parts.push(("inv", Part::Avg(inv)));
+    let parts: Vec<(Part, Aggregate)> = parts
+        .into_iter()
+        .map(|p| Ok((p, p.aggregate().map_err(engine)?)))
+        .collect::<Result<_>>()?;
 
     // A pivot without macro metrics aggregates in two phases: first by the
     // keys and the pivot key (one pass over the rows), then each pivot
@@ -319,12 +303,12 @@ pub fn score(
         let mut first_group = group.clone();
         first_group.push(ident(pk.as_str()));
         let mut first = vec![];
-        for (name, part) in &parts {
-            let c = format!("__p1_{name}");
-            match part {
-                Part::Count(e) => first.push(count(e.clone()).alias(c)),
-                Part::Sum(e) => first.push(sum(e.clone()).alias(c)),
-                Part::Avg(e) => {
+        for (part, agg) in &parts {
+            let c = format!("__p1_{}", part.name());
+            match agg {
+                Aggregate::Count(e) => first.push(count(e.clone()).alias(c)),
+                Aggregate::Sum(e) => first.push(sum(e.clone()).alias(c)),
+                Aggregate::Avg(e) => {
                     first.push(sum(e.clone()).alias(format!("{c}_s")));
                     first.push(count(e.clone()).alias(format!("{c}_c")));
                 }
@@ -335,18 +319,19 @@ pub fn score(
         let mut tidy: Vec<Expr> = group.clone();
         for s in scopes {
             let p = |name: &str| format!("__{}{}", name, s.id);
-            for (name, part) in &parts {
+            for (part, agg) in &parts {
+                let name = part.name();
                 let c = format!("__p1_{name}");
-                match part {
-                    Part::Count(_) => {
+                match agg {
+                    Aggregate::Count(_) => {
                         aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
                         tidy.push(coalesce(vec![ident(p(name)), lit(0i64)]).alias(p(name)));
                     }
-                    Part::Sum(_) => {
+                    Aggregate::Sum(_) => {
                         aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
                         tidy.push(ident(p(name)));
                     }
-                    Part::Avg(_) => {
+                    Aggregate::Avg(_) => {
                         let (ps, pc) = (p(&format!("{name}_s")), p(&format!("{name}_c")));
                         aggs.push(scoped(sum(ident(format!("{c}_s"))), &s.cond)?.alias(&ps));
                         aggs.push(scoped(sum(ident(format!("{c}_c"))), &s.cond)?.alias(&pc));
@@ -368,13 +353,13 @@ pub fn score(
         let mut aggs: Vec<Expr> = vec![];
         for s in scopes {
             let p = |name: &str| format!("__{}{}", name, s.id);
-            for (name, part) in &parts {
-                let agg = match part {
-                    Part::Count(e) => count(e.clone()),
-                    Part::Sum(e) => sum(e.clone()),
-                    Part::Avg(e) => avg(e.clone()),
+            for (part, agg) in &parts {
+                let agg = match agg {
+                    Aggregate::Count(e) => count(e.clone()),
+                    Aggregate::Sum(e) => sum(e.clone()),
+                    Aggregate::Avg(e) => avg(e.clone()),
                 };
-                aggs.push(scoped(agg, &s.cond)?.alias(p(name)));
+                aggs.push(scoped(agg, &s.cond)?.alias(p(part.name())));
             }
             for (i, mk) in macro_keys.iter().enumerate() {
                 let w = ident(window_name(i, s.pivot_key.is_some()));
@@ -415,82 +400,21 @@ pub fn score(
         .collect::<Result<_>>()?;
     for s in scopes {
         let p = |name: &str| ident(format!("__{}{}", name, s.id));
-        // Rows and answered items that count: without the rows that have
-        // an answer but no verdict, when there can be such rows.
-        let (judged_n, judged_answers) = if cx.partial_verdicts {
-            (p("n") - p("unjudged"), p("answers") - p("unjudged"))
-        } else {
-            (p("n"), p("answers"))
-        };
-        let n = || f64e(judged_n.clone());
-        let pct_of = |num: Expr, n_rows: Expr| -> Result<Expr> {
-            case(n_rows.clone().gt(lit(0i64)))
-                .when(lit(true), num / f64e(n_rows) * lit(100.0f64))
-                .end()
-                .map_err(engine)
-        };
-        let pct = |num: Expr| pct_of(num, judged_n.clone());
-        let gate_all = |e: Expr| -> Result<Expr> {
-            case(p("answers").gt(lit(0i64)))
-                .when(lit(true), e)
-                .end()
-                .map_err(engine)
-        };
-        let gate = |e: Expr| -> Result<Expr> {
-            case(judged_answers.clone().gt(lit(0i64)))
-                .when(lit(true), e)
-                .end()
-                .map_err(engine)
-        };
+        let part = |x: Part| p(x.name());
         for (m, names) in metrics.iter().zip(&s.names) {
-            let exprs: Vec<Expr> = match &m.kind {
-                Kind::N => vec![p("n")],
-                Kind::Hits if cx.partial_verdicts => {
-                    // No hits to count where there are answers but no verdicts.
-                    let none = p("answers")
-                        .gt(lit(0i64))
-                        .and(judged_answers.clone().eq(lit(0i64)));
-                    vec![case(none)
-                        .when(lit(false), p("hits"))
-                        .end()
-                        .map_err(engine)?]
-                }
-                Kind::Hits => vec![p("hits")],
-                Kind::Acc => vec![gate(pct(f64e(p("hits")))?)?],
-                Kind::Fail => vec![pct_of(f64e(p("z")), p("n"))?],
-                Kind::Missing => vec![p("missing")],
-                Kind::Random => vec![f64e(p("inv")) * lit(100.0f64)],
-                Kind::Ci => {
-                    let args = vec![f64e(p("hits")), n()];
-                    vec![
-                        gate(WilsonUdf::udf(false).call(args.clone()))?,
-                        gate(WilsonUdf::udf(true).call(args))?,
-                    ]
-                }
-                // Under one rule set every answered row has a verdict.
-                Kind::AccUnder(pol) => {
-                    vec![gate_all(pct_of(f64e(p(&format!("hits_{pol}"))), p("n"))?)?]
-                }
-                Kind::Shift => vec![gate_all(pct_of(
-                    f64e(p("hits_current")) - f64e(p("hits_legacy")),
-                    p("n"),
-                )?)?],
-                Kind::Flips => vec![p("flips")],
-                Kind::Macro(mk) => {
-                    let i = macro_keys.iter().position(|k| k == mk).expect("macro key");
-                    let k = p(&format!("mk{i}"));
-                    let e = case(k.clone().gt(lit(0i64)))
-                        .when(
-                            lit(true),
-                            f64e(p(&format!("msum{i}"))) / f64e(k) * lit(100.0f64),
-                        )
-                        .end()
-                        .map_err(engine)?;
-                    vec![gate(e)?]
-                }
+            let macro_cells = m.macro_key().map(|k| {
+                let i = macro_keys.iter().position(|x| x == k).expect("macro key");
+                (p(&format!("msum{i}")), p(&format!("mk{i}")))
+            });
+            let cells = Cells {
+                part: &part,
+                partial_verdicts: partial,
+                macro_cells,
+                rule_set: rule_set_of(m),
             };
+            let exprs = (m.def.value)(&cells).map_err(engine)?;
             for (e, name) in exprs.into_iter().zip(names) {
-                if let Some(st) = style_of(&m.kind) {
+                if let Some(st) = m.def.style {
                     styles.insert(name.clone(), st);
                 }
                 select.push(e.alias(name.as_str()));
@@ -500,15 +424,15 @@ pub fn score(
     df.select(select).map_err(engine)
 }
 
-fn window_name(i: usize, pivot: bool) -> String {
-    format!("__nk{i}{}", if pivot { "p" } else { "" })
+/// The rule set a metric is evaluated under, when it names one.
+fn rule_set_of(m: &Metric) -> Option<&str> {
+    (m.def.arg == Arg::RuleSet)
+        .then_some(m.arg.as_deref())
+        .flatten()
 }
 
-/// A part of the metrics: how it is aggregated, over which value.
-enum Part {
-    Count(Expr),
-    Sum(Expr),
-    Avg(Expr),
+fn window_name(i: usize, pivot: bool) -> String {
+    format!("__nk{i}{}", if pivot { "p" } else { "" })
 }
 
 /// The default `n, acc` of a query with `by` and no output clause.

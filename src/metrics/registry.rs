@@ -1,0 +1,432 @@
+//! The metric registry: every metric `score` knows, in one table. An entry
+//! says what the metric is called, what it means, what argument it takes,
+//! which additive parts it is computed from, how the parts become its
+//! value, and how it is printed. Binding, planning, completion, help and
+//! the docs all read this table: adding a metric is adding an entry here
+//! (and a line in `docs/language.md`).
+
+use crate::style::Style;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::logical_expr::{case, cast, lit, Expr};
+use datafusion::prelude::ident;
+
+/// The argument a metric takes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arg {
+    None,
+    /// A column of the relation: `macro(task)`.
+    Column,
+    /// An extraction rule set: `acc(legacy)`; without one the session's policy.
+    RuleSet,
+}
+
+/// An additive part of the metrics, aggregated once per group and scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Part {
+    /// Rows.
+    N,
+    /// Correct rows under the session's policy.
+    Hits,
+    /// Rows whose item has an answer.
+    Answers,
+    /// Rows whose choice is `Z` (no letter found).
+    Z,
+    /// Items not answered.
+    Missing,
+    /// Rows with an answer but no verdict (see [`Part::N`]); only where
+    /// such rows can exist.
+    Unjudged,
+    /// Correct rows under the legacy rules.
+    HitsLegacy,
+    /// Correct rows under the current rules.
+    HitsCurrent,
+    /// Rows whose letter differs between the two rule sets.
+    Flips,
+    /// The mean of 1 / n_options.
+    Inv,
+}
+
+impl Part {
+    /// The column name stem of the part.
+    pub fn name(self) -> &'static str {
+        match self {
+            Part::N => "n",
+            Part::Hits => "hits",
+            Part::Answers => "answers",
+            Part::Z => "z",
+            Part::Missing => "missing",
+            Part::Unjudged => "unjudged",
+            Part::HitsLegacy => "hits_legacy",
+            Part::HitsCurrent => "hits_current",
+            Part::Flips => "flips",
+            Part::Inv => "inv",
+        }
+    }
+
+    /// Whether the part needs predictions (not available `from items`).
+    pub fn needs_predictions(self) -> bool {
+        !matches!(self, Part::N | Part::Inv)
+    }
+
+    /// How the part is aggregated, over which value of a row.
+    pub fn aggregate(self) -> Result<Aggregate> {
+        let one_if = |cond: Expr| cast(cond.is_true(), DataType::Int64);
+        Ok(match self {
+            Part::N => Aggregate::Count(lit(1i64)),
+            Part::Hits => Aggregate::Sum(one_if(ident("correct"))),
+            Part::Answers => Aggregate::Count(ident("answer")),
+            Part::Z => Aggregate::Sum(one_if(ident("choice").eq(lit("Z")))),
+            Part::Missing => Aggregate::Sum(one_if(ident("answered").is_false())),
+            Part::Unjudged => Aggregate::Sum(one_if(
+                ident("answer")
+                    .is_not_null()
+                    .and(ident("correct").is_null()),
+            )),
+            Part::HitsLegacy => Aggregate::Sum(one_if(ident("correct_legacy"))),
+            Part::HitsCurrent => Aggregate::Sum(one_if(ident("correct_current"))),
+            Part::Flips => Aggregate::Sum(one_if(
+                ident("choice_legacy").not_eq(ident("choice_current")),
+            )),
+            Part::Inv => Aggregate::Avg(
+                case(ident("n_options").gt(lit(0i64)))
+                    .when(
+                        lit(true),
+                        exact(lit(1.0f64) / cast(ident("n_options"), DataType::Float64)),
+                    )
+                    .end()?,
+            ),
+        })
+    }
+}
+
+/// How a part is aggregated.
+pub enum Aggregate {
+    Count(Expr),
+    Sum(Expr),
+    Avg(Expr),
+}
+
+/// A fraction as a fixed-point decimal (20 places), so that sums of
+/// fractions are exact integer sums: the same in any order, hence the same
+/// bytes from run to run however the rows are split among threads (a sum
+/// of floats is not associative).
+pub fn exact(e: Expr) -> Expr {
+    cast(e, DataType::Decimal128(38, 20))
+}
+
+/// What a metric's final expression can use: its scope's parts and the
+/// helpers every percentage shares.
+pub struct Cells<'a> {
+    /// The part's column in this scope.
+    pub part: &'a dyn Fn(Part) -> Expr,
+    /// Some answered rows may lack a verdict: accuracies count only the
+    /// rows that have one.
+    pub partial_verdicts: bool,
+    /// For `macro`: the columns of its per-key share sum and key count.
+    pub macro_cells: Option<(Expr, Expr)>,
+    /// For `acc(<rule set>)`: the rule set's name.
+    pub rule_set: Option<&'a str>,
+}
+
+impl Cells<'_> {
+    fn f64e(e: Expr) -> Expr {
+        cast(e, DataType::Float64)
+    }
+
+    /// Rows that count for accuracy (without those lacking a verdict).
+    pub fn judged_n(&self) -> Expr {
+        if self.partial_verdicts {
+            (self.part)(Part::N) - (self.part)(Part::Unjudged)
+        } else {
+            (self.part)(Part::N)
+        }
+    }
+
+    /// Answered items that count for accuracy.
+    pub fn judged_answers(&self) -> Expr {
+        if self.partial_verdicts {
+            (self.part)(Part::Answers) - (self.part)(Part::Unjudged)
+        } else {
+            (self.part)(Part::Answers)
+        }
+    }
+
+    /// `100 * num / n`, null when n = 0.
+    pub fn pct_of(&self, num: Expr, n: Expr) -> Result<Expr> {
+        case(n.clone().gt(lit(0i64)))
+            .when(lit(true), Self::f64e(num) / Self::f64e(n) * lit(100.0f64))
+            .end()
+    }
+
+    /// `e` where the group has answered items with verdicts, else null.
+    pub fn gate(&self, e: Expr) -> Result<Expr> {
+        case(self.judged_answers().gt(lit(0i64)))
+            .when(lit(true), e)
+            .end()
+    }
+
+    /// `e` where the group has answered items, else null.
+    pub fn gate_all(&self, e: Expr) -> Result<Expr> {
+        case((self.part)(Part::Answers).gt(lit(0i64)))
+            .when(lit(true), e)
+            .end()
+    }
+
+    fn hits_under(&self) -> Part {
+        match self.rule_set {
+            Some("legacy") => Part::HitsLegacy,
+            _ => Part::HitsCurrent,
+        }
+    }
+}
+
+/// One metric.
+pub struct MetricDef {
+    pub name: &'static str,
+    /// What the metric means, for help, completion and docs.
+    pub doc: &'static str,
+    pub arg: Arg,
+    /// The output column names; `{}` stands for the argument (a rule set,
+    /// or the resolved column name).
+    pub outputs: &'static [&'static str],
+    /// The parts it is computed from.
+    pub parts: fn(&Cells) -> Vec<Part>,
+    /// The value(s) from the parts, one per output.
+    pub value: fn(&Cells) -> Result<Vec<Expr>>,
+    pub style: Option<Style>,
+}
+
+impl MetricDef {
+    /// Whether it can be computed on item rows alone (`from items`).
+    pub fn on_items(&self, cells: &Cells) -> bool {
+        (self.parts)(cells).iter().all(|p| !p.needs_predictions())
+    }
+
+    /// The output names for an argument.
+    pub fn output_names(&self, arg: Option<&str>) -> Vec<String> {
+        self.outputs
+            .iter()
+            .map(|o| o.replace("{}", arg.unwrap_or("")))
+            .collect()
+    }
+
+    /// How it is written, for help and completion: `macro(<key>)`.
+    pub fn usage(&self) -> String {
+        match self.arg {
+            Arg::None => self.name.to_string(),
+            Arg::Column => format!("{}(<key>)", self.name),
+            Arg::RuleSet => format!("{}[(<rule set>)]", self.name),
+        }
+    }
+}
+
+fn acc_parts(c: &Cells) -> Vec<Part> {
+    let mut v = vec![Part::N, Part::Hits, Part::Answers];
+    if c.partial_verdicts {
+        v.push(Part::Unjudged);
+    }
+    if c.rule_set.is_some() {
+        v.push(c.hits_under());
+    }
+    v
+}
+
+/// Every metric, in the order help lists them.
+pub static METRICS: &[MetricDef] = &[
+    MetricDef {
+        name: "n",
+        doc: "rows in the group",
+        arg: Arg::None,
+        outputs: &["n"],
+        parts: |_| vec![Part::N],
+        value: |c| Ok(vec![(c.part)(Part::N)]),
+        style: None,
+    },
+    MetricDef {
+        name: "hits",
+        doc: "correct rows",
+        arg: Arg::None,
+        outputs: &["hits"],
+        parts: acc_parts,
+        value: |c| {
+            if !c.partial_verdicts {
+                return Ok(vec![(c.part)(Part::Hits)]);
+            }
+            // No hits to count where there are answers but no verdicts.
+            let none = (c.part)(Part::Answers)
+                .gt(lit(0i64))
+                .and(c.judged_answers().eq(lit(0i64)));
+            Ok(vec![case(none)
+                .when(lit(false), (c.part)(Part::Hits))
+                .end()?])
+        },
+        style: None,
+    },
+    MetricDef {
+        name: "acc",
+        doc: "100 * hits / n; acc(legacy), acc(current): under one rule set whatever the policy",
+        arg: Arg::RuleSet,
+        outputs: &["acc"],
+        parts: acc_parts,
+        value: |c| {
+            Ok(vec![match c.rule_set {
+                // Under one rule set every answered row has a verdict.
+                Some(_) => c.gate_all(c.pct_of((c.part)(c.hits_under()), (c.part)(Part::N))?)?,
+                None => c.gate(c.pct_of((c.part)(Part::Hits), c.judged_n())?)?,
+            }])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "ci",
+        doc: "Wilson 95% interval of acc: ci_low, ci_high",
+        arg: Arg::None,
+        outputs: &["ci_low", "ci_high"],
+        parts: acc_parts,
+        value: |c| {
+            let args = vec![Cells::f64e((c.part)(Part::Hits)), Cells::f64e(c.judged_n())];
+            Ok(vec![
+                c.gate(super::WilsonUdf::udf(false).call(args.clone()))?,
+                c.gate(super::WilsonUdf::udf(true).call(args))?,
+            ])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "fail",
+        doc: "percent of rows whose choice is Z (no letter found)",
+        arg: Arg::None,
+        outputs: &["fail"],
+        parts: |_| vec![Part::N, Part::Z],
+        value: |c| Ok(vec![c.pct_of((c.part)(Part::Z), (c.part)(Part::N))?]),
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "missing",
+        doc: "rows not answered",
+        arg: Arg::None,
+        outputs: &["missing"],
+        parts: |_| vec![Part::Missing],
+        value: |c| Ok(vec![(c.part)(Part::Missing)]),
+        style: None,
+    },
+    MetricDef {
+        name: "random",
+        doc: "100 * mean(1 / n_options): chance level",
+        arg: Arg::None,
+        outputs: &["random"],
+        parts: |_| vec![Part::Inv],
+        value: |c| Ok(vec![Cells::f64e((c.part)(Part::Inv)) * lit(100.0f64)]),
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "macro",
+        doc: "macro(<key>): unweighted mean of the per-<key> accuracies",
+        arg: Arg::Column,
+        outputs: &["macro_{}"],
+        parts: acc_parts,
+        value: |c| {
+            let (sum, keys) = c.macro_cells.clone().expect("macro cells");
+            let e = case(keys.clone().gt(lit(0i64)))
+                .when(
+                    lit(true),
+                    Cells::f64e(sum) / Cells::f64e(keys) * lit(100.0f64),
+                )
+                .end()?;
+            Ok(vec![c.gate(e)?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "shift",
+        doc: "points gained by the current rules over the legacy ones",
+        arg: Arg::None,
+        outputs: &["shift"],
+        parts: |_| vec![Part::N, Part::Answers, Part::HitsLegacy, Part::HitsCurrent],
+        value: |c| {
+            let diff =
+                Cells::f64e((c.part)(Part::HitsCurrent)) - Cells::f64e((c.part)(Part::HitsLegacy));
+            Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::N))?)?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "flips",
+        doc: "rows whose extracted letter differs between the two rule sets",
+        arg: Arg::None,
+        outputs: &["flips"],
+        parts: |_| vec![Part::Flips],
+        value: |c| Ok(vec![(c.part)(Part::Flips)]),
+        style: None,
+    },
+];
+
+/// The metric of a name (case-insensitive).
+pub fn find(name: &str) -> Option<&'static MetricDef> {
+    METRICS.iter().find(|m| m.name.eq_ignore_ascii_case(name))
+}
+
+/// The metric names, in help order.
+pub fn names() -> impl Iterator<Item = &'static str> {
+    METRICS.iter().map(|m| m.name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_documented_and_found() {
+        let docs = include_str!("../../docs/language.md");
+        for m in METRICS {
+            assert!(
+                docs.contains(&format!("| `{}", m.name))
+                    || docs.contains(&format!(", `{}", m.name)),
+                "docs/language.md has no row for `{}`",
+                m.name
+            );
+            assert!(std::ptr::eq(find(&m.name.to_uppercase()).unwrap(), m));
+            assert!(!m.doc.is_empty() && !m.outputs.is_empty());
+        }
+        assert!(find("accuracy").is_none());
+    }
+
+    #[test]
+    fn parts_follow_the_request() {
+        let zero = |_: Part| lit(0i64);
+        let plain = Cells {
+            part: &zero,
+            partial_verdicts: false,
+            macro_cells: None,
+            rule_set: None,
+        };
+        let acc = find("acc").unwrap();
+        assert_eq!(
+            (acc.parts)(&plain),
+            vec![Part::N, Part::Hits, Part::Answers]
+        );
+        assert!(!acc.on_items(&plain));
+        assert!(find("random").unwrap().on_items(&plain));
+        assert!(find("n").unwrap().on_items(&plain));
+        let recorded = Cells {
+            partial_verdicts: true,
+            rule_set: Some("legacy"),
+            ..plain
+        };
+        let p = (acc.parts)(&recorded);
+        assert!(
+            p.contains(&Part::Unjudged) && p.contains(&Part::HitsLegacy),
+            "{p:?}"
+        );
+        assert_eq!(
+            find("ci").unwrap().output_names(None),
+            ["ci_low", "ci_high"]
+        );
+        assert_eq!(
+            find("macro").unwrap().output_names(Some("task")),
+            ["macro_task"]
+        );
+        assert_eq!(find("macro").unwrap().usage(), "macro(<key>)");
+    }
+}
