@@ -1,7 +1,7 @@
 //! Errors of the library. Data errors name the file, row and column; query
 //! errors carry the span of the offending text and render it underlined.
 
-use crate::syntax::ast::Span;
+use crate::text::Span;
 use std::fmt;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -187,7 +187,7 @@ impl fmt::Display for QueryError {
         if let Some(text) = self.source.lines().nth(line - 1) {
             let gutter = line.to_string();
             let pad = " ".repeat(gutter.len());
-            let shown = crate::render::neutralize(text);
+            let shown = crate::text::neutralize(text);
             writeln!(f, "{pad} |")?;
             writeln!(f, "{gutter} | {shown}")?;
             // Underline the span on this line (at least one caret).

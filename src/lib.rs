@@ -23,6 +23,7 @@ pub mod report;
 pub mod scoring;
 pub mod style;
 pub mod syntax;
+pub mod text;
 pub mod tree;
 
 pub use data::LoadSpec;
@@ -33,10 +34,10 @@ use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::{SessionConfig, SessionContext};
-use plan::Style;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use style::Style;
 use syntax::ast::{self, Statement};
 
 pub use datafusion;

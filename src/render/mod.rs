@@ -3,7 +3,7 @@
 //! output is untrusted: text for people has control characters neutralised.
 
 use crate::error::{Error, Result};
-use crate::plan::Style;
+use crate::style::Style;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Schema};
 use std::collections::HashMap;
@@ -147,30 +147,7 @@ pub fn cell(array: &ArrayRef, row: usize) -> Cell {
     }
 }
 
-/// Text safe to show on a terminal or in a document: control characters,
-/// escape sequences and bidirectional overrides become visible escapes.
-pub fn neutralize(s: &str) -> String {
-    if !s.chars().any(needs_escape) {
-        return s.to_string();
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if needs_escape(c) => {
-                let _ = write!(out, "\\u{{{:x}}}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn needs_escape(c: char) -> bool {
-    c.is_control() || matches!(c as u32, 0x202A..=0x202E | 0x2066..=0x2069 | 0x200E | 0x200F)
-}
+pub use crate::text::neutralize;
 
 fn clip(s: String, max: usize) -> String {
     if s.chars().count() <= max {

@@ -9,8 +9,8 @@ pub mod chart;
 pub mod leaderboard;
 
 use crate::error::{Error, Result};
-use crate::plan::Style;
 use crate::render::{cell, human, Cell};
+use crate::style::Style;
 use crate::syntax::ast::{Output, Statement};
 use crate::{Outcome, QueryResult, Session};
 use serde::Serialize;

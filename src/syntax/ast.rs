@@ -1,21 +1,7 @@
 //! The syntax tree of a medql statement. Every node that a later stage may
 //! complain about carries the byte span of its text in the source.
 
-/// A byte range in the source text the statement came from.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-impl Span {
-    pub fn new(start: usize, end: usize) -> Span {
-        Span { start, end }
-    }
-    pub fn to(self, other: Span) -> Span {
-        Span::new(self.start.min(other.start), self.end.max(other.end))
-    }
-}
+pub use crate::text::Span;
 
 /// A name with the place it was written.
 #[derive(Clone, Debug, PartialEq)]
