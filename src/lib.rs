@@ -18,7 +18,9 @@ pub mod metrics;
 pub mod names;
 pub mod plan;
 pub mod render;
+#[cfg(feature = "cli")]
 pub mod repl;
+#[cfg(feature = "report")]
 pub mod report;
 pub mod scoring;
 pub mod style;

@@ -257,6 +257,13 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
                 .map_err(|e| Error::engine(format!("writing {}", path.display()), e))?;
             crate::render::write_parquet(&path.display().to_string(), &[batch], schema, &[])?;
         }
+        #[cfg(not(feature = "cli"))]
+        FileFormat::Xlsx => {
+            return Err(Error::Usage(
+                "writing xlsx needs medql built with its `cli` feature".into(),
+            ))
+        }
+        #[cfg(feature = "cli")]
         FileFormat::Xlsx => {
             let mut wb = rust_xlsxwriter::Workbook::new();
             let ws = wb.add_worksheet();
