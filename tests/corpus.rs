@@ -1501,7 +1501,13 @@ fn python_json_dump(records: &[Vec<(&str, Py)>]) -> String {
         .map(|r| {
             let fields: Vec<String> = r
                 .iter()
-                .map(|(k, v)| format!("        {}: {}", serde_json::to_string(k).unwrap(), value(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "        {}: {}",
+                        serde_json::to_string(k).unwrap(),
+                        value(v)
+                    )
+                })
                 .collect();
             format!("    {{\n{}\n    }}", fields.join(",\n"))
         })
@@ -1637,7 +1643,10 @@ fn json_error_after_a_nan_names_the_column_of_the_file() {
     // The same in JSONL, within the line.
     let preds = d.write(
         "m_Bench_VAL.jsonl",
-        format!("{{\"index\": 1, \"prediction\": \"A\"}}\n{}\n", bad_line.trim()),
+        format!(
+            "{{\"index\": 1, \"prediction\": \"A\"}}\n{}\n",
+            bad_line.trim()
+        ),
     );
     let r = query(&[&items], &[&preds], "score n");
     assert_fatal(
@@ -1662,7 +1671,10 @@ fn xlsx_control_character_escapes_read_as_vlmevalkit_reads_them() {
     for (i, p) in written.iter().enumerate() {
         rows.push(vec![X::N(i as f64 + 1.0), X::S(p)]);
     }
-    let preds = d.write("m_Bench_VAL.xlsx", xlsx_bytes(&["index", "prediction"], &rows));
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        xlsx_bytes(&["index", "prediction"], &rows),
+    );
     // What openpyxl gives for each cell.
     let seen = ["B_x000D_\n", "_x000D_", "C_x001C_", "_", "A_x001F_", "B"];
     let got = table(&[&items], &[&preds], "show index, prediction");
@@ -1690,7 +1702,13 @@ fn result_xlsx(predictions: [&str; 3], hits: [f64; 3]) -> Vec<u8> {
     for i in 0..3 {
         rows.push(vec![
             X::N(i as f64 + 1.0),
-            X::S(["What does image 1 show?", "What does image 2 show?", "What does image 3 show?"][i]),
+            X::S(
+                [
+                    "What does image 1 show?",
+                    "What does image 2 show?",
+                    "What does image 3 show?",
+                ][i],
+            ),
             X::S("pneumonia"),
             X::S("fracture"),
             X::S("normal"),
@@ -1732,7 +1750,13 @@ fn result_files_of_judges_with_underscores_are_paired_with_their_model() {
                 .collect::<Vec<_>>(),
         ),
     );
-    for judge in ["exact_matching", "gpt-4o-mini", "openai", "gpt4", "qwen-72b"] {
+    for judge in [
+        "exact_matching",
+        "gpt-4o-mini",
+        "openai",
+        "gpt4",
+        "qwen-72b",
+    ] {
         let result = d.write(
             &format!("{judge}/qwen_chat_Bench_VAL_{judge}_result.xlsx"),
             result_xlsx(predictions, [1.0, 0.0, 1.0]),
@@ -1799,7 +1823,10 @@ fn localised_test_parts_are_one_dataset_named_as_vlmevalkit_names_it() {
                 ]
             })
             .collect();
-        let rows: Vec<[&str; 6]> = rows.iter().map(|r| r.each_ref().map(String::as_str)).collect();
+        let rows: Vec<[&str; 6]> = rows
+            .iter()
+            .map(|r| r.each_ref().map(String::as_str))
+            .collect();
         parts.push(d.write(
             &format!("GMAI_mm_bench_TEST_part_{n}_local.tsv"),
             localised_tsv(&rows),
@@ -1809,7 +1836,10 @@ fn localised_test_parts_are_one_dataset_named_as_vlmevalkit_names_it() {
         "m_GMAI-MMBench_TEST.csv",
         "index,prediction\n10,A\n11,B\n110,A\n",
     );
-    let glob = d.path("GMAI_mm_bench_TEST_part_*_local.tsv").display().to_string();
+    let glob = d
+        .path("GMAI_mm_bench_TEST_part_*_local.tsv")
+        .display()
+        .to_string();
     let r = query(&[&glob], &[&preds], "by dataset score n, missing");
     assert!(!r.err.contains("no dataset name"), "{}", r.err);
     assert_eq!(
@@ -1839,7 +1869,10 @@ fn localised_test_parts_are_one_dataset_named_as_vlmevalkit_names_it() {
 fn existing_paths_with_brackets_are_paths_not_patterns() {
     let d = Dir::new();
     let items = d.write("items[1]/Bench_VAL.tsv", items_text(3));
-    d.write("run[1]/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,A\n");
+    d.write(
+        "run[1]/m_Bench_VAL.csv",
+        "index,prediction\n1,A\n2,B\n3,A\n",
+    );
     let run1 = d.path("run[1]").display().to_string();
     assert_eq!(
         coverage(&[&items], &[&run1]),
@@ -1882,7 +1915,15 @@ fn one_run_in_two_formats_is_read_once_with_a_note() {
     }
     let tsv = d.write("run/m_Bench_VAL.tsv", tsv);
     let dir = d.path("run").display().to_string();
-    let r = run(&["--strict", "--items", &items, "--predictions", &dir, "-e", "score n"]);
+    let r = run(&[
+        "--strict",
+        "--items",
+        &items,
+        "--predictions",
+        &dir,
+        "-e",
+        "score n",
+    ]);
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
         r.err.lines().any(|l| l.starts_with("note: m: ")
@@ -1937,7 +1978,11 @@ fn a_vlmevalkit_work_folder_loads_with_its_pickles_and_links_noted() {
         &format!("{run_dir}/status.json"),
         r#"{"schema": "1.0", "eval_id": "T20260409-153012", "datasets": {}}"#,
     );
-    for pkl in ["m_Bench_VAL_checkpoint.pkl", "m_Bench_VAL_PREV.pkl", "m_Bench_VAL_openai_result.pkl"] {
+    for pkl in [
+        "m_Bench_VAL_checkpoint.pkl",
+        "m_Bench_VAL_PREV.pkl",
+        "m_Bench_VAL_openai_result.pkl",
+    ] {
         d.write(&format!("{run_dir}/{pkl}"), b"\x80\x04N.");
     }
     d.write(
@@ -1953,12 +1998,18 @@ fn a_vlmevalkit_work_folder_loads_with_its_pickles_and_links_noted() {
     let r = query(&[&items], &[&work], "score n");
     assert_eq!(r.code, 0, "{}", r.err);
     assert!(
-        r.err.contains("note: skipped 3 .pkl files (VLMEvalKit's pickles")
-            && r.err.contains("medql reads xlsx, csv, tsv, json, jsonl, parquet)"),
+        r.err
+            .contains("note: skipped 3 .pkl files (VLMEvalKit's pickles")
+            && r.err
+                .contains("medql reads xlsx, csv, tsv, json, jsonl, parquet)"),
         "{}",
         r.err
     );
-    assert!(r.err.contains("note: skipped 1 status.json file"), "{}", r.err);
+    assert!(
+        r.err.contains("note: skipped 1 status.json file"),
+        "{}",
+        r.err
+    );
     assert_eq!(
         coverage(&[&items], &[&work]),
         vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
@@ -1983,16 +2034,34 @@ fn a_thinking_column_is_queryable_and_null_where_absent() {
         vec!["n", "2", ""],
         vec!["n", "3", ""],
     ];
-    let nulls = vec![vec!["m", "2"], vec!["n", "1"], vec!["n", "2"], vec!["n", "3"]];
+    let nulls = vec![
+        vec!["m", "2"],
+        vec!["n", "1"],
+        vec!["n", "2"],
+        vec!["n", "3"],
+    ];
     // Twice: scored, then read back from the cache.
     for _ in 0..2 {
         assert_eq!(table(&[&items], &[&think, &plain], q), expected);
         assert_eq!(
-            table(&[&items], &[&think, &plain], "where thinking is null show model, index"),
+            table(
+                &[&items],
+                &[&think, &plain],
+                "where thinking is null show model, index"
+            ),
             nulls
         );
     }
-    let r = run(&["--timing", "--items", &items, "--predictions", &think, &plain, "-e", "score n"]);
+    let r = run(&[
+        "--timing",
+        "--items",
+        &items,
+        "--predictions",
+        &think,
+        &plain,
+        "-e",
+        "score n",
+    ]);
     assert!(r.err.contains("2 from the cache"), "{}", r.err);
     // Without any such column, the name is explained.
     let r = query(&[&items], &[&plain], "show thinking");
@@ -2018,9 +2087,17 @@ fn an_items_file_named_twice_is_read_once() {
 
 /// Text as Windows saves "Unicode" text: UTF-16 with a byte order mark.
 fn utf16(text: &str, little: bool) -> Vec<u8> {
-    let mut out = if little { vec![0xFF, 0xFE] } else { vec![0xFE, 0xFF] };
+    let mut out = if little {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
     for u in text.encode_utf16() {
-        out.extend(if little { u.to_le_bytes() } else { u.to_be_bytes() });
+        out.extend(if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        });
     }
     out
 }
@@ -2033,7 +2110,13 @@ fn utf16_files_are_named_as_such() {
     for (little, mark) in [(true, "FF FE"), (false, "FE FF")] {
         let items = d.write("u16/Bench_VAL.tsv", utf16(&items_text(3), little));
         let r = query(&[&items], &[&preds], "score n");
-        assert_fatal(&r, &items, None, None, &["is UTF-16", mark, "save it as UTF-8"]);
+        assert_fatal(
+            &r,
+            &items,
+            None,
+            None,
+            &["is UTF-16", mark, "save it as UTF-8"],
+        );
         for (ext, text) in [
             ("csv", "index,prediction\n1,A\n"),
             ("tsv", "index\tprediction\n1\tA\n"),

@@ -382,8 +382,15 @@ fn first_difference(a: &Portion, b: &Portion) -> Option<String> {
     let (ka, kb) = (row_keys(a), row_keys(b));
     for (x, y) in ka.iter().zip(kb.iter()) {
         if x != y {
-            let at = if x[0] != y[0] { x[0].as_ref().min(y[0].as_ref()) } else { x[0].as_ref() };
-            return Some(format!("the two differ at index {}", at.map_or("(empty)", |s| s.as_str())));
+            let at = if x[0] != y[0] {
+                x[0].as_ref().min(y[0].as_ref())
+            } else {
+                x[0].as_ref()
+            };
+            return Some(format!(
+                "the two differ at index {}",
+                at.map_or("(empty)", |s| s.as_str())
+            ));
         }
     }
     (ka.len() != kb.len()).then(|| format!("{} rows against {}", ka.len(), kb.len()))
@@ -432,7 +439,11 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     let n = items.len();
     let mut set = PredictionSet {
         model: model.clone(),
-        files: raws.iter().chain(&results).map(|p| p.file.clone()).collect(),
+        files: raws
+            .iter()
+            .chain(&results)
+            .map(|p| p.file.clone())
+            .collect(),
         prediction: vec![None; n],
         answered: vec![false; n],
         hit: None,
@@ -726,7 +737,13 @@ mod tests {
         );
         assert_eq!(model_from_stem("predictions", &d), (None, false));
         // Judges as VLMEvalKit names them, `_` and `-` included.
-        for judge in ["openai", "gpt4", "gpt-4o-mini", "exact_matching", "qwen-72b"] {
+        for judge in [
+            "openai",
+            "gpt4",
+            "gpt-4o-mini",
+            "exact_matching",
+            "qwen-72b",
+        ] {
             assert_eq!(
                 model_from_stem(&format!("qwen_chat_GMAI-MMBench_VAL_{judge}_result"), &d),
                 (Some("qwen_chat".into()), true),

@@ -109,7 +109,9 @@ pub fn check_not_utf16(path: &Path, file: &str) -> Result<()> {
     };
     Err(Error::data(
         file,
-        format!("the file is UTF-16 (it starts with the {order} byte order mark); save it as UTF-8"),
+        format!(
+            "the file is UTF-16 (it starts with the {order} byte order mark); save it as UTF-8"
+        ),
     ))
 }
 
@@ -349,7 +351,8 @@ fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
 /// xlsxwriter the result is exactly openpyxl's text (`B\r\n` in the
 /// DataFrame, `B_x000D_\n` to VLMEvalKit).
 pub fn openpyxl_text(decoded: &str) -> std::borrow::Cow<'_, str> {
-    let escaped = |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    let escaped =
+        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
     if !decoded.chars().any(escaped) && !decoded.contains("_x") && !decoded.contains("x005F_") {
         return std::borrow::Cow::Borrowed(decoded);
     }
@@ -643,7 +646,11 @@ pub fn python_json(text: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Vec<usize>) {
 
 /// A serde error on text made by [`python_json`]: the message without its
 /// position, and the position (line, column) in the original text.
-fn json_error_at(e: &serde_json::Error, strict: &[u8], inserted: &[usize]) -> (String, usize, usize) {
+fn json_error_at(
+    e: &serde_json::Error,
+    strict: &[u8],
+    inserted: &[usize],
+) -> (String, usize, usize) {
     let text = e.to_string();
     let what = text
         .rsplit_once(" at line ")
@@ -653,7 +660,10 @@ fn json_error_at(e: &serde_json::Error, strict: &[u8], inserted: &[usize]) -> (S
     // The byte offset of the error's line in the strict text.
     let mut start = 0;
     for _ in 1..line {
-        match strict[start.min(strict.len())..].iter().position(|&b| b == b'\n') {
+        match strict[start.min(strict.len())..]
+            .iter()
+            .position(|&b| b == b'\n')
+        {
             Some(k) => start += k + 1,
             None => break,
         }
@@ -846,7 +856,10 @@ mod tests {
         assert_eq!(inserted.len(), 1);
         // Nothing to change: the text itself.
         let plain = br#"[{"NaN": "x"}]"#;
-        assert!(matches!(python_json(plain).0, std::borrow::Cow::Borrowed(_)));
+        assert!(matches!(
+            python_json(plain).0,
+            std::borrow::Cow::Borrowed(_)
+        ));
         // Not a token of its own: left for the parser to refuse.
         assert!(serde_json::from_slice::<serde_json::Value>(&python_json(b"[NaNa]").0).is_err());
     }
