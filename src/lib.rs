@@ -52,6 +52,9 @@ pub struct SessionInfo {
     pub models: Vec<String>,
     pub coverage: Vec<(String, data::Coverage)>,
     pub warnings: Vec<String>,
+    /// What loading noted that is no problem (skipped files, a file read
+    /// once of two alike); printed as notes, never an error.
+    pub notes: Vec<String>,
     pub demo: bool,
     pub item_files: Vec<String>,
     pub prediction_files: Vec<String>,
@@ -371,6 +374,7 @@ impl Session {
                 .map(|s| (s.model.clone(), s.coverage.clone()))
                 .collect(),
             warnings,
+            notes: loaded.notes,
             demo: loaded.demo,
             item_files: loaded.items.files.clone(),
             prediction_files: loaded.prediction_files,

@@ -322,6 +322,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     for w in &session.info.warnings {
         eprintln!("warning: {w}");
     }
+    for n in &session.info.notes {
+        eprintln!("note: {n}");
+    }
     if let Some(p) = cli.policy {
         session.set_policy(p)?;
     }

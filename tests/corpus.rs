@@ -1474,3 +1474,681 @@ fn jsonl_record_that_is_not_an_object_names_the_line() {
         &["expected a JSON object"],
     );
 }
+
+// ------------------------------------ 18: VLMEvalKit's own outputs, as written --
+
+/// A cell of a record as Python holds it before `json.dump`.
+enum Py<'a> {
+    S(&'a str),
+    I(i64),
+    /// A float NaN: pandas' missing cell.
+    NaN,
+    Inf(bool),
+}
+
+/// Records as VLMEvalKit writes them: `json.dump(df.to_dict('records'), f,
+/// indent=4, ensure_ascii=False)`. Python writes a NaN as a bare `NaN` and
+/// infinities as `Infinity` and `-Infinity`.
+fn python_json_dump(records: &[Vec<(&str, Py)>]) -> String {
+    let value = |v: &Py| match v {
+        Py::S(s) => serde_json::to_string(s).unwrap(),
+        Py::I(i) => i.to_string(),
+        Py::NaN => "NaN".to_string(),
+        Py::Inf(positive) => if *positive { "Infinity" } else { "-Infinity" }.to_string(),
+    };
+    let recs: Vec<String> = records
+        .iter()
+        .map(|r| {
+            let fields: Vec<String> = r
+                .iter()
+                .map(|(k, v)| {
+                    format!(
+                        "        {}: {}",
+                        serde_json::to_string(k).unwrap(),
+                        value(v)
+                    )
+                })
+                .collect();
+            format!("    {{\n{}\n    }}", fields.join(",\n"))
+        })
+        .collect();
+    format!("[\n{}\n]", recs.join(",\n"))
+}
+
+/// The same records one per line (`.jsonl`), as `json.dumps` writes them.
+fn python_jsonl(records: &[Vec<(&str, Py)>]) -> String {
+    let value = |v: &Py| match v {
+        Py::S(s) => serde_json::to_string(s).unwrap(),
+        Py::I(i) => i.to_string(),
+        Py::NaN => "NaN".to_string(),
+        Py::Inf(positive) => if *positive { "Infinity" } else { "-Infinity" }.to_string(),
+    };
+    records
+        .iter()
+        .map(|r| {
+            let fields: Vec<String> = r
+                .iter()
+                .map(|(k, v)| format!("{}: {}", serde_json::to_string(k).unwrap(), value(v)))
+                .collect();
+            format!("{{{}}}\n", fields.join(", "))
+        })
+        .collect()
+}
+
+/// The records of a VLMEvalKit prediction file for `d.items(3)`: every item
+/// column, `E` missing (NaN) as in every GMAI item with fewer than five
+/// options, and the given predictions.
+fn gmai_records<'a>(predictions: [Py<'a>; 3]) -> Vec<Vec<(&'a str, Py<'a>)>> {
+    const QUESTIONS: [&str; 3] = [
+        "What does image 1 show?",
+        "What does image 2 show?",
+        "What does image 3 show?",
+    ];
+    predictions
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                ("index", Py::I(i as i64 + 1)),
+                ("question", Py::S(QUESTIONS[i])),
+                ("A", Py::S("pneumonia")),
+                ("B", Py::S("fracture")),
+                ("C", Py::S("normal")),
+                ("D", Py::NaN),
+                ("E", Py::NaN),
+                ("answer", Py::S(["A", "B", "C"][i])),
+                ("category", Py::S("chest")),
+                ("prediction", p),
+            ]
+        })
+        .collect()
+}
+
+#[test]
+fn python_json_with_nan_and_infinity_reads_them_as_missing() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let records = gmai_records([Py::S("A"), Py::NaN, Py::S("NaN")]);
+    let json = python_json_dump(&records);
+    assert!(json.contains("        \"E\": NaN,\n"), "{json}");
+    for (name, text) in [
+        ("m_Bench_VAL.json", json),
+        ("jsonl/m_Bench_VAL.jsonl", python_jsonl(&records)),
+    ] {
+        let preds = d.write(name, text);
+        let r = query(&[&items], &[&preds], "score n");
+        assert_eq!(r.code, 0, "{name}: {}", r.err);
+        // `E` is missing on both sides: no item column differs.
+        assert!(!r.err.contains("warning"), "{name}: {}", r.err);
+        assert_eq!(
+            coverage(&[&items], &[&preds]),
+            vec![("m".to_string(), [3, 3, 0, 0, 0, 0])],
+            "{name}"
+        );
+        // A NaN prediction is a missing one (answered, nothing to extract);
+        // the text "NaN" inside a string stays text.
+        assert_eq!(
+            table(
+                &[&items],
+                &[&preds],
+                "show index, prediction, choice_legacy, correct"
+            ),
+            vec![
+                vec!["1", "A", "A", "true"],
+                vec!["2", "", "Z", "false"],
+                vec!["3", "NaN", "Z", "false"],
+            ],
+            "{name}"
+        );
+        assert_eq!(
+            table(&[&items], &[&preds], "where prediction is null show index"),
+            vec![vec!["2"]],
+            "{name}"
+        );
+    }
+    // Infinities are missing too, wherever Python wrote them.
+    let records = vec![
+        vec![("index", Py::I(1)), ("prediction", Py::Inf(true))],
+        vec![("index", Py::I(2)), ("prediction", Py::Inf(false))],
+        vec![("index", Py::I(3)), ("prediction", Py::S("C"))],
+    ];
+    let preds = d.write("inf/m_Bench_VAL.json", python_json_dump(&records));
+    assert_eq!(
+        table(&[&items], &[&preds], "where prediction is null show index"),
+        vec![vec!["1"], vec!["2"]]
+    );
+}
+
+#[test]
+fn json_error_after_a_nan_names_the_column_of_the_file() {
+    // Line 3 has a NaN before a missing comma: the column is the file's own.
+    let d = Dir::new();
+    let items = d.items(3);
+    let bad_line = " {\"index\": 2, \"E\": NaN, \"prediction\": \"B\" \"x\": 1}";
+    let text = format!("[\n {{\"index\": 1, \"prediction\": \"A\"}},\n{bad_line}\n]\n");
+    let preds = d.write("m_Bench_VAL.json", &text);
+    let r = query(&[&items], &[&preds], "score n");
+    // serde's column for the same text with `null` (one byte longer) in place of NaN.
+    let strict = text.replace("NaN", "null");
+    let e = serde_json::from_str::<serde_json::Value>(&strict).unwrap_err();
+    assert_eq!(e.line(), 3);
+    let column = e.column() - 1;
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&record(2)),
+        None,
+        &["invalid JSON", &format!("at line 3 column {column}")],
+    );
+    // The same in JSONL, within the line.
+    let preds = d.write(
+        "m_Bench_VAL.jsonl",
+        format!(
+            "{{\"index\": 1, \"prediction\": \"A\"}}\n{}\n",
+            bad_line.trim()
+        ),
+    );
+    let r = query(&[&items], &[&preds], "score n");
+    assert_fatal(
+        &r,
+        &preds,
+        Some(&line(2)),
+        None,
+        &[&format!("invalid JSON at character {}", column - 1)],
+    );
+}
+
+#[test]
+fn xlsx_control_character_escapes_read_as_vlmevalkit_reads_them() {
+    // rust_xlsxwriter stores strings as Python's xlsxwriter does: `\r` and
+    // other C0 controls as `_x000D_`-style escapes, a literal `_x000D_` as
+    // `_x005F_x000D_`. VLMEvalKit reads them back with openpyxl, which keeps
+    // the escapes as text and deletes `x005F_`.
+    let d = Dir::new();
+    let items = d.items(6);
+    let written = ["B\r\n", "_x000D_", "C\x1c", "_x005F_", "A\x1f", "B"];
+    let mut rows = vec![];
+    for (i, p) in written.iter().enumerate() {
+        rows.push(vec![X::N(i as f64 + 1.0), X::S(p)]);
+    }
+    let preds = d.write(
+        "m_Bench_VAL.xlsx",
+        xlsx_bytes(&["index", "prediction"], &rows),
+    );
+    // What openpyxl gives for each cell.
+    let seen = ["B_x000D_\n", "_x000D_", "C_x001C_", "_", "A_x001F_", "B"];
+    let got = table(&[&items], &[&preds], "show index, prediction");
+    let got: Vec<&str> = got.iter().map(|r| r[1].as_str()).collect();
+    assert_eq!(got, seen);
+    // Scored as that text is scored from a CSV: VLMEvalKit's verdicts.
+    let mut csv = String::from("index,prediction\n");
+    for (i, s) in seen.iter().enumerate() {
+        csv.push_str(&format!("{},\"{}\"\n", i + 1, s));
+    }
+    let as_text = d.write("text/m_Bench_VAL.csv", csv);
+    let q = "show index, choice_legacy, choice_current, correct_legacy, correct_current";
+    let from_xlsx = table(&[&items], &[&preds], q);
+    assert_eq!(from_xlsx, table(&[&items], &[&as_text], q));
+    // `B\r\n` is no letter to VLMEvalKit; a plain `B` is.
+    assert_eq!(from_xlsx[0][1], "Z");
+    assert_eq!(from_xlsx[5][1], "B");
+}
+
+/// A VLMEvalKit judged result file for `d.items(3)`: lower-cased item
+/// columns, `prediction`, `hit` and `log`.
+fn result_xlsx(predictions: [&str; 3], hits: [f64; 3]) -> Vec<u8> {
+    let logs = predictions.map(|p| format!("Match Log: {p}"));
+    let mut rows = vec![];
+    for i in 0..3 {
+        rows.push(vec![
+            X::N(i as f64 + 1.0),
+            X::S(
+                [
+                    "What does image 1 show?",
+                    "What does image 2 show?",
+                    "What does image 3 show?",
+                ][i],
+            ),
+            X::S("pneumonia"),
+            X::S("fracture"),
+            X::S("normal"),
+            X::S(["A", "B", "C"][i]),
+            X::S("Disease Diagnosis"),
+            X::S(predictions[i]),
+            X::N(hits[i]),
+            X::S(&logs[i]),
+        ]);
+    }
+    xlsx_bytes(
+        &[
+            "index",
+            "question",
+            "A",
+            "B",
+            "C",
+            "answer",
+            "clinical vqa task",
+            "prediction",
+            "hit",
+            "log",
+        ],
+        &rows,
+    )
+}
+
+#[test]
+fn result_files_of_judges_with_underscores_are_paired_with_their_model() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let predictions = ["A", "the answer is C", "C"];
+    let raw = d.write(
+        "qwen_chat_Bench_VAL.xlsx",
+        xlsx_bytes(
+            &["index", "prediction"],
+            &(0..3)
+                .map(|i| vec![X::N(i as f64 + 1.0), X::S(predictions[i])])
+                .collect::<Vec<_>>(),
+        ),
+    );
+    for judge in [
+        "exact_matching",
+        "gpt-4o-mini",
+        "openai",
+        "gpt4",
+        "qwen-72b",
+    ] {
+        let result = d.write(
+            &format!("{judge}/qwen_chat_Bench_VAL_{judge}_result.xlsx"),
+            result_xlsx(predictions, [1.0, 0.0, 1.0]),
+        );
+        let r = run(&[
+            "--format",
+            "csv",
+            "--policy",
+            "recorded",
+            "--items",
+            &items,
+            "--predictions",
+            &raw,
+            &result,
+            "-e",
+            "by model score hits, n",
+        ]);
+        assert_eq!(r.code, 0, "{judge}: {}", r.err);
+        assert!(!r.err.contains("no dataset name"), "{judge}: {}", r.err);
+        assert_eq!(
+            csv_rows(&r),
+            vec![vec!["model", "hits", "n"], vec!["qwen_chat", "2", "3"]],
+            "{judge}"
+        );
+        // Alone, the result file is the model's predictions with its verdicts.
+        assert_eq!(
+            coverage(&[&items], &[&result]),
+            vec![("qwen_chat".to_string(), [3, 3, 0, 0, 0, 0])],
+            "{judge}"
+        );
+    }
+}
+
+/// A localised VLMEvalKit items file: every field quoted, `image_path`
+/// instead of `image`.
+fn localised_tsv(rows: &[[&str; 6]]) -> String {
+    let quote = |f: &str| format!("\"{}\"", f.replace('"', "\"\""));
+    let mut t = ["index", "question", "A", "B", "category", "image_path"]
+        .map(quote)
+        .join("\t");
+    t.push('\n');
+    for r in rows {
+        t.push_str(&r.map(quote).join("\t"));
+        t.push('\n');
+    }
+    t
+}
+
+#[test]
+fn localised_test_parts_are_one_dataset_named_as_vlmevalkit_names_it() {
+    let d = Dir::new();
+    let mut parts = vec![];
+    for n in 1..=11usize {
+        let rows: Vec<[String; 6]> = (0..2)
+            .map(|k| {
+                let i = (n * 10 + k).to_string();
+                [
+                    i.clone(),
+                    format!("Question {i}?"),
+                    "yes".into(),
+                    "no".into(),
+                    "chest".into(),
+                    format!("images/GMAI-MMBench_TEST/{i}.jpg"),
+                ]
+            })
+            .collect();
+        let rows: Vec<[&str; 6]> = rows
+            .iter()
+            .map(|r| r.each_ref().map(String::as_str))
+            .collect();
+        parts.push(d.write(
+            &format!("GMAI_mm_bench_TEST_part_{n}_local.tsv"),
+            localised_tsv(&rows),
+        ));
+    }
+    let preds = d.write(
+        "m_GMAI-MMBench_TEST.csv",
+        "index,prediction\n10,A\n11,B\n110,A\n",
+    );
+    let glob = d
+        .path("GMAI_mm_bench_TEST_part_*_local.tsv")
+        .display()
+        .to_string();
+    let r = query(&[&glob], &[&preds], "by dataset score n, missing");
+    assert!(!r.err.contains("no dataset name"), "{}", r.err);
+    assert_eq!(
+        csv_rows(&r),
+        vec![
+            vec!["dataset", "n", "missing"],
+            vec!["GMAI-MMBench_TEST", "22", "19"],
+        ]
+    );
+    assert_eq!(
+        coverage(&[&glob], &[&preds]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 19])]
+    );
+    // The localised VAL file keeps the VAL name.
+    let val = d.write(
+        "val/GMAI-MMBench_VAL_local.tsv",
+        localised_tsv(&[["1", "q?", "yes", "no", "chest", "images/1.jpg"]]),
+    );
+    let preds = d.write("val/m_GMAI-MMBench_VAL.csv", "index,prediction\n1,A\n");
+    assert_eq!(
+        table(&[&val], &[&preds], "by dataset, model score n"),
+        vec![vec!["GMAI-MMBench_VAL", "m", "1"]]
+    );
+}
+
+#[test]
+fn existing_paths_with_brackets_are_paths_not_patterns() {
+    let d = Dir::new();
+    let items = d.write("items[1]/Bench_VAL.tsv", items_text(3));
+    d.write(
+        "run[1]/m_Bench_VAL.csv",
+        "index,prediction\n1,A\n2,B\n3,A\n",
+    );
+    let run1 = d.path("run[1]").display().to_string();
+    assert_eq!(
+        coverage(&[&items], &[&run1]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+    // A file named with brackets, given directly.
+    let file = d.write("n[2]_Bench_VAL.csv", "index,prediction\n1,A\n");
+    assert_eq!(
+        coverage(&[&items], &[&file]),
+        vec![("n[2]".to_string(), [1, 1, 0, 0, 0, 2])]
+    );
+    // A pattern is still a pattern when no such path exists.
+    let pattern = d.path("run*").display().to_string();
+    assert_eq!(
+        coverage(&[&items], &[&pattern]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+    let missing = d.path("run[3]").display().to_string();
+    let r = query(&[&items], &[&missing], "score n");
+    assert_eq!(r.code, 2, "{}", r.err);
+    assert!(r.err.contains("no prediction file matches"), "{}", r.err);
+}
+
+#[test]
+fn one_run_in_two_formats_is_read_once_with_a_note() {
+    // PRED_FORMAT=xlsx, then PRED_FORMAT=tsv: the same rows in two files.
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = ["A", "the answer is B", "C"];
+    let xlsx_rows: Vec<Vec<X>> = (0..3)
+        .map(|i| vec![X::N(i as f64 + 1.0), X::S("chest"), X::S(preds[i])])
+        .collect();
+    let xlsx = d.write(
+        "run/m_Bench_VAL.xlsx",
+        xlsx_bytes(&["index", "category", "prediction"], &xlsx_rows),
+    );
+    let mut tsv = String::from("index\tcategory\tprediction\n");
+    for (i, p) in preds.iter().enumerate() {
+        tsv.push_str(&format!("{}\tchest\t{p}\n", i + 1));
+    }
+    let tsv = d.write("run/m_Bench_VAL.tsv", tsv);
+    let dir = d.path("run").display().to_string();
+    let r = run(&[
+        "--strict",
+        "--items",
+        &items,
+        "--predictions",
+        &dir,
+        "-e",
+        "score n",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err.lines().any(|l| l.starts_with("note: m: ")
+            && l.contains(&xlsx)
+            && l.contains(&tsv)
+            && l.contains("holds the same 3 rows")),
+        "{}",
+        r.err
+    );
+    assert_eq!(
+        coverage(&[&items], &[&dir]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+    // Rows that differ are two runs: still fatal, naming where.
+    let other = d.write(
+        "run/m_Bench_VAL.csv",
+        "index,category,prediction\n1,chest,A\n2,chest,B\n3,chest,C\n",
+    );
+    let r = query(&[&items], &[&tsv, &other], "score n");
+    assert_fatal(
+        &r,
+        &other,
+        None,
+        None,
+        &[
+            "a second prediction set for model `m`",
+            &format!("the first is {tsv}"),
+            "differ at index 2",
+        ],
+    );
+}
+
+#[test]
+fn a_vlmevalkit_work_folder_loads_with_its_pickles_and_links_noted() {
+    // {work_dir}/{model}/{eval_id}/ holds a run; run.py links its files and
+    // status.json into {work_dir}/{model}/. Pickles lie beside them.
+    let d = Dir::new();
+    let items = d.items(3);
+    let run_dir = "work/m/T20260409-153012";
+    let preds = d.write(
+        &format!("{run_dir}/m_Bench_VAL.xlsx"),
+        xlsx_bytes(
+            &["index", "prediction"],
+            &[
+                vec![X::N(1.0), X::S("A")],
+                vec![X::N(2.0), X::S("B")],
+                vec![X::N(3.0), X::S("A")],
+            ],
+        ),
+    );
+    let status = d.write(
+        &format!("{run_dir}/status.json"),
+        r#"{"schema": "1.0", "eval_id": "T20260409-153012", "datasets": {}}"#,
+    );
+    for pkl in [
+        "m_Bench_VAL_checkpoint.pkl",
+        "m_Bench_VAL_PREV.pkl",
+        "m_Bench_VAL_openai_result.pkl",
+    ] {
+        d.write(&format!("{run_dir}/{pkl}"), b"\x80\x04N.");
+    }
+    d.write(
+        &format!("{run_dir}/m_Bench_VAL_acc.json"),
+        r#"[{"split": "none", "Overall": 0.667}]"#,
+    );
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&preds, d.path("work/m/m_Bench_VAL.xlsx")).unwrap();
+        std::os::unix::fs::symlink(&status, d.path("work/m/status.json")).unwrap();
+    }
+    let work = d.path("work").display().to_string();
+    let r = query(&[&items], &[&work], "score n");
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err
+            .contains("note: skipped 3 .pkl files (VLMEvalKit's pickles")
+            && r.err
+                .contains("medql reads xlsx, csv, tsv, json, jsonl, parquet)"),
+        "{}",
+        r.err
+    );
+    assert!(
+        r.err.contains("note: skipped 1 status.json file"),
+        "{}",
+        r.err
+    );
+    assert_eq!(
+        coverage(&[&items], &[&work]),
+        vec![("m".to_string(), [3, 3, 0, 0, 0, 0])]
+    );
+}
+
+#[test]
+fn a_thinking_column_is_queryable_and_null_where_absent() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let think = d.write(
+        "m_Bench_VAL.csv",
+        "index,prediction,thinking\n1,A,\"Consolidation, so pneumonia.\"\n2,B,\n3,C,Normal lungs.\n",
+    );
+    let plain = d.write("n_Bench_VAL.csv", "index,prediction\n1,B\n2,B\n3,C\n");
+    let q = "show model, index, thinking";
+    let expected = vec![
+        vec!["m", "1", "Consolidation, so pneumonia."],
+        vec!["m", "2", ""],
+        vec!["m", "3", "Normal lungs."],
+        vec!["n", "1", ""],
+        vec!["n", "2", ""],
+        vec!["n", "3", ""],
+    ];
+    let nulls = vec![
+        vec!["m", "2"],
+        vec!["n", "1"],
+        vec!["n", "2"],
+        vec!["n", "3"],
+    ];
+    // Twice: scored, then read back from the cache.
+    for _ in 0..2 {
+        assert_eq!(table(&[&items], &[&think, &plain], q), expected);
+        assert_eq!(
+            table(
+                &[&items],
+                &[&think, &plain],
+                "where thinking is null show model, index"
+            ),
+            nulls
+        );
+    }
+    let r = run(&[
+        "--timing",
+        "--items",
+        &items,
+        "--predictions",
+        &think,
+        &plain,
+        "-e",
+        "score n",
+    ]);
+    assert!(r.err.contains("2 from the cache"), "{}", r.err);
+    // Without any such column, the name is explained.
+    let r = query(&[&items], &[&plain], "show thinking");
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(r.err.contains("SPLIT_THINK=1"), "{}", r.err);
+}
+
+#[test]
+fn an_items_file_named_twice_is_read_once() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,C\n");
+    let glob = d.path("Bench_*.tsv").display().to_string();
+    let dotted = d.path("./Bench_VAL.tsv").display().to_string();
+    for twice in [[&items, &items], [&items, &glob], [&glob, &dotted]] {
+        assert_eq!(
+            table(&twice.map(String::as_str), &[&preds], "score n"),
+            vec![vec!["3"]],
+            "{twice:?}"
+        );
+    }
+}
+
+/// Text as Windows saves "Unicode" text: UTF-16 with a byte order mark.
+fn utf16(text: &str, little: bool) -> Vec<u8> {
+    let mut out = if little {
+        vec![0xFF, 0xFE]
+    } else {
+        vec![0xFE, 0xFF]
+    };
+    for u in text.encode_utf16() {
+        out.extend(if little {
+            u.to_le_bytes()
+        } else {
+            u.to_be_bytes()
+        });
+    }
+    out
+}
+
+#[test]
+fn utf16_files_are_named_as_such() {
+    let d = Dir::new();
+    let good_items = d.items(3);
+    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
+    for (little, mark) in [(true, "FF FE"), (false, "FE FF")] {
+        let items = d.write("u16/Bench_VAL.tsv", utf16(&items_text(3), little));
+        let r = query(&[&items], &[&preds], "score n");
+        assert_fatal(
+            &r,
+            &items,
+            None,
+            None,
+            &["is UTF-16", mark, "save it as UTF-8"],
+        );
+        for (ext, text) in [
+            ("csv", "index,prediction\n1,A\n"),
+            ("tsv", "index\tprediction\n1\tA\n"),
+            ("json", "[{\"index\": 1, \"prediction\": \"A\"}]"),
+            ("jsonl", "{\"index\": 1, \"prediction\": \"A\"}\n"),
+        ] {
+            let p = d.write(&format!("u16/m_Bench_VAL.{ext}"), utf16(text, little));
+            let r = query(&[&good_items], &[&p], "score n");
+            assert_fatal(&r, &p, None, None, &["is UTF-16", mark, "save it as UTF-8"]);
+        }
+    }
+}
+
+#[test]
+fn a_long_item_text_that_differs_is_shown_where_it_differs() {
+    let d = Dir::new();
+    let long = "Which of the following findings is most consistent with the appearance of the lesion in the upper lobe";
+    let mut t = String::from("index\tquestion\tA\tB\tanswer\n");
+    t.push_str(&format!("1\t{long} of the left lung?\tx\ty\tA\n"));
+    let items = d.write("Bench_VAL.tsv", t);
+    let preds = d.write(
+        "m_Bench_VAL.csv",
+        format!("index,question,prediction\n1,{long} of the right lung?,A\n"),
+    );
+    let at = long.chars().count() + " of the ".len() + 1;
+    let r = query(&[&items], &[&preds], "score n");
+    assert_warning(
+        &r,
+        &[
+            &format!("column `question`: item 1 differs from the items file at character {at}"),
+            "upper lobe of the left lung?\" there",
+            "upper lobe of the right lung?\" here",
+        ],
+    );
+}

@@ -60,6 +60,11 @@ pub struct ModelMeta {
     pub coverage: Coverage,
     pub warnings: Vec<String>,
     pub has_hit: bool,
+    /// The model's file had a `thinking` column.
+    #[serde(default)]
+    pub has_thinking: bool,
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 /// A model scored in this load, to be kept: its entry's key and description.

@@ -142,21 +142,32 @@ impl Items {
     }
 }
 
-/// The dataset name of an items file: its stem without a `_part_N` suffix.
+/// The dataset name of an items file: its stem without a trailing `_local`
+/// (VLMEvalKit's localised copies) and then without a `_part_N` suffix. The
+/// parts of VLMEvalKit's GMAI-MMBench TEST split, `GMAI_mm_bench_TEST_part_N`
+/// (and `..._part_N_local`), are the dataset `GMAI-MMBench_TEST`, the name
+/// its prediction files carry.
 pub fn dataset_name(path: &Path) -> String {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("items")
         .to_string();
-    let lower = stem.to_ascii_lowercase();
+    let mut name = stem.as_str();
+    if name.len() > "_local".len() && name.to_ascii_lowercase().ends_with("_local") {
+        name = &name[..name.len() - "_local".len()];
+    }
+    let lower = name.to_ascii_lowercase();
     if let Some(pos) = lower.rfind("_part") {
         let rest = lower[pos + 5..].trim_start_matches('_');
-        if !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
-            return stem[..pos].to_string();
+        if pos > 0 && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()) {
+            name = &name[..pos];
         }
     }
-    stem
+    if name.eq_ignore_ascii_case("GMAI_mm_bench_TEST") {
+        return "GMAI-MMBench_TEST".to_string();
+    }
+    name.to_string()
 }
 
 /// Parse an item or prediction index cell: an integer, possibly written as
@@ -177,6 +188,7 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     if meta.len() == 0 {
         return Err(Error::data(&file, "the items file is empty"));
     }
+    crate::data::table::check_not_utf16(path, &file)?;
     let dataset = dataset_name(path);
     let before = items.len();
     let f = std::fs::File::open(path).map_err(|e| Error::io(&file, e))?;
@@ -289,11 +301,24 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     Ok(())
 }
 
-/// Expand a list of paths and globs into files, in a stable order.
+/// Expand a list of paths and globs into files, in a stable order. A path
+/// that exists is taken as it is, even when it holds `[`, `]`, `*` or `?`;
+/// only then is it tried as a pattern. A file named twice (also through a
+/// pattern, a link or another spelling of its path) is read once.
 pub fn expand_paths(specs: &[String], what: &str) -> Result<Vec<std::path::PathBuf>> {
     let mut out = vec![];
+    let mut seen = std::collections::HashSet::new();
+    let mut add = |p: std::path::PathBuf, out: &mut Vec<std::path::PathBuf>| {
+        let key = std::fs::canonicalize(&p).unwrap_or_else(|_| p.clone());
+        if seen.insert(key) {
+            out.push(p);
+        }
+    };
     for spec in specs {
-        if spec.contains(['*', '?', '[']) {
+        let p = std::path::PathBuf::from(spec);
+        if p.exists() {
+            add(p, &mut out);
+        } else if spec.contains(['*', '?', '[']) {
             let mut matched: Vec<_> = glob::glob(spec)
                 .map_err(|e| Error::Usage(format!("bad {what} pattern `{spec}`: {e}")))?
                 .filter_map(|p| p.ok())
@@ -302,13 +327,11 @@ pub fn expand_paths(specs: &[String], what: &str) -> Result<Vec<std::path::PathB
                 return Err(Error::Usage(format!("no {what} file matches `{spec}`")));
             }
             matched.sort();
-            out.extend(matched);
-        } else {
-            let p = std::path::PathBuf::from(spec);
-            if !p.exists() {
-                return Err(Error::Usage(format!("{what} file not found: {spec}")));
+            for m in matched {
+                add(m, &mut out);
             }
-            out.push(p);
+        } else {
+            return Err(Error::Usage(format!("{what} file not found: {spec}")));
         }
     }
     Ok(out)
@@ -328,6 +351,26 @@ mod tests {
             dataset_name(Path::new("GMAI-MMBench_TEST_part_3.tsv")),
             "GMAI-MMBench_TEST"
         );
+        // VLMEvalKit's localised files.
+        for n in 1..=11 {
+            assert_eq!(
+                dataset_name(Path::new(&format!("GMAI_mm_bench_TEST_part_{n}_local.tsv"))),
+                "GMAI-MMBench_TEST"
+            );
+            assert_eq!(
+                dataset_name(Path::new(&format!("GMAI_mm_bench_TEST_part_{n}.tsv"))),
+                "GMAI-MMBench_TEST"
+            );
+        }
+        assert_eq!(
+            dataset_name(Path::new("GMAI-MMBench_VAL_local.tsv")),
+            "GMAI-MMBench_VAL"
+        );
+        assert_eq!(dataset_name(Path::new("Bench_part_2_local.tsv")), "Bench");
+        // Only a whole trailing `_local` or `_part_N` goes.
+        assert_eq!(dataset_name(Path::new("_local.tsv")), "_local");
+        assert_eq!(dataset_name(Path::new("Bench_locale.tsv")), "Bench_locale");
+        assert_eq!(dataset_name(Path::new("Bench_part_x.tsv")), "Bench_part_x");
     }
 
     #[test]

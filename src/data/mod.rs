@@ -34,6 +34,9 @@ pub struct Loaded {
     pub items: Items,
     pub sets: Vec<PredictionSet>,
     pub warnings: Vec<String>,
+    /// What loading noted that is no problem (files skipped, a file read
+    /// once of two alike); not warnings, so `--strict` lets them pass.
+    pub notes: Vec<String>,
     pub demo: bool,
     pub prediction_files: Vec<String>,
     /// Where sets scored in this load are to be kept: the cache and, per
@@ -70,14 +73,16 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         items::load_items_file(&f, &mut items)?;
     }
     let mut warnings = vec![];
-    let files = predictions::discover(&spec.predictions)?;
+    let (files, mut notes) = predictions::discover_noted(&spec.predictions)?;
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let sets = predictions::load_predictions(&files, &items, &mut warnings)?;
+    notes.extend(sets.iter().flat_map(|s| s.notes.iter().cloned()));
     let n = sets.len();
     Ok(Loaded {
         items,
         sets,
         warnings,
+        notes,
         demo: false,
         prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
         pending: None,
@@ -118,7 +123,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
 
     // Prediction files: known ones say which models they hold; new or
     // changed ones are read now.
-    let files = predictions::discover(&spec.predictions)?;
+    let (files, mut notes) = predictions::discover_noted(&spec.predictions)?;
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let mut entries: Vec<Option<cache::FileEntry>> = files
         .iter()
@@ -234,6 +239,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     for (m, srcs) in &sources {
         if let Some(set) = fresh.remove(m) {
             warnings.extend(set.warnings.iter().cloned());
+            notes.extend(set.notes.iter().cloned());
             pending.push(Some((
                 key_of(m, srcs, &entries),
                 cache::ModelMeta {
@@ -242,12 +248,15 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
                     coverage: set.coverage.clone(),
                     warnings: set.warnings.clone(),
                     has_hit: set.hit.is_some(),
+                    has_thinking: set.thinking.is_some(),
+                    notes: set.notes.clone(),
                 },
             )));
             sets.push(set);
             misses_n += 1;
         } else if let Some((batch, meta)) = from_cache.remove(m) {
             warnings.extend(meta.warnings.iter().cloned());
+            notes.extend(meta.notes.iter().cloned());
             let hit = meta.has_hit.then(Vec::new);
             sets.push(predictions::PredictionSet {
                 model: m.clone(),
@@ -255,8 +264,10 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
                 prediction: vec![],
                 answered: vec![],
                 hit,
+                thinking: meta.has_thinking.then(Vec::new),
                 coverage: meta.coverage,
                 warnings: meta.warnings,
+                notes: meta.notes,
                 cached: Some(batch),
             });
             pending.push(None);
@@ -267,6 +278,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         items,
         sets,
         warnings,
+        notes,
         demo: false,
         prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
         pending: Some((c.clone(), pending)),
@@ -357,6 +369,7 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
         items,
         sets,
         warnings,
+        notes: vec![],
         demo: true,
         prediction_files: vec![],
         pending: None,

@@ -31,9 +31,14 @@ pub struct PredictionSet {
     pub answered: Vec<bool>,
     /// The `hit` column of a VLMEvalKit result file, where there is one.
     pub hit: Option<Vec<Option<bool>>>,
+    /// The `thinking` column (VLMEvalKit's `SPLIT_THINK=1`), where there
+    /// is one. For a set from the cache: `Some` (empty) when its file had one.
+    pub thinking: Option<Vec<Option<String>>>,
     pub coverage: Coverage,
     /// What loading had to say about this model (counts, column mismatches).
     pub warnings: Vec<String>,
+    /// What loading noted without a problem (a file read once of two alike).
+    pub notes: Vec<String>,
     /// Columns read back from the cache, aligned with the items:
     /// `answered`, `prediction`, `hit` and each rule set's choice and rule.
     /// When present, the vectors above are empty and scoring is skipped.
@@ -44,30 +49,86 @@ pub struct PredictionSet {
 /// recursively). Unsupported files and VLMEvalKit accuracy tables found in
 /// directories and globs are skipped.
 pub fn discover(specs: &[String]) -> Result<Vec<PathBuf>> {
-    let mut out = vec![];
-    for spec in specs {
-        let p = Path::new(spec);
-        if spec.contains(['*', '?', '[']) {
-            let mut matched: Vec<PathBuf> = glob::glob(spec)
-                .map_err(|e| Error::Usage(format!("bad predictions pattern `{spec}`: {e}")))?
-                .filter_map(|x| x.ok())
-                .collect();
-            matched.sort();
-            let before = out.len();
-            for m in matched {
-                if m.is_dir() {
-                    walk(&m, &mut out)?;
-                } else if wanted(&m) {
-                    out.push(m);
+    Ok(discover_noted(specs)?.0)
+}
+
+/// Files found, and what was skipped.
+#[derive(Default)]
+struct Found {
+    files: Vec<PathBuf>,
+    seen: std::collections::HashSet<PathBuf>,
+    dirs: std::collections::HashSet<PathBuf>,
+    skipped: std::collections::HashSet<PathBuf>,
+    pickles: usize,
+    status: usize,
+}
+
+impl Found {
+    /// Take a file found in a directory or by a pattern; true when it is a
+    /// prediction file (even one already taken).
+    fn consider(&mut self, p: &Path) -> bool {
+        if wanted(p) {
+            self.add(p);
+            return true;
+        }
+        let name = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let pickle = name.ends_with(".pkl");
+        if pickle || name == "status.json" {
+            let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            if self.skipped.insert(key) {
+                if pickle {
+                    self.pickles += 1;
+                } else {
+                    self.status += 1;
                 }
             }
-            if out.len() == before {
-                return Err(Error::Usage(format!("no prediction file matches `{spec}`")));
-            }
-        } else if p.is_dir() {
-            let before = out.len();
-            walk(p, &mut out)?;
-            if out.len() == before {
+        }
+        false
+    }
+
+    /// A file is read once however often it is reached (VLMEvalKit links
+    /// each run's files into the model's folder).
+    fn add(&mut self, p: &Path) {
+        let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        if self.seen.insert(key) {
+            self.files.push(p.to_path_buf());
+        }
+    }
+
+    fn notes(&self) -> Vec<String> {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut notes = vec![];
+        if self.pickles > 0 {
+            notes.push(format!(
+                "skipped {} .pkl file{} (VLMEvalKit's pickles: checkpoints, judge caches; medql reads xlsx, csv, tsv, json, jsonl, parquet)",
+                self.pickles,
+                plural(self.pickles)
+            ));
+        }
+        if self.status > 0 {
+            notes.push(format!(
+                "skipped {} status.json file{} (VLMEvalKit's run records, not predictions)",
+                self.status,
+                plural(self.status)
+            ));
+        }
+        notes
+    }
+}
+
+/// [`discover`], with notes on the files skipped (VLMEvalKit's pickles and
+/// run records). A path that exists is taken as it is, even when it holds
+/// `[`, `]`, `*` or `?`; only then is it tried as a pattern.
+pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+    let mut found = Found::default();
+    for spec in specs {
+        let p = Path::new(spec);
+        if p.is_dir() {
+            if walk(p, &mut found)? == 0 {
                 return Err(Error::Usage(format!(
                     "no prediction files (.xlsx .csv .tsv .json .jsonl .parquet) in {spec}"
                 )));
@@ -78,13 +139,30 @@ pub fn discover(specs: &[String]) -> Result<Vec<PathBuf>> {
                     "{spec}: not a prediction file (expected .xlsx .csv .tsv .json .jsonl .parquet)"
                 )));
             }
-            out.push(p.to_path_buf());
+            found.add(p);
+        } else if spec.contains(['*', '?', '[']) {
+            let mut matched: Vec<PathBuf> = glob::glob(spec)
+                .map_err(|e| Error::Usage(format!("bad predictions pattern `{spec}`: {e}")))?
+                .filter_map(|x| x.ok())
+                .collect();
+            matched.sort();
+            let mut n = 0;
+            for m in matched {
+                if m.is_dir() {
+                    n += walk(&m, &mut found)?;
+                } else if found.consider(&m) {
+                    n += 1;
+                }
+            }
+            if n == 0 {
+                return Err(Error::Usage(format!("no prediction file matches `{spec}`")));
+            }
         } else {
             return Err(Error::Usage(format!("predictions not found: {spec}")));
         }
     }
-    out.dedup();
-    Ok(out)
+    let notes = found.notes();
+    Ok((found.files, notes))
 }
 
 fn wanted(p: &Path) -> bool {
@@ -96,27 +174,46 @@ fn wanted(p: &Path) -> bool {
         .and_then(|n| n.to_str())
         .unwrap_or("")
         .to_ascii_lowercase();
-    !(name.ends_with("_acc.csv") || name.ends_with("_score.csv") || name.starts_with('.'))
+    let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
+    // VLMEvalKit's accuracy tables (`_acc.csv`, `_acc.json`, GMAI's three
+    // `..._department_acc.csv`), score files and run records.
+    !(stem.ends_with("_acc")
+        || stem.ends_with("_score")
+        || name == "status.json"
+        || name.starts_with('.'))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+/// Walk a directory (following links, each directory once); the number of
+/// prediction files met.
+fn walk(dir: &Path, found: &mut Found) -> Result<usize> {
+    let key = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    if !found.dirs.insert(key) {
+        return Ok(0);
+    }
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir.display().to_string(), e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
+    let mut n = 0;
     for e in entries {
         if e.is_dir() {
-            walk(&e, out)?;
-        } else if wanted(&e) {
-            out.push(e);
+            n += walk(&e, found)?;
+        } else if found.consider(&e) {
+            n += 1;
         }
     }
-    Ok(())
+    Ok(n)
 }
 
 /// The model named by a file stem, and whether the file is a `_result` file.
 /// `None` when no dataset name is found in the stem.
+///
+/// Raw predictions are `{model}_{dataset}`; VLMEvalKit's judged results are
+/// `{model}_{dataset}_{judge}_result`, where the judge is the name given to
+/// VLMEvalKit (`openai`, `gpt4`, `gpt-4o-mini`, `exact_matching`,
+/// `qwen-72b`, ...) and may contain `_`: all between `_{dataset}_` and
+/// `_result` is the judge. A result file may also be `{model}_{dataset}_result`.
 pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool) {
     let lower = stem.to_lowercase();
     let is_result = lower.ends_with("_result");
@@ -134,12 +231,8 @@ pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool
         let mut search = core.len();
         while let Some(pos) = core[..search].rfind(&pat) {
             let rest = &core[pos + pat.len()..];
-            // `_<dataset>` ends the stem, or (result files) one judge token follows.
-            let ok = rest.is_empty()
-                || (is_result
-                    && rest.starts_with('_')
-                    && !rest[1..].is_empty()
-                    && !rest[1..].contains('_'));
+            // `_<dataset>` ends the stem, or (result files) a judge follows.
+            let ok = rest.is_empty() || (is_result && rest.len() > 1 && rest.starts_with('_'));
             if ok && pos > 0 {
                 best = Some(best.map_or(pos, |b: usize| b.min(pos)));
                 break;
@@ -147,7 +240,16 @@ pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool
             search = pos;
         }
     }
-    (best.map(|pos| stem[..pos].to_string()), is_result)
+    // `to_lowercase` may change byte lengths outside ASCII: cut the stem
+    // where the lower-case text was cut.
+    let model = best.and_then(|pos| {
+        if lower.len() == stem.len() {
+            stem.get(..pos).map(str::to_string)
+        } else {
+            Some(lower[..pos].to_string())
+        }
+    });
+    (model, is_result)
 }
 
 /// A part of a file that holds one model's rows.
@@ -252,20 +354,75 @@ pub fn table_models(t: &RawTable, datasets: &[String]) -> Result<TableModels> {
     })
 }
 
+/// A portion's rows as comparable keys: (index, prediction, hit,
+/// thinking), sorted. Numbers compare as numbers (`1` in a TSV is `1.0`
+/// in a JSON float column), `hit` as a verdict.
+fn row_keys(p: &Portion) -> Vec<[Option<String>; 4]> {
+    let t = &p.table;
+    let cols = ["index", "prediction", "hit", "thinking"].map(|c| t.column(c));
+    let mut keys: Vec<[Option<String>; 4]> = p
+        .rows
+        .iter()
+        .map(|&r| {
+            let cell = |k: usize| cols[k].and_then(|c| t.rows[r].get(c).cloned().flatten());
+            let index = cell(0).map(|s| parse_index(&s).map_or(s, |i| i.to_string()));
+            let hit = cell(2).map(|s| match parse_hit(&s) {
+                Ok(Some(h)) => (h as u8).to_string(),
+                _ => s,
+            });
+            [index, cell(1), hit, cell(3)]
+        })
+        .collect();
+    keys.sort();
+    keys
+}
+
+/// Where two portions' rows first differ, or None when they hold the same rows.
+fn first_difference(a: &Portion, b: &Portion) -> Option<String> {
+    let (ka, kb) = (row_keys(a), row_keys(b));
+    for (x, y) in ka.iter().zip(kb.iter()) {
+        if x != y {
+            let at = if x[0] != y[0] {
+                x[0].as_ref().min(y[0].as_ref())
+            } else {
+                x[0].as_ref()
+            };
+            return Some(format!(
+                "the two differ at index {}",
+                at.map_or("(empty)", |s| s.as_str())
+            ));
+        }
+    }
+    (ka.len() != kb.len()).then(|| format!("{} rows against {}", ka.len(), kb.len()))
+}
+
 fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<PredictionSet> {
     let mut warnings = vec![];
     let warnings = &mut warnings;
-    let raws: Vec<&Portion> = portions.iter().filter(|p| !p.is_result).collect();
-    let results: Vec<&Portion> = portions.iter().filter(|p| p.is_result).collect();
-    for group in [&raws, &results] {
-        if group.len() > 1 {
-            return Err(Error::data(
-                &group[1].file,
-                format!(
-                    "a second prediction set for model `{model}` (the first is {}); point at one run, or name the model with a `model` column",
-                    group[0].file
-                ),
+    let mut notes = vec![];
+    let mut raws: Vec<&Portion> = portions.iter().filter(|p| !p.is_result).collect();
+    let mut results: Vec<&Portion> = portions.iter().filter(|p| p.is_result).collect();
+    for group in [&mut raws, &mut results] {
+        // The same rows in two files (an .xlsx and a .tsv left by switching
+        // PRED_FORMAT) are one set, read once; different rows are two runs.
+        while group.len() > 1 {
+            let (first, second) = (group[0], group[1]);
+            if let Some(diff) = first_difference(first, second) {
+                return Err(Error::data(
+                    &second.file,
+                    format!(
+                        "a second prediction set for model `{model}` (the first is {}; {diff}); point at one run, or name the model with a `model` column",
+                        first.file
+                    ),
+                ));
+            }
+            notes.push(format!(
+                "{model}: {} holds the same {} rows as {} (VLMEvalKit writes one file per PRED_FORMAT); read once",
+                second.file,
+                second.rows.len(),
+                first.file
             ));
+            group.remove(1);
         }
     }
     let primary = raws
@@ -282,12 +439,18 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     let n = items.len();
     let mut set = PredictionSet {
         model: model.clone(),
-        files: portions.iter().map(|p| p.file.clone()).collect(),
+        files: raws
+            .iter()
+            .chain(&results)
+            .map(|p| p.file.clone())
+            .collect(),
         prediction: vec![None; n],
         answered: vec![false; n],
         hit: None,
+        thinking: None,
         coverage: Coverage::default(),
         warnings: vec![],
+        notes,
         cached: None,
     };
     let mut first_invalid: Option<String> = None;
@@ -296,6 +459,8 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     let t = &primary.table;
     let ic = require(t, "index")?;
     let pc = require(t, "prediction")?;
+    let tc = t.column("thinking");
+    let mut thinking = tc.map(|_| vec![None; n]);
     for &r in &primary.rows {
         set.coverage.read += 1;
         let row = &t.rows[r];
@@ -322,8 +487,12 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         }
         set.answered[pos] = true;
         set.prediction[pos] = row.get(pc).cloned().flatten();
+        if let (Some(tc), Some(th)) = (tc, thinking.as_mut()) {
+            th[pos] = row.get(tc).cloned().flatten();
+        }
         set.coverage.scored += 1;
     }
+    set.thinking = thinking;
     set.coverage.missing = set.answered.iter().filter(|a| !**a).count() as u64;
 
     // The hit column: from the result file (paired or alone).
@@ -368,19 +537,14 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
                     }
                 }
                 let cell = row.get(hc).cloned().flatten();
-                let h = match cell.as_deref().map(str::trim) {
-                    Some("1") | Some("1.0") | Some("True") | Some("true") => Some(true),
-                    Some("0") | Some("0.0") | Some("False") | Some("false") => Some(false),
-                    None | Some("") => None,
-                    Some(other) => {
-                        return Err(Error::data_at(
-                            &res.file,
-                            Some(rt.row_numbers[r]),
-                            Some(&rt.headers[hc]),
-                            format!("expected 0 or 1 in `hit`, found `{other}`"),
-                        ))
-                    }
-                };
+                let h = parse_hit(cell.as_deref().unwrap_or("")).map_err(|other| {
+                    Error::data_at(
+                        &res.file,
+                        Some(rt.row_numbers[r]),
+                        Some(&rt.headers[hc]),
+                        format!("expected 0 or 1 in `hit`, found `{other}`"),
+                    )
+                })?;
                 hits[pos] = h;
             }
             set.hit = Some(hits);
@@ -422,6 +586,16 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     Ok(set)
 }
 
+/// A `hit` cell: a verdict, none (empty), or the text that is neither.
+fn parse_hit(cell: &str) -> std::result::Result<Option<bool>, String> {
+    match cell.trim() {
+        "1" | "1.0" | "True" | "true" => Ok(Some(true)),
+        "0" | "0.0" | "False" | "false" => Ok(Some(false)),
+        "" => Ok(None),
+        other => Err(other.to_string()),
+    }
+}
+
 fn require(t: &RawTable, name: &str) -> Result<usize> {
     t.column(name).ok_or_else(|| {
         Error::data_at(
@@ -439,14 +613,15 @@ fn require(t: &RawTable, name: &str) -> Result<usize> {
 /// Compare the item columns a prediction file carries with the items; every
 /// differing column is reported with a count and its first example.
 /// Check a table's item columns against the items, then keep only the
-/// columns scoring needs (`model`, `index`, `prediction`, `hit`): a
-/// prediction file's copy of every question is not held in memory.
+/// columns scoring needs (`model`, `index`, `prediction`, `hit`, and the
+/// `thinking` text of `SPLIT_THINK=1`): a prediction file's copy of every
+/// question is not held in memory.
 pub fn reduce(mut t: RawTable, items: &Items) -> RawTable {
     let mut notes = vec![];
     check_item_columns(&t, items, &mut notes);
     let keep: Vec<usize> = (0..t.headers.len())
         .filter(|&i| {
-            ["model", "index", "prediction", "hit"]
+            ["model", "index", "prediction", "hit", "thinking"]
                 .iter()
                 .any(|k| t.headers[i].trim().eq_ignore_ascii_case(k))
         })
@@ -500,23 +675,41 @@ fn check_item_columns(t: &RawTable, items: &Items, warnings: &mut Vec<String>) {
             }
         }
         if let Some((row, index, ours, theirs)) = first {
+            let (at, ours, theirs) = difference(&ours, &theirs);
             warnings.push(format!(
-                "{}, {} {row}, column `{header}`: item {index} differs from the items file ({:?} there, {:?} here); {count} rows differ in this column; the items file is used",
+                "{}, {} {row}, column `{header}`: item {index} differs from the items file at character {at} ({ours:?} there, {theirs:?} here); {count} rows differ in this column; the items file is used",
                 t.file,
                 t.row_unit,
-                clip(&ours),
-                clip(&theirs)
             ));
         }
     }
 }
 
-fn clip(s: &str) -> String {
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    } else {
-        s.to_string()
+/// Where two texts first differ (the 1-based character), and each text
+/// around that place: whole when both are short, else a window from a
+/// little before it, cut with `…`.
+fn difference(a: &str, b: &str) -> (usize, String, String) {
+    const BEFORE: usize = 20;
+    const WIDTH: usize = 60;
+    let (ca, cb): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let at = ca.iter().zip(&cb).take_while(|(x, y)| x == y).count();
+    if ca.len() <= WIDTH && cb.len() <= WIDTH {
+        return (at + 1, a.to_string(), b.to_string());
     }
+    let start = at.saturating_sub(BEFORE);
+    let window = |c: &[char]| {
+        let end = (start + WIDTH).min(c.len());
+        let mut s = String::new();
+        if start > 0 {
+            s.push('…');
+        }
+        s.extend(&c[start.min(c.len())..end]);
+        if end < c.len() {
+            s.push('…');
+        }
+        s
+    };
+    (at + 1, window(&ca), window(&cb))
 }
 
 #[cfg(test)]
@@ -543,5 +736,37 @@ mod tests {
             (Some("m".into()), false)
         );
         assert_eq!(model_from_stem("predictions", &d), (None, false));
+        // Judges as VLMEvalKit names them, `_` and `-` included.
+        for judge in [
+            "openai",
+            "gpt4",
+            "gpt-4o-mini",
+            "exact_matching",
+            "qwen-72b",
+        ] {
+            assert_eq!(
+                model_from_stem(&format!("qwen_chat_GMAI-MMBench_VAL_{judge}_result"), &d),
+                (Some("qwen_chat".into()), true),
+                "{judge}"
+            );
+        }
+        // A raw file has nothing after the dataset.
+        assert_eq!(
+            model_from_stem("qwen_chat_GMAI-MMBench_VAL_exact_matching", &d),
+            (None, false)
+        );
+    }
+
+    #[test]
+    fn differences_are_shown_where_they_are() {
+        assert_eq!(
+            difference("abc", "abd"),
+            (3, "abc".to_string(), "abd".to_string())
+        );
+        let long = "x".repeat(100);
+        let (at, a, b) = difference(&format!("{long}A tail"), &format!("{long}B tail"));
+        assert_eq!(at, 101);
+        assert!(a.starts_with('…') && a.contains("xA tail"), "{a}");
+        assert!(b.starts_with('…') && b.contains("xB tail"), "{b}");
     }
 }

@@ -72,6 +72,9 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
     if meta.len() == 0 {
         return Err(Error::data(&file, "the file is empty"));
     }
+    if !matches!(format, Format::Xlsx | Format::Parquet) {
+        check_not_utf16(path, &file)?;
+    }
     let mut t = match format {
         Format::Xlsx => read_xlsx(path, &file)?,
         Format::Csv => read_delimited(path, &file, b',')?,
@@ -92,11 +95,31 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
     Ok(t)
 }
 
+/// A text file saved as UTF-16 (Windows' "Unicode" text) starts with a
+/// byte order mark; say so instead of failing on its first bytes.
+pub fn check_not_utf16(path: &Path, file: &str) -> Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 2];
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(file, e))?;
+    let n = f.read(&mut head).map_err(|e| Error::io(file, e))?;
+    let order = match &head[..n] {
+        [0xFF, 0xFE] => "little-endian, FF FE",
+        [0xFE, 0xFF] => "big-endian, FE FF",
+        _ => return Ok(()),
+    };
+    Err(Error::data(
+        file,
+        format!(
+            "the file is UTF-16 (it starts with the {order} byte order mark); save it as UTF-8"
+        ),
+    ))
+}
+
 /// A column medql reads may appear only once: which of two `prediction`
 /// columns would be the model's?
 pub fn check_header(file: &str, headers: &[String]) -> Result<()> {
     let used = |h: &str| {
-        ["index", "prediction", "model", "hit"]
+        ["index", "prediction", "model", "hit", "thinking"]
             .iter()
             .any(|u| h.eq_ignore_ascii_case(u))
             || crate::data::items::canonical_item_column(h).is_some()
@@ -305,7 +328,7 @@ fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
     fn cell_text(c: &Data) -> Option<String> {
         match c {
             Data::Empty => None,
-            Data::String(s) => Some(s.clone()),
+            Data::String(s) => Some(openpyxl_text(s).into_owned()),
             Data::Float(f) => Some(python_float(*f)),
             Data::Int(i) => Some(i.to_string()),
             Data::Bool(b) => Some(if *b { "True".into() } else { "False".into() }),
@@ -315,6 +338,50 @@ fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
         }
     }
     Ok(t)
+}
+
+/// A workbook string as openpyxl (pandas' `read_excel`, and so VLMEvalKit)
+/// reads it, given the text calamine decoded.
+///
+/// xlsxwriter stores C0 control characters (except TAB and LF) and U+FFFE,
+/// U+FFFF as `_xHHHH_`, and a literal `_xHHHH_` as `_x005F_xHHHH_`.
+/// calamine decodes every such escape; openpyxl decodes none, and only
+/// deletes `x005F_`. So: write the escapes back as xlsxwriter wrote them,
+/// then delete `x005F_` as openpyxl does. For a workbook written by
+/// xlsxwriter the result is exactly openpyxl's text (`B\r\n` in the
+/// DataFrame, `B_x000D_\n` to VLMEvalKit).
+pub fn openpyxl_text(decoded: &str) -> std::borrow::Cow<'_, str> {
+    let escaped =
+        |c: char| matches!(c, '\u{0}'..='\u{8}' | '\u{b}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}');
+    if !decoded.chars().any(escaped) && !decoded.contains("_x") && !decoded.contains("x005F_") {
+        return std::borrow::Cow::Borrowed(decoded);
+    }
+    let is_escape = |b: &[u8]| {
+        b.len() >= 7
+            && b[0] == b'_'
+            && b[1] == b'x'
+            && b[2..6].iter().all(u8::is_ascii_hexdigit)
+            && b[6] == b'_'
+    };
+    // As xlsxwriter: escape the escapes, then the control characters.
+    let mut raw = String::with_capacity(decoded.len() + 16);
+    let mut rest = decoded;
+    while let Some(c) = rest.chars().next() {
+        if is_escape(rest.as_bytes()) {
+            raw.push_str("_x005F");
+            raw.push_str(&rest[..7]);
+            rest = &rest[7..];
+            continue;
+        }
+        if escaped(c) {
+            raw.push_str(&format!("_x{:04X}_", c as u32));
+        } else {
+            raw.push(c);
+        }
+        rest = &rest[c.len_utf8()..];
+    }
+    // As openpyxl's shared strings reader.
+    std::borrow::Cow::Owned(raw.replace("x005F_", ""))
 }
 
 fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
@@ -470,12 +537,14 @@ fn push_records(
 fn read_json(path: &Path, file: &str) -> Result<RawTable> {
     let text = std::fs::read(path).map_err(|e| Error::io(file, e))?;
     let text = text.strip_prefix("\u{feff}".as_bytes()).unwrap_or(&text);
-    let v: serde_json::Value = serde_json::from_slice(text).map_err(|e| {
+    let (strict, inserted) = python_json(text);
+    let v: serde_json::Value = serde_json::from_slice(&strict).map_err(|e| {
+        let (what, line, column) = json_error_at(&e, &strict, &inserted);
         Error::data_at(
             file,
-            json_record_at(text, e.line(), e.column()),
+            json_record_at(&strict, e.line(), e.column()),
             None,
-            format!("invalid JSON: {e}"),
+            format!("invalid JSON: {what} at line {line} column {column}"),
         )
     })?;
     let serde_json::Value::Array(items) = v else {
@@ -497,6 +566,111 @@ fn read_json(path: &Path, file: &str) -> Result<RawTable> {
             .map(|(i, v)| (i as u64 + 1, v)),
     )?;
     Ok(t)
+}
+
+/// Python's JSON dialect as strict JSON. `json.dump` writes a missing
+/// cell (a float NaN) as a bare `NaN`, and infinities as `Infinity` and
+/// `-Infinity`; outside strings these become `null` (missing). Returns the
+/// text and the positions, in it, of the bytes added (`NaN` is one byte
+/// shorter than `null`; the infinities are padded with spaces), so that
+/// error positions can be given in the file's own columns.
+pub fn python_json(text: &[u8]) -> (std::borrow::Cow<'_, [u8]>, Vec<usize>) {
+    use std::borrow::Cow;
+    // Where each token starts, outside strings.
+    let mut found: Vec<(usize, usize)> = vec![]; // (start, length)
+    let (mut in_string, mut escaped) = (false, false);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        if in_string {
+            // Jump to the next quote or backslash.
+            if !escaped {
+                match memchr::memchr2(b'"', b'\\', &text[i..]) {
+                    None => break,
+                    Some(k) => i += k,
+                }
+            }
+            match (escaped, text[i]) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
+        }
+        let boundary = |end: usize| {
+            text.get(end)
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == b'_'))
+        };
+        match b {
+            b'"' => in_string = true,
+            b'N' if text[i..].starts_with(b"NaN") && boundary(i + 3) => {
+                found.push((i, 3));
+                i += 3;
+                continue;
+            }
+            b'I' if text[i..].starts_with(b"Infinity") && boundary(i + 8) => {
+                found.push((i, 8));
+                i += 8;
+                continue;
+            }
+            b'-' if text[i..].starts_with(b"-Infinity") && boundary(i + 9) => {
+                found.push((i, 9));
+                i += 9;
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if found.is_empty() {
+        return (Cow::Borrowed(text), vec![]);
+    }
+    let mut out = Vec::with_capacity(text.len() + found.len());
+    let mut inserted = vec![];
+    let mut copied = 0;
+    for (start, len) in found {
+        out.extend_from_slice(&text[copied..start]);
+        out.extend_from_slice(b"null");
+        if len == 3 {
+            inserted.push(out.len() - 1);
+        } else {
+            out.resize(out.len() + len - 4, b' ');
+        }
+        copied = start + len;
+    }
+    out.extend_from_slice(&text[copied..]);
+    (Cow::Owned(out), inserted)
+}
+
+/// A serde error on text made by [`python_json`]: the message without its
+/// position, and the position (line, column) in the original text.
+fn json_error_at(
+    e: &serde_json::Error,
+    strict: &[u8],
+    inserted: &[usize],
+) -> (String, usize, usize) {
+    let text = e.to_string();
+    let what = text
+        .rsplit_once(" at line ")
+        .map_or(text.as_str(), |(w, _)| w)
+        .to_string();
+    let (line, column) = (e.line(), e.column());
+    // The byte offset of the error's line in the strict text.
+    let mut start = 0;
+    for _ in 1..line {
+        match strict[start.min(strict.len())..]
+            .iter()
+            .position(|&b| b == b'\n')
+        {
+            Some(k) => start += k + 1,
+            None => break,
+        }
+    }
+    let at = start + column;
+    let added = inserted.iter().filter(|&&p| p >= start && p < at).count();
+    (what, line, column.saturating_sub(added))
 }
 
 /// The 1-based record of a JSON array that holds text position
@@ -564,17 +738,15 @@ fn read_jsonl(path: &Path, file: &str) -> Result<RawTable> {
         if l.is_empty() {
             continue;
         }
-        let v: serde_json::Value = serde_json::from_str(l).map_err(|e| {
+        let (strict, inserted) = python_json(l.as_bytes());
+        let v: serde_json::Value = serde_json::from_slice(&strict).map_err(|e| {
             // serde counts lines within this one line; say the column only.
-            let text = e.to_string();
-            let what = text
-                .rsplit_once(" at line ")
-                .map_or(text.as_str(), |(w, _)| w);
+            let (what, _, column) = json_error_at(&e, &strict, &inserted);
             Error::data_at(
                 file,
                 Some(n),
                 None,
-                format!("invalid JSON at character {}: {what}", e.column()),
+                format!("invalid JSON at character {column}: {what}"),
             )
         })?;
         recs.push((n, v));
@@ -670,5 +842,40 @@ mod tests {
         assert_eq!(python_float(1e-5), "1e-05");
         assert_eq!(python_float(1e16), "1e+16");
         assert_eq!(python_float_typed(17.0), "17.0");
+    }
+
+    #[test]
+    fn python_json_dialect() {
+        let text = br#"[{"a": NaN, "b": "NaN \" Infinity", "c": -Infinity, "d": Infinity}]"#;
+        let (strict, inserted) = python_json(text);
+        let v: serde_json::Value = serde_json::from_slice(&strict).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"a": null, "b": "NaN \" Infinity", "c": null, "d": null}])
+        );
+        assert_eq!(inserted.len(), 1);
+        // Nothing to change: the text itself.
+        let plain = br#"[{"NaN": "x"}]"#;
+        assert!(matches!(
+            python_json(plain).0,
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // Not a token of its own: left for the parser to refuse.
+        assert!(serde_json::from_slice::<serde_json::Value>(&python_json(b"[NaNa]").0).is_err());
+    }
+
+    #[test]
+    fn xlsx_text_as_openpyxl_reads_it() {
+        // calamine's decoded text -> openpyxl's text of the same cell.
+        for (decoded, openpyxl) in [
+            ("B\r\n", "B_x000D_\n"),
+            ("x\u{1c}y\u{1f}", "x_x001C_y_x001F_"),
+            ("_x000D_", "_x000D_"),
+            ("_x005F_", "_"),
+            ("tab\tand\nnewline", "tab\tand\nnewline"),
+            ("plain", "plain"),
+        ] {
+            assert_eq!(openpyxl_text(decoded), openpyxl, "{decoded:?}");
+        }
     }
 }

@@ -27,6 +27,7 @@ pub const RESULT_COLUMNS: &[&str] = &[
     "n_options",
     "answered",
     "prediction",
+    "thinking",
     "choice",
     "rule",
     "correct",
@@ -42,7 +43,10 @@ pub const RESULT_COLUMNS: &[&str] = &[
 /// What each column of `results` holds, for `.schema`.
 pub const COLUMN_DOCS: &[(&str, &str)] = &[
     ("model", "model name"),
-    ("dataset", "the items file's stem without _part_N"),
+    (
+        "dataset",
+        "the items file's stem without _local and _part_N (VLMEvalKit's TEST parts: GMAI-MMBench_TEST)",
+    ),
     ("index", "item index"),
     ("question", "question text"),
     (
@@ -59,6 +63,10 @@ pub const COLUMN_DOCS: &[(&str, &str)] = &[
     ("n_options", "number of non-empty options"),
     ("answered", "the model has a prediction row for the item"),
     ("prediction", "the model's raw output"),
+    (
+        "thinking",
+        "the model's reasoning, VLMEvalKit's `thinking` column (SPLIT_THINK=1); null without one; only when a file has one",
+    ),
     (
         "choice",
         "letter extracted under the session's policy; Z = none",
@@ -109,6 +117,11 @@ pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, Que
         .copied()
         .filter(|f| !f.starts_with("__"))
         .collect();
+    if lower == "thinking" && visible.contains(&"prediction") {
+        return Err(QueryError::new(format!("unknown column `{written}`"), name.span).with_help(
+            "no loaded prediction file has a `thinking` column (VLMEvalKit writes one with SPLIT_THINK=1)",
+        ));
+    }
     let mut help = String::new();
     if let Some(d) = did_you_mean(written, visible.iter().copied()) {
         help.push_str(&d);

@@ -117,7 +117,16 @@ fn pinned_model(filter: &ast::Expr, preds: &Preds, schema: &DFSchema) -> Option<
 /// The `results` relation under one policy.
 fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
+    // `thinking` is there only when a prediction file had the column.
+    let has_thinking = scored
+        .schema()
+        .fields()
+        .iter()
+        .any(|f| f.name() == "thinking");
     for c in columns::RESULT_COLUMNS {
+        if *c == "thinking" && !has_thinking {
+            continue;
+        }
         let e = match *c {
             "choice" => match policy {
                 Policy::Legacy | Policy::Recorded => ident("choice_legacy"),

@@ -59,7 +59,7 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
 }
 
 /// The columns a model's cache entry keeps, aligned with the items.
-pub const CACHED_COLUMNS: [&str; 7] = [
+pub const CACHED_COLUMNS: [&str; 8] = [
     "answered",
     "prediction",
     "hit",
@@ -67,6 +67,7 @@ pub const CACHED_COLUMNS: [&str; 7] = [
     "rule_legacy",
     "choice_current",
     "rule_current",
+    "thinking",
 ];
 
 /// The scored relation, partitioned for parallel scans, and for every
@@ -94,6 +95,12 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     fields.insert(2, Field::new("item_id", DataType::Int32, false));
     fields.push(Field::new("answered", DataType::Boolean, false));
     fields.push(Field::new("prediction", DataType::Utf8, true));
+    // VLMEvalKit's `thinking` column (SPLIT_THINK=1): in the relation when
+    // any model's file has one, null for the others.
+    let with_thinking = sets.iter().any(|s| s.thinking.is_some());
+    if with_thinking {
+        fields.push(Field::new("thinking", DataType::Utf8, true));
+    }
     fields.push(Field::new("hit", DataType::Boolean, true));
     let schema = Arc::new(Schema::new(fields));
     let n = items.len();
@@ -120,6 +127,14 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             cols.push(Arc::new(StringArray::from_iter(
                 set.prediction[start..start + len].iter(),
             )));
+            if with_thinking {
+                cols.push(match &set.thinking {
+                    Some(t) => {
+                        Arc::new(StringArray::from_iter(t[start..start + len].iter())) as ArrayRef
+                    }
+                    None => new_null_array(&DataType::Utf8, len),
+                });
+            }
             cols.push(Arc::new(match &set.hit {
                 Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
                 None => BooleanArray::from(vec![None; len]),
@@ -218,10 +233,12 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                 .and_then(|p| p.get(k / parts))
                 .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
             for (i, name) in CACHED_COLUMNS.iter().enumerate() {
-                let a = b
-                    .column_by_name(name)
-                    .ok_or_else(|| Error::engine("scoring", format!("no column {name}")))?;
-                pieces[i].push(a.clone());
+                let a = match b.column_by_name(name) {
+                    Some(a) => a.clone(),
+                    None if *name == "thinking" => new_null_array(&DataType::Utf8, b.num_rows()),
+                    None => return Err(Error::engine("scoring", format!("no column {name}"))),
+                };
+                pieces[i].push(a);
             }
         }
         let mut cols = vec![];
@@ -229,13 +246,12 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         for (i, name) in CACHED_COLUMNS.iter().enumerate() {
             let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
             let a = if refs.is_empty() {
-                new_null_array(
-                    out_schema
-                        .field_with_name(name)
-                        .map_err(fail_arrow)?
-                        .data_type(),
-                    0,
-                )
+                let ty = match out_schema.field_with_name(name) {
+                    Ok(f) => f.data_type().clone(),
+                    Err(_) if *name == "thinking" => DataType::Utf8,
+                    Err(e) => return Err(fail_arrow(e)),
+                };
+                new_null_array(&ty, 0)
             } else {
                 concat(&refs).map_err(fail_arrow)?
             };
@@ -275,8 +291,8 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                     "model" => model_column(&set.model, len),
                     "model_id" => Arc::new(Int32Array::from(vec![ordinal as i32; len])),
                     "item_id" => item_id_column(start, len),
-                    "answered" | "prediction" | "hit" | "choice_legacy" | "rule_legacy"
-                    | "choice_current" | "rule_current" => cached(name)?,
+                    "answered" | "prediction" | "thinking" | "hit" | "choice_legacy"
+                    | "rule_legacy" | "choice_current" | "rule_current" => cached(name)?,
                     "correct_legacy" | "correct_current" => {
                         let choice = cached(&name.replace("correct", "choice"))?;
                         Arc::new(eq(&choice, &answer).map_err(fail_arrow)?)
