@@ -278,7 +278,13 @@ fn maxrows_limits_a_table_and_the_footer_gives_the_total() {
     enter(&mut p, ".format csv");
     enter(&mut p, "show index limit 7");
     let out = footer(&mut p, "7 rows");
-    assert_eq!(out.lines().filter(|l| l.trim().parse::<u32>().is_ok()).count(), 7, "{out}");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim().parse::<u32>().is_ok())
+            .count(),
+        7,
+        "{out}"
+    );
     let rest = p.exp_string("medql> ").unwrap();
     assert!(!rest.contains("shown"), "{rest}");
     quit(p);
