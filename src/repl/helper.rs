@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 /// An Enter this soon after the line last changed came with the text before
 /// it in one burst: pasted, or typed ahead while a statement ran. No one
 /// types a key and Enter within it.
-pub const BURST: Duration = Duration::from_millis(5);
+pub const BURST: Duration = Duration::from_millis(15);
 
 /// What the prompt knows of input arriving in bursts.
 #[derive(Debug, Default)]
