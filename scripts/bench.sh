@@ -6,8 +6,9 @@
 # representative queries warm (in-process, median), exports the scored
 # relation to Parquet, times the same queries in DuckDB in memory (in a
 # Python virtual environment this script creates), the extraction rules in
-# Python per row, pandas.read_excel, medql -e from a warm cache, and an
-# items TSV with a 2 GB image column.
+# Python per row, pandas.read_excel, medql -e from a warm cache, an
+# items TSV with a 2 GB image column, and the peak memory of printing a
+# 1M-row result as a table with every row (--max-rows 0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N_MODELS=${1:-100}
@@ -75,6 +76,16 @@ cat "$IMG_TSV" > /dev/null   # the page cache holds it, as for every other figur
 for i in 1 2 3; do
   measure "medql items tsv with images" $MEDQL --no-cache --items "$IMG_TSV" -e "from items show index limit 1"
 done
+
+echo "== a 1M-row result printed as a table with every row (40 models x 25,831 items)"
+TABLE=target/bench-data/40x25831-csv
+if [[ ! -f $TABLE/GMAI-MMBench_SYNTH.tsv ]]; then
+  $MEDQL gen --n-models 40 --n-items 25831 --out "$TABLE" --file-format csv
+fi
+measure "medql 1M-row table, all rows" $MEDQL --no-cache --items "$TABLE/GMAI-MMBench_SYNTH.tsv" \
+  --predictions "$TABLE/predictions" --max-rows 0 -e "show *"
+measure "medql 1M-row csv" $MEDQL --no-cache --items "$TABLE/GMAI-MMBench_SYNTH.tsv" \
+  --predictions "$TABLE/predictions" --format csv -e "show *"
 
 VENV=target/bench-venv
 if [[ ! -x $VENV/bin/python ]]; then

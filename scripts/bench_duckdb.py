@@ -153,6 +153,10 @@ def summary(figures_path):
     cold = med("medql -e cold (no cache)", 0)
     rows.append(("medql -e, warm cache", f"{w:.2f} s (cold, no cache: {cold:.2f} s), peak {p / 1024:.0f} MB",
                  "< 0.5 s", w < 0.5))
+    w, p = med("medql 1M-row table, all rows", 0), med("medql 1M-row table, all rows", 1)
+    pc = med("medql 1M-row csv", 1)
+    rows.append(("1M-row table, every row (--max-rows 0)", f"{w:.2f} s, peak {p / 1024:.0f} MB (csv: peak {pc / 1024:.0f} MB)",
+                 "peak < 1 GB", p < 1024 * 1024))
     hwm = harness.get("peak memory (VmHWM)")
     if hwm:
         kb = float(hwm[0])

@@ -513,6 +513,9 @@ impl Session {
             if let Statement::Query(q) = &parsed.statement {
                 let planned = self.plan(q).await.map_err(|e| attach(e, origin, source))?;
                 let plan = t0.elapsed() - parse;
+                if let Some(ms) = test_delay() {
+                    tokio::time::sleep(Duration::from_millis(ms)).await;
+                }
                 let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
                 let batches = planned
                     .df

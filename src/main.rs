@@ -29,6 +29,9 @@ struct Cli {
     /// Output format: table, csv, tsv, json, ndjson, markdown
     #[arg(global = true, long, value_name = "NAME", value_parser = parse_format)]
     format: Option<Format>,
+    /// Rows a table or markdown result shows, the rest counted (0: all); default 40 on a terminal and in the prompt, all when piped
+    #[arg(global = true, long, value_name = "N")]
+    max_rows: Option<usize>,
     /// Write the last result to FILE (format from the extension: .csv .tsv .json .ndjson .md .parquet)
     #[arg(global = true, short = 'o', long, value_name = "FILE")]
     output: Option<String>,
@@ -401,7 +404,8 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         (None, Some(q)) => (q.clone(), "query".to_string()),
         (None, None) => {
             let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && tty;
-            medql::repl::run(&mut session, format, color).await?;
+            let max_rows = cli.max_rows.unwrap_or(medql::repl::DEFAULT_MAX_ROWS);
+            medql::repl::run(&mut session, format, color, max_rows).await?;
             return Ok(ExitCode::SUCCESS);
         }
     };
@@ -426,7 +430,9 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         let stream = if to_file {
             streams(output_format.flatten())
         } else {
-            streams(Some(format)) && format != Format::Table
+            // Every other result prints on standard output as it is
+            // computed, with -o as without.
+            true
         };
         let r = session.stream_one(&source, &origin, *range, stream).await;
         match r {
@@ -445,6 +451,29 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
                     eprintln!("medql: wrote {n} rows to {path}");
                     written = true;
                     n
+                } else if matches!(format, Format::Table | Format::Markdown) {
+                    if !first && format == Format::Table {
+                        write_out(&mut stdout, "\n")?;
+                    }
+                    first = false;
+                    // On a terminal a table shows 40 rows unless told;
+                    // piped, all of them.
+                    let max_rows = cli.max_rows.unwrap_or(if tty {
+                        medql::repl::DEFAULT_MAX_ROWS
+                    } else {
+                        0
+                    });
+                    let (schema, styles) = (q.schema.clone(), q.styles.clone());
+                    write_text(
+                        q.batches,
+                        schema,
+                        styles,
+                        format,
+                        &opts,
+                        max_rows,
+                        &mut stdout,
+                    )
+                    .await?
                 } else {
                     write_stream(q.batches, &q.schema, format, &mut stdout).await?
                 };
@@ -558,6 +587,43 @@ async fn write_stream(
     let n = w.rows();
     w.finish().map_err(quiet_pipe)?;
     Ok(n)
+}
+
+/// Write a query's rows as a table or markdown as they arrive, at most
+/// `max_rows` of them (0: all); when rows were left out, a last line gives
+/// the total and how to get them all.
+async fn write_text(
+    mut batches: SendableRecordBatchStream,
+    schema: medql::datafusion::arrow::datatypes::SchemaRef,
+    styles: std::collections::HashMap<String, medql::plan::Style>,
+    format: Format,
+    opts: &RenderOptions,
+    max_rows: usize,
+    stdout: &mut std::io::StdoutLock<'_>,
+) -> Result<u64, Error> {
+    let mut w = render::paged::TextWriter::new(
+        &mut *stdout,
+        schema,
+        styles,
+        format,
+        opts.clone(),
+        max_rows,
+    )?;
+    while let Some(b) = batches.next().await {
+        let b = b.map_err(|e| medql::engine_error("running the query", e))?;
+        w.write(&b).map_err(quiet_pipe)?;
+    }
+    let (_, shown) = w.finish().map_err(quiet_pipe)?;
+    if shown.truncated() {
+        write_out(
+            stdout,
+            &format!(
+                "({} of {} rows shown; all of them: --max-rows 0, --format csv or -o FILE)\n",
+                shown.shown, shown.total
+            ),
+        )?;
+    }
+    Ok(shown.total)
 }
 
 /// Write a query's batches to the file of `-o` as they arrive.

@@ -235,3 +235,64 @@ fn explain_prints_logical_and_physical_plans() {
     assert!(out.contains("physical plan:"), "{out}");
     assert!(out.contains("AggregateExec"), "{out}");
 }
+
+#[test]
+fn max_rows_limits_tables_and_markdown_and_states_the_total() {
+    // Piped, a table shows every row unless --max-rows says otherwise.
+    let (code, out, err) = medql(&["-e", "show index, model"]);
+    assert_eq!(code, 0, "{err}");
+    // Table lines after the one-line header.
+    let data = |out: &str| {
+        out.lines()
+            .filter(|l| l.starts_with("│ "))
+            .count()
+            .saturating_sub(1)
+    };
+    assert_eq!(data(&out), 18200);
+    // Rendered in blocks, it still reads as one table.
+    assert_eq!(out.matches('┌').count(), 1);
+    assert_eq!(out.matches('└').count(), 1);
+    assert_eq!(out.matches("│ index").count(), 1);
+    assert!(!out.contains("rows shown"), "{}", &out[out.len() - 300..]);
+
+    let (code, out, err) = medql(&["--max-rows", "3", "-e", "show index, model"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(data(&out), 3, "{out}");
+    assert!(out.ends_with(
+        "(3 of 18200 rows shown; all of them: --max-rows 0, --format csv or -o FILE)\n"
+    ));
+    let (_, out, _) = medql(&[
+        "--max-rows",
+        "2",
+        "--format",
+        "markdown",
+        "-e",
+        "show index limit 5",
+    ]);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with('|')).count(),
+        4,
+        "{out}"
+    );
+    assert!(out.contains("(2 of 5 rows shown"), "{out}");
+    // --max-rows 0 and a limit above the rows: every row, no note.
+    for n in ["0", "100"] {
+        let (_, out, _) = medql(&["--max-rows", n, "-e", "by model score n"]);
+        assert_eq!(data(&out), 4, "{out}");
+        assert!(!out.contains("shown"), "{out}");
+    }
+    // Formats for programs always carry every row.
+    let (_, out, _) = medql(&["--max-rows", "3", "--format", "csv", "-e", "show index"]);
+    assert_eq!(out.lines().count(), 18201);
+    // Each statement gets its own limit and note.
+    let (_, out, _) = medql(&[
+        "--max-rows",
+        "1",
+        "-e",
+        "by model score n; show index limit 2",
+    ]);
+    assert!(out.contains("(1 of 4 rows shown"), "{out}");
+    assert!(out.contains("(1 of 2 rows shown"), "{out}");
+    let (code, _, err) = medql(&["--max-rows", "many", "-e", "score n"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -33,11 +33,17 @@ fn streamed_output_equals_the_collected_result_in_every_format() {
         assert!(err.contains(&format!("wrote {} rows", 4 * 4550)), "{err}");
         assert_eq!(std::fs::read_to_string(&path).unwrap(), out);
     }
+    // Markdown, written in blocks as it streams, is the collected text.
+    let (code, out, err) = medql(&["-e", QUERY, "--format", "markdown"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, t.render(Format::Markdown).unwrap());
     // Empty results are still well-formed.
     let (_, out, _) = medql(&["-e", "where index < 0 show index", "--format", "json"]);
     assert_eq!(out, "[]\n");
     let (_, out, _) = medql(&["-e", "where index < 0 show index", "--format", "csv"]);
     assert_eq!(out, "index\n");
+    let (_, out, _) = medql(&["-e", "where index < 0 show index"]);
+    assert_eq!(out, "┌───────┐\n│ index │\n╞═══════╡\n└───────┘\n");
 }
 
 #[test]

@@ -1,14 +1,26 @@
 //! The interactive prompt, driven through a pseudo-terminal like a person
-//! would: type, Tab, Enter, Ctrl-C, and a second session for history.
+//! would: type, paste, Tab, Enter, Ctrl-C, and a second session for history.
+
+mod common;
 
 use rexpect::session::{spawn_command, PtySession};
 use std::process::Command;
+use std::time::{Duration, Instant};
 
 const TIMEOUT_MS: u64 = 30_000;
 
 fn start(data_home: &std::path::Path, extra_env: &[(&str, &str)]) -> PtySession {
+    start_with(data_home, &[], extra_env)
+}
+
+fn start_with(
+    data_home: &std::path::Path,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> PtySession {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_medql"));
     cmd.arg("--no-color")
+        .args(args)
         .env("TERM", "xterm")
         .env("XDG_DATA_HOME", data_home)
         .env_remove("NO_COLOR");
@@ -125,6 +137,7 @@ fn save_read_schema_and_load_meta_commands() {
     let saved = home.path().join("ct.mql");
     enter(&mut p, &format!(".save {}", saved.display()));
     p.exp_string("saved to").unwrap();
+    // Under the default policy, never set: the statement alone.
     assert_eq!(
         std::fs::read_to_string(&saved).unwrap(),
         "where #CT by model score n;\n"
@@ -150,4 +163,213 @@ fn save_read_schema_and_load_meta_commands() {
     p.exp_string("50.00").unwrap();
     p.exp_string("1 row").unwrap();
     quit(p);
+}
+
+/// rexpect hands output back one char per byte: the UTF-8 text again.
+fn utf8(s: &str) -> String {
+    let bytes: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Wait for a result footer `N row(s) ·` at the start of a line (needles
+/// must be ASCII); the output before it, as UTF-8.
+fn footer(p: &mut PtySession, rows: &str) -> String {
+    let (before, _) = p.exp_regex(&format!(r"\n{rows} ")).unwrap();
+    utf8(&before)
+}
+
+/// The `N row(s) ·` footers printed from now until the prompt after them.
+fn footers_until_prompt(p: &mut PtySession) -> Vec<String> {
+    let before = utf8(&p.exp_string("medql> ").unwrap());
+    let re = regex::Regex::new(r"(\d+) rows? ·").unwrap();
+    re.captures_iter(&before)
+        .map(|c| c[0].to_string())
+        .collect()
+}
+
+#[test]
+fn a_pasted_block_of_two_statements_runs_both_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    // Both lines arrive at once, as from a paste without bracketing.
+    p.send("by model score n limit 1;\rby model score acc sort acc desc limit 2;\r")
+        .unwrap();
+    p.flush().unwrap();
+    footer(&mut p, "1 row");
+    let rest = footers_until_prompt(&mut p);
+    assert_eq!(
+        rest,
+        ["2 rows ·"],
+        "the second statement runs after the first"
+    );
+    // Lines typed while a statement runs are kept and run in order.
+    let slow = tempfile::tempdir().unwrap();
+    drop(p);
+    let mut p = start(slow.path(), &[("MEDQL_TEST_QUERY_DELAY_MS", "1500")]);
+    enter(&mut p, "by model score n limit 3");
+    std::thread::sleep(Duration::from_millis(300));
+    p.send("by model score n limit 1;\rby model score n limit 2;\r")
+        .unwrap();
+    p.flush().unwrap();
+    footer(&mut p, "3 rows");
+    footer(&mut p, "1 row");
+    footer(&mut p, "2 rows");
+    quit(p);
+}
+
+#[test]
+fn the_readme_two_line_example_pasted_runs_as_one_statement() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    p.send(
+        "where model = 'demo-small-2b' and not correct\r  show index, answer, choice, rule, prediction limit 20;\r",
+    )
+    .unwrap();
+    p.flush().unwrap();
+    let out = footer(&mut p, "20 rows");
+    // The show columns, not every column of the first line alone.
+    assert!(out.contains("┆ prediction"), "{out}");
+    assert!(!out.contains("┆ department"), "{out}");
+    assert!(!out.contains(" rows ·"), "only one result: {out}");
+    p.exp_string("medql> ").unwrap();
+    enter(&mut p, ".policy");
+    p.exp_string("policy current").unwrap();
+    quit(p);
+}
+
+#[test]
+fn maxrows_limits_a_table_and_the_footer_gives_the_total() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    // The default: 40 rows.
+    enter(&mut p, ".maxrows");
+    p.exp_string("maxrows 40").unwrap();
+    enter(&mut p, "show index, model");
+    let out = footer(&mut p, "18200 rows");
+    let data_rows = out
+        .lines()
+        .filter(|l| l.starts_with("│ ") && !l.contains("index"))
+        .count();
+    assert_eq!(data_rows, 40, "{out}");
+    p.exp_string("first 40 shown: .maxrows 0 shows all, .format csv prints all")
+        .unwrap();
+    enter(&mut p, ".maxrows 5");
+    p.exp_string("maxrows 5").unwrap();
+    enter(&mut p, "show index, model");
+    let out = footer(&mut p, "18200 rows");
+    let data_rows = out
+        .lines()
+        .filter(|l| l.starts_with("│ ") && !l.contains("index"))
+        .count();
+    assert_eq!(data_rows, 5, "{out}");
+    p.exp_string("first 5 shown").unwrap();
+    // Markdown too; csv shows every row.
+    enter(&mut p, ".format markdown");
+    enter(&mut p, "show index limit 7");
+    let out = footer(&mut p, "7 rows");
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("| ")).count(),
+        6,
+        "{out}"
+    );
+    p.exp_string("first 5 shown").unwrap();
+    enter(&mut p, ".maxrows lots");
+    p.exp_string(".maxrows takes a number of rows").unwrap();
+    enter(&mut p, ".format csv");
+    enter(&mut p, "show index limit 7");
+    let out = footer(&mut p, "7 rows");
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.trim().parse::<u32>().is_ok())
+            .count(),
+        7,
+        "{out}"
+    );
+    let rest = p.exp_string("medql> ").unwrap();
+    assert!(!rest.contains("shown"), "{rest}");
+    quit(p);
+}
+
+#[test]
+fn ctrl_c_stops_printing_a_long_table_at_once() {
+    let home = tempfile::tempdir().unwrap();
+    let (items, preds) = common::gen_csv(home.path(), 12, 4550);
+    let preds = preds.display().to_string();
+    let mut p = start_with(
+        home.path(),
+        &["--no-cache", "--items", &items, "--predictions", &preds],
+        &[],
+    );
+    enter(&mut p, ".maxrows 0");
+    p.exp_string("maxrows 0").unwrap();
+    // 54,600 rows of every column: far longer to print than the test waits.
+    enter(&mut p, "show *");
+    p.exp_string("index").unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    p.send_control('c').unwrap();
+    let t = Instant::now();
+    let out = utf8(&p.exp_string("cancelled").unwrap());
+    p.exp_string("medql> ").unwrap();
+    assert!(
+        t.elapsed() < Duration::from_secs(10),
+        "took {:?} to stop",
+        t.elapsed()
+    );
+    assert!(!out.contains("54600 rows"), "printing went on to the end");
+    // The session goes on.
+    enter(&mut p, ".maxrows 3");
+    p.exp_string("maxrows 3").unwrap();
+    enter(&mut p, "by model score n");
+    footer(&mut p, "12 rows");
+    p.exp_string("first 3 shown").unwrap();
+    quit(p);
+}
+
+#[test]
+fn save_after_set_policy_writes_the_policy_first() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    enter(&mut p, "set policy = legacy");
+    p.exp_string("policy = legacy").unwrap();
+    enter(&mut p, "by model score acc sort model");
+    p.exp_string("4 rows").unwrap();
+    let saved = home.path().join("legacy.mql");
+    enter(&mut p, &format!(".save {}", saved.display()));
+    p.exp_string("saved to").unwrap();
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert_eq!(
+        text,
+        "set policy = legacy;\nby model score acc sort model;\n"
+    );
+    // `.policy` sets it as well; the policy saved is the one the statement ran under.
+    enter(&mut p, ".policy current");
+    p.exp_string("policy current").unwrap();
+    enter(&mut p, "by model score n");
+    p.exp_string("4 rows").unwrap();
+    enter(&mut p, ".policy legacy");
+    p.exp_string("policy legacy").unwrap();
+    let again = home.path().join("current.mql");
+    enter(&mut p, &format!(".save {}", again.display()));
+    p.exp_string("saved to").unwrap();
+    assert_eq!(
+        std::fs::read_to_string(&again).unwrap(),
+        "set policy = current;\nby model score n;\n"
+    );
+    quit(p);
+    // Run again, the file gives the legacy result.
+    let path = saved.display().to_string();
+    let (code, from_file, err) = common::medql(&["--format", "csv", "run", &path]);
+    assert_eq!(code, 0, "{err}");
+    let (_, legacy, _) = common::medql(&[
+        "--format",
+        "csv",
+        "--policy",
+        "legacy",
+        "-e",
+        "by model score acc sort model",
+    ]);
+    let (_, current, _) =
+        common::medql(&["--format", "csv", "-e", "by model score acc sort model"]);
+    assert_eq!(from_file, legacy);
+    assert_ne!(from_file, current, "the policy matters on the demo data");
 }

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::str::FromStr;
 
+pub mod paged;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Table,
@@ -239,6 +241,69 @@ pub fn fit_to_terminal(t: &mut comfy_table::Table) {
     }
 }
 
+/// A table of `rows` in medql's style: no lines between rows, numbers
+/// right-aligned, text neutralised and clipped.
+fn new_table(
+    names: &[&str],
+    schema: &Schema,
+    style_of: &[Option<Style>],
+    rows: impl Iterator<Item = Vec<Cell>>,
+    opts: &RenderOptions,
+) -> comfy_table::Table {
+    use comfy_table::{presets, CellAlignment, Table, TableComponent};
+    let mut t = Table::new();
+    t.load_preset(presets::UTF8_FULL_CONDENSED);
+    t.remove_style(TableComponent::HorizontalLines);
+    t.remove_style(TableComponent::MiddleIntersections);
+    t.remove_style(TableComponent::LeftBorderIntersections);
+    t.remove_style(TableComponent::RightBorderIntersections);
+    t.set_header(names.iter().map(|n| neutralize(n)));
+    for row in rows {
+        t.add_row(
+            row.iter()
+                .enumerate()
+                .map(|(i, c)| comfy_table::Cell::new(clip(human(c, style_of[i]), opts.max_cell))),
+        );
+    }
+    for (i, f) in schema.fields().iter().enumerate() {
+        if is_numeric(f.data_type()) {
+            if let Some(c) = t.column_mut(i) {
+                c.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+    }
+    t
+}
+
+/// A table laid out with given column widths (padding included), for the
+/// blocks of a long table after the first; longer cells wrap.
+pub(crate) fn table_with_widths(
+    batches: &[RecordBatch],
+    schema: &Schema,
+    styles: &HashMap<String, Style>,
+    opts: &RenderOptions,
+    widths: &[u16],
+) -> String {
+    use comfy_table::{ColumnConstraint, ContentArrangement, Width};
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    let style_of: Vec<Option<Style>> = names.iter().map(|n| styles.get(*n).copied()).collect();
+    let rows = batches.iter().flat_map(|b| {
+        (0..b.num_rows()).map(move |r| b.columns().iter().map(|a| cell(a, r)).collect::<Vec<_>>())
+    });
+    let mut t = new_table(&names, schema, &style_of, rows, opts);
+    for (i, w) in widths.iter().enumerate() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_constraint(ColumnConstraint::Absolute(Width::Fixed(*w)));
+        }
+    }
+    let total: usize = widths.iter().map(|w| *w as usize).sum::<usize>() + widths.len() + 1;
+    t.set_width(total.min(u16::MAX as usize) as u16);
+    t.set_content_arrangement(ContentArrangement::Dynamic);
+    let mut s = t.to_string();
+    s.push('\n');
+    s
+}
+
 /// Render batches in a text format.
 pub fn render(
     batches: &[RecordBatch],
@@ -254,28 +319,8 @@ pub fn render(
     });
     Ok(match format {
         Format::Table => {
-            use comfy_table::{
-                presets, CellAlignment, ColumnConstraint, ContentArrangement, Table, Width,
-            };
-            let mut t = Table::new();
-            t.load_preset(presets::UTF8_FULL_CONDENSED);
-            t.remove_style(comfy_table::TableComponent::HorizontalLines);
-            t.remove_style(comfy_table::TableComponent::MiddleIntersections);
-            t.remove_style(comfy_table::TableComponent::LeftBorderIntersections);
-            t.remove_style(comfy_table::TableComponent::RightBorderIntersections);
-            t.set_header(names.iter().map(|n| neutralize(n)));
-            for row in rows {
-                t.add_row(row.iter().enumerate().map(|(i, c)| {
-                    comfy_table::Cell::new(clip(human(c, style_of[i]), opts.max_cell))
-                }));
-            }
-            for (i, f) in schema.fields().iter().enumerate() {
-                if is_numeric(f.data_type()) {
-                    if let Some(c) = t.column_mut(i) {
-                        c.set_cell_alignment(CellAlignment::Right);
-                    }
-                }
-            }
+            use comfy_table::{ColumnConstraint, ContentArrangement, Width};
+            let mut t = new_table(&names, schema, &style_of, rows, opts);
             let natural = t.to_string();
             let widest = |s: &str| s.lines().map(|l| l.chars().count()).max().unwrap_or(0);
             let limit = if opts.fit {

@@ -40,6 +40,10 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
         "show or set the output format: table, csv, tsv, json, ndjson, markdown",
     ),
     (
+        ".maxrows [N]",
+        "show or set the rows a table shows (0: all); the footer gives the total",
+    ),
+    (
         ".timer on|off",
         "show parse, plan, execute and render times after each result",
     ),

@@ -1,5 +1,7 @@
 //! The rustyline helper: completion, hints, highlighting and validation
-//! (Enter on an unfinished statement continues it on the next line).
+//! (Enter on an unfinished statement continues it on the next line, and an
+//! Enter that arrives in a burst of input, as in a paste, is held so that the
+//! lines after it join the same input).
 
 use super::complete::{complete, Vocabulary};
 use crate::syntax::split::is_incomplete;
@@ -9,11 +11,76 @@ use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
 use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// An Enter this soon after the line last changed came with the text before
+/// it in one burst: pasted, or typed ahead while a statement ran. No one
+/// types a key and Enter within it.
+pub const BURST: Duration = Duration::from_millis(15);
+
+/// What the prompt knows of input arriving in bursts.
+#[derive(Debug, Default)]
+pub struct Burst {
+    /// While the prompt reads a line.
+    pub reading: bool,
+    /// The text being edited, and when it last changed.
+    pub current: String,
+    pub changed: Option<Instant>,
+    /// The input up to an Enter that came in a burst: held, not yet run.
+    pub held: Option<String>,
+    /// When the prompt was interrupted to hand the held input over.
+    pub signalled: Option<Instant>,
+    /// The prompt has ended.
+    pub done: bool,
+}
+
+impl Burst {
+    /// A new line is being read.
+    pub fn begin(&mut self) {
+        *self = Burst {
+            reading: true,
+            ..Default::default()
+        };
+    }
+
+    /// The line has been read: the held input, when the prompt was
+    /// interrupted to hand it over.
+    pub fn end(&mut self) -> Option<String> {
+        let held = self.signalled.and(self.held.take());
+        self.reading = false;
+        self.held = None;
+        self.signalled = None;
+        held
+    }
+
+    /// True when input was held and nothing but blank space followed it
+    /// for `quiet`: the burst is over and the held input should run.
+    pub fn burst_over(&self, quiet: Duration) -> bool {
+        self.reading
+            && self
+                .held
+                .as_ref()
+                .is_some_and(|h| h.trim_end() == self.current.trim_end())
+            && self.changed.is_some_and(|t| t.elapsed() >= quiet)
+    }
+
+    fn note(&mut self, line: &str) {
+        if self.current != line {
+            self.current.clear();
+            self.current.push_str(line);
+            self.changed = Some(Instant::now());
+        }
+    }
+}
+
+pub type SharedBurst = Arc<Mutex<Burst>>;
 
 pub struct MedqlHelper {
     pub vocab: Vocabulary,
     pub color: bool,
     files: FilenameCompleter,
+    pub burst: SharedBurst,
 }
 
 impl MedqlHelper {
@@ -22,6 +89,7 @@ impl MedqlHelper {
             vocab,
             color,
             files: FilenameCompleter::new(),
+            burst: SharedBurst::default(),
         }
     }
 }
@@ -64,6 +132,11 @@ impl Hinter for MedqlHelper {
 
     /// The rest of the only completion, when there is exactly one.
     fn hint(&self, line: &str, pos: usize, _ctx: &Context<'_>) -> Option<String> {
+        // rustyline asks for a hint after every change of the line: the
+        // time of the last change tells a paste from typing.
+        if let Ok(mut b) = self.burst.lock() {
+            b.note(line);
+        }
         if pos < line.len() || line.trim().is_empty() || wants_path(line) {
             return None;
         }
@@ -233,6 +306,25 @@ const DANGLING: &[&str] = &[
     "vs", "and", "or", "not", "in", "like", "is", "as", "let", "set", "explain", "with",
 ];
 
+/// The last line of `text` with code on it, without its comment.
+fn last_code_line(text: &str) -> &str {
+    text.lines()
+        .rev()
+        .map(|l| match l.find("--") {
+            Some(i) => &l[..i],
+            None => l,
+        })
+        .map(str::trim_end)
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+}
+
+/// True when `text` holds no statement, or its last statement ends with `;`.
+pub fn ends_statement(text: &str) -> bool {
+    crate::syntax::split::is_blank(text)
+        || (!is_incomplete(text) && last_code_line(text).ends_with(';'))
+}
+
 /// True when Enter should run `text`; false when the statement goes on.
 pub fn is_complete(text: &str) -> bool {
     let t = text.trim();
@@ -242,17 +334,7 @@ pub fn is_complete(text: &str) -> bool {
     if is_incomplete(text) {
         return false;
     }
-    // The last code line, without its comment.
-    let last_code = text
-        .lines()
-        .rev()
-        .map(|l| match l.find("--") {
-            Some(i) => &l[..i],
-            None => l,
-        })
-        .map(str::trim_end)
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
+    let last_code = last_code_line(text);
     if last_code.ends_with(';') {
         return true;
     }
@@ -269,11 +351,20 @@ pub fn is_complete(text: &str) -> bool {
 
 impl Validator for MedqlHelper {
     fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
-        Ok(if is_complete(ctx.input()) {
-            ValidationResult::Valid(None)
-        } else {
-            ValidationResult::Incomplete
-        })
+        let input = ctx.input();
+        if !is_complete(input) {
+            return Ok(ValidationResult::Incomplete);
+        }
+        // An Enter in a burst of input may be followed by more lines
+        // already on their way: hold the input and go on reading. The
+        // prompt runs what was held once the input pauses.
+        if let Ok(mut b) = self.burst.lock() {
+            if b.reading && b.changed.is_some_and(|t| t.elapsed() < BURST) {
+                b.held = Some(input.to_string());
+                return Ok(ValidationResult::Incomplete);
+            }
+        }
+        Ok(ValidationResult::Valid(None))
     }
 }
 
@@ -295,6 +386,34 @@ mod tests {
         assert!(is_complete("by model score acc -- and"));
         assert!(is_complete(".tree DD"));
         assert!(is_complete(""));
+    }
+
+    #[test]
+    fn statement_ends() {
+        assert!(ends_statement(""));
+        assert!(ends_statement("by model score n; -- done\n"));
+        assert!(!ends_statement("where #DD"));
+        assert!(!ends_statement("where task = 'a;"));
+    }
+
+    #[test]
+    fn a_burst_is_over_when_nothing_follows_the_held_input() {
+        let mut b = Burst::default();
+        b.begin();
+        b.note("by model score n;");
+        b.held = Some("by model score n;".into());
+        b.note("by model score n;\n");
+        assert!(!b.burst_over(Duration::from_secs(60)));
+        assert!(b.burst_over(Duration::ZERO));
+        b.note("by model score n;\nwhere");
+        assert!(!b.burst_over(Duration::ZERO));
+        // Handed over only when the prompt was interrupted for it.
+        assert_eq!(b.end(), None);
+        b.begin();
+        b.held = Some("x".into());
+        b.signalled = Some(Instant::now());
+        assert_eq!(b.end().as_deref(), Some("x"));
+        assert!(!b.reading);
     }
 
     #[test]

@@ -1,21 +1,33 @@
 //! The interactive prompt on rustyline: statements run when complete (Enter
 //! on an unfinished one continues it), each result is followed by
-//! `N rows · X ms`, Ctrl-C cancels a running query, errors never end the
-//! session, and history persists in the user's data directory.
+//! `N rows · X ms`, tables show at most `.maxrows` rows, Ctrl-C stops a
+//! running query and its printing, errors never end the session, pasted
+//! lines run in order, and history persists in the user's data directory.
 
 pub mod complete;
 pub mod helper;
 
 use crate::error::{Error, Result};
-use crate::render::{Format, RenderOptions};
-use crate::{LoadSpec, Outcome, Policy, QueryResult, Session};
+use crate::render::paged::{Shown, TextWriter};
+use crate::render::{Format, RenderOptions, StreamWriter};
+use crate::{LoadSpec, Outcome, Policy, QueryResult, QueryStream, Session, Streamed};
 use complete::{Vocabulary, META_COMMANDS};
-use helper::MedqlHelper;
+use futures::StreamExt;
+use helper::{MedqlHelper, SharedBurst};
 use rustyline::error::ReadlineError;
 use rustyline::history::DefaultHistory;
 use rustyline::{CompletionType, Config, Editor};
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Rows a table shows unless `--max-rows` or `.maxrows` says otherwise.
+pub const DEFAULT_MAX_ROWS: usize = 40;
+
+/// How long input must pause after an Enter that came in a burst before
+/// what was held runs.
+const QUIET: Duration = Duration::from_millis(40);
 
 /// Where the prompt keeps its history: `$XDG_DATA_HOME/medql/history`, else
 /// `~/.local/share/medql/history`.
@@ -32,7 +44,107 @@ struct Repl<'a> {
     format: Format,
     color: bool,
     timer: bool,
+    max_rows: usize,
     last_statement: Option<String>,
+    /// The policy the last statement started under, and whether the
+    /// session's policy had been set (by `.policy`, `set policy` or
+    /// `--policy`) by then.
+    last_policy: (Policy, bool),
+    policy_set: bool,
+}
+
+/// A paste arrives faster than rustyline's reader hands it out, and
+/// rustyline drops what it has read but not used when a line is accepted.
+/// So an Enter in a burst of input does not end the line (see
+/// [`helper::Burst`]); this thread notices when the input pauses and
+/// interrupts the prompt's read with SIGINT, which rustyline turns into
+/// `Interrupted` while it reads: the held input then runs. The signal goes
+/// to the prompt's thread only, and only while it reads.
+#[cfg(unix)]
+fn watch_bursts(burst: SharedBurst) {
+    // SAFETY: pthread_self has no preconditions.
+    let reader = unsafe { libc::pthread_self() };
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(10));
+        let Ok(mut b) = burst.lock() else { return };
+        if b.done {
+            return;
+        }
+        // Signalled already: again only if the read did not end (the
+        // signal came between two reads).
+        let again = b
+            .signalled
+            .is_none_or(|t| t.elapsed() > Duration::from_millis(200));
+        if b.burst_over(QUIET) && again {
+            b.signalled = Some(Instant::now());
+            // SAFETY: `reader` is the thread running the prompt, alive
+            // while `done` is unset; SIGINT has a handler there (rustyline's
+            // while reading, tokio's otherwise).
+            unsafe {
+                libc::pthread_kill(reader, libc::SIGINT);
+            }
+        }
+    });
+}
+
+#[cfg(not(unix))]
+fn watch_bursts(_burst: SharedBurst) {}
+
+/// What a line of input holds: meta commands, one per line, and statements.
+#[derive(Debug, PartialEq, Eq)]
+enum Unit {
+    Meta(String),
+    Statements(String),
+}
+
+/// Split input into meta commands and statements, in order. A line starting
+/// with `.` is a meta command when no statement is open before it.
+fn units(text: &str) -> Vec<Unit> {
+    let mut out = vec![];
+    let mut stmt = String::new();
+    for line in text.lines() {
+        if line.trim_start().starts_with('.') && helper::ends_statement(&stmt) {
+            if !crate::syntax::split::is_blank(&stmt) {
+                out.push(Unit::Statements(std::mem::take(&mut stmt)));
+            }
+            stmt.clear();
+            out.push(Unit::Meta(line.trim().to_string()));
+        } else {
+            stmt.push_str(line);
+            stmt.push('\n');
+        }
+    }
+    if !crate::syntax::split::is_blank(&stmt) {
+        out.push(Unit::Statements(stmt.trim_end().to_string()));
+    }
+    out
+}
+
+/// Raise `stop` on Ctrl-C (SIGINT); listening starts before this returns.
+#[cfg(unix)]
+fn on_interrupt(stop: Arc<AtomicBool>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    let mut sig = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?;
+    Ok(tokio::spawn(async move {
+        if sig.recv().await.is_some() {
+            stop.store(true, Ordering::SeqCst);
+        }
+    }))
+}
+
+#[cfg(not(unix))]
+fn on_interrupt(stop: Arc<AtomicBool>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+    Ok(tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            stop.store(true, Ordering::SeqCst);
+        }
+    }))
+}
+
+/// Wait until `flag` is set.
+async fn raised(flag: &AtomicBool) {
+    while !flag.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 fn vocabulary(s: &Session) -> Vocabulary {
@@ -42,8 +154,19 @@ fn vocabulary(s: &Session) -> Vocabulary {
     }
 }
 
-/// Run the prompt until `.quit` or end of input.
-pub async fn run(session: &mut Session, format: Format, color: bool) -> Result<()> {
+/// Run the prompt until `.quit` or end of input; tables show at most
+/// `max_rows` rows (0: all).
+pub async fn run(
+    session: &mut Session,
+    format: Format,
+    color: bool,
+    max_rows: usize,
+) -> Result<()> {
+    // SIGINT gets tokio's handler for the whole session, so that Ctrl-C
+    // between two reads is never the default (ending the process).
+    #[cfg(unix)]
+    let _sigint = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| Error::engine("starting the prompt", e))?;
     let config = Config::builder()
         .auto_add_history(false)
         .completion_type(CompletionType::List)
@@ -52,54 +175,79 @@ pub async fn run(session: &mut Session, format: Format, color: bool) -> Result<(
         .build();
     let mut rl: Editor<MedqlHelper, DefaultHistory> =
         Editor::with_config(config).map_err(|e| Error::engine("starting the prompt", e))?;
-    rl.set_helper(Some(MedqlHelper::new(vocabulary(session), color)));
+    let helper = MedqlHelper::new(vocabulary(session), color);
+    let burst = helper.burst.clone();
+    rl.set_helper(Some(helper));
+    watch_bursts(burst.clone());
     let history = history_path();
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
+    let policy_set = session.policy != Policy::default();
     let mut repl = Repl {
         session,
         format,
         color,
         timer: false,
+        max_rows,
         last_statement: None,
+        last_policy: (Policy::default(), false),
+        policy_set,
     };
     println!("{}", repl.banner());
-    loop {
-        match rl.readline("medql> ") {
-            Ok(text) => {
-                if text.trim().is_empty() {
-                    continue;
-                }
-                let _ = rl.add_history_entry(text.as_str());
-                if let Some(h) = &history {
-                    if let Some(dir) = h.parent() {
-                        let _ = std::fs::create_dir_all(dir);
-                    }
-                    let _ = rl.save_history(h);
-                }
-                let t = text.trim();
-                if t.starts_with('.') {
-                    match repl.meta(t).await {
-                        Meta::Quit => break,
-                        Meta::Reloaded => {
-                            if let Some(h) = rl.helper_mut() {
-                                h.vocab = vocabulary(repl.session);
-                            }
-                        }
-                        Meta::Done => {}
-                    }
-                    continue;
-                }
-                repl.last_statement = Some(text.clone());
-                repl.execute(&text, "<repl>").await;
-            }
-            Err(ReadlineError::Interrupted) => continue,
-            Err(ReadlineError::Eof) => break,
-            Err(e) => return Err(Error::engine("reading input", e)),
+    let result = loop {
+        if let Ok(mut b) = burst.lock() {
+            b.begin();
         }
+        let read = rl.readline("medql> ");
+        let held = burst.lock().ok().and_then(|mut b| b.end());
+        let text = match (read, held) {
+            (Err(ReadlineError::Interrupted), Some(held)) => held,
+            (Ok(text), _) => text,
+            (Err(ReadlineError::Interrupted), None) => continue,
+            (Err(ReadlineError::Eof), _) => break Ok(()),
+            (Err(e), _) => break Err(Error::engine("reading input", e)),
+        };
+        if text.trim().is_empty() {
+            continue;
+        }
+        let _ = rl.add_history_entry(text.as_str());
+        if let Some(h) = &history {
+            if let Some(dir) = h.parent() {
+                let _ = std::fs::create_dir_all(dir);
+            }
+            let _ = rl.save_history(h);
+        }
+        let mut quit = false;
+        for unit in units(&text) {
+            match unit {
+                Unit::Meta(t) => match repl.meta(&t).await {
+                    Meta::Quit => {
+                        quit = true;
+                        break;
+                    }
+                    Meta::Reloaded => {
+                        if let Some(h) = rl.helper_mut() {
+                            h.vocab = vocabulary(repl.session);
+                        }
+                    }
+                    Meta::Done => {}
+                },
+                Unit::Statements(t) => {
+                    repl.last_statement = Some(t.clone());
+                    repl.last_policy = (repl.session.policy, repl.policy_set);
+                    repl.execute(&t, "<repl>").await;
+                }
+            }
+        }
+        if quit {
+            break Ok(());
+        }
+    };
+    if let Ok(mut b) = burst.lock() {
+        b.done = true;
     }
-    Ok(())
+    result
 }
 
 enum Meta {
@@ -177,27 +325,171 @@ impl Repl<'_> {
         }
     }
 
-    /// Run statements; Ctrl-C cancels the one running.
+    /// Run statements in order, printing each result as it streams in;
+    /// Ctrl-C stops the running one (its execution and its printing) and
+    /// the rest.
     async fn execute(&mut self, text: &str, origin: &str) {
         let keep_going = origin != "<repl>";
-        let results = {
-            let run = self.session.run_each(text, origin, keep_going);
-            tokio::select! {
-                r = run => Some(r),
-                _ = tokio::signal::ctrl_c() => None,
+        let stop = Arc::new(AtomicBool::new(false));
+        // The listener exists from here on, so a Ctrl-C at any point of the
+        // run is seen; it raises `stop` from a worker thread even while this
+        // one renders.
+        let watcher = match on_interrupt(stop.clone()) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                eprintln!("warning: Ctrl-C will not cancel this statement: {e}");
+                None
             }
         };
-        let Some(results) = results else {
+        let mut cancelled = false;
+        for range in crate::statements(text) {
+            let start = Instant::now();
+            let r = tokio::select! {
+                r = self.session.stream_one(text, origin, range, true) => Some(r),
+                _ = raised(&stop) => None,
+            };
+            let ok = match r {
+                None => {
+                    cancelled = true;
+                    break;
+                }
+                Some(Ok(Streamed::Stream(q))) => {
+                    if !self.print_stream(q, &stop, start).await {
+                        cancelled = true;
+                        break;
+                    }
+                    true
+                }
+                Some(Ok(Streamed::Done(Some(Outcome::Table(t))))) => {
+                    self.print_result(&t);
+                    true
+                }
+                Some(Ok(Streamed::Done(Some(Outcome::Message(m))))) => {
+                    if m.starts_with("policy = ") {
+                        self.policy_set = true;
+                    }
+                    println!("{m}");
+                    true
+                }
+                Some(Ok(Streamed::Done(None))) => true,
+                Some(Err(e)) => {
+                    self.print_error(&e);
+                    false
+                }
+            };
+            if !ok && !keep_going {
+                break;
+            }
+        }
+        if let Some(w) = watcher {
+            w.abort();
+        }
+        if cancelled {
             eprintln!("cancelled");
-            return;
+        }
+    }
+
+    /// Print a query's rows as they are computed: tables and Markdown show
+    /// at most `max_rows` rows and count the rest. False when Ctrl-C
+    /// stopped it.
+    async fn print_stream(&self, q: QueryStream, stop: &Arc<AtomicBool>, start: Instant) -> bool {
+        enum Out {
+            Text(TextWriter<std::io::Stdout>),
+            Stream(StreamWriter<std::io::Stdout>),
+        }
+        let made = match self.format {
+            Format::Table | Format::Markdown => TextWriter::new(
+                std::io::stdout(),
+                q.schema.clone(),
+                q.styles.clone(),
+                self.format,
+                self.opts(),
+                self.max_rows,
+            )
+            .map(|w| Out::Text(w.with_stop(stop.clone()))),
+            f => StreamWriter::new(std::io::stdout(), &q.schema, f).map(Out::Stream),
         };
-        for r in results {
-            match r {
-                Ok(Some(Outcome::Table(t))) => self.print_result(&t),
-                Ok(Some(Outcome::Message(m))) => println!("{m}"),
-                Ok(None) => {}
-                Err(e) => self.print_error(&e),
+        let mut out = match made {
+            Ok(o) => o,
+            Err(e) => {
+                self.print_error(&e);
+                return true;
             }
+        };
+        let mut batches = q.batches;
+        let mut failed = None;
+        loop {
+            let next = tokio::select! {
+                b = batches.next() => b,
+                _ = raised(stop) => return false,
+            };
+            let Some(b) = next else { break };
+            let written = match b {
+                Ok(b) => match &mut out {
+                    Out::Text(w) => w.write(&b),
+                    Out::Stream(w) => w.write(&b),
+                },
+                Err(e) => Err(crate::engine_error("running the query", e)),
+            };
+            if let Err(e) = written {
+                failed = Some(e);
+                break;
+            }
+            if stop.load(Ordering::SeqCst) {
+                return false;
+            }
+        }
+        drop(batches);
+        let shown = match out {
+            Out::Text(w) => w.finish().map(|(_, s)| s),
+            Out::Stream(w) => {
+                let n = w.rows();
+                w.finish().map(|_| Shown { shown: n, total: n })
+            }
+        };
+        if let Some(e) = failed {
+            println!();
+            self.print_error(&e);
+            return true;
+        }
+        match shown {
+            Ok(shown) => {
+                self.footer(shown, start.elapsed(), &q.timing);
+                true
+            }
+            Err(e) => {
+                self.print_error(&e);
+                true
+            }
+        }
+    }
+
+    /// `N rows · X ms`, what was left out and how to see it, and the timer.
+    fn footer(&self, shown: Shown, elapsed: Duration, timing: &crate::Timing) {
+        let n = shown.total;
+        let mut line = format!(
+            "{n} row{} · {} ms",
+            if n == 1 { "" } else { "s" },
+            elapsed.as_millis()
+        );
+        if shown.truncated() {
+            line.push_str(&format!(
+                " · first {} shown: .maxrows 0 shows all, .format csv prints all for programs",
+                shown.shown
+            ));
+        }
+        println!("{}", self.dim(&line));
+        if self.timer {
+            let run = elapsed.saturating_sub(timing.parse + timing.plan);
+            println!(
+                "{}",
+                self.dim(&format!(
+                    "parse {:.1} ms · plan {:.1} ms · execute and render {:.1} ms",
+                    timing.parse.as_secs_f64() * 1e3,
+                    timing.plan.as_secs_f64() * 1e3,
+                    run.as_secs_f64() * 1e3
+                ))
+            );
         }
     }
 
@@ -227,7 +519,10 @@ impl Repl<'_> {
                         .map_err(Error::Usage)
                         .and_then(|p| self.session.set_policy(p))
                     {
-                        Ok(()) => println!("policy {}", self.session.policy),
+                        Ok(()) => {
+                            self.policy_set = true;
+                            println!("policy {}", self.session.policy)
+                        }
                         Err(e) => self.print_error(&e),
                     }
                 }
@@ -242,6 +537,22 @@ impl Repl<'_> {
                             println!("format {}", f.name());
                         }
                         Err(e) => eprintln!("error: {e}"),
+                    }
+                }
+            }
+            ".maxrows" => {
+                if rest.is_empty() {
+                    println!("maxrows {} (0: all rows)", self.max_rows);
+                } else {
+                    match rest.parse::<usize>() {
+                        Ok(n) => {
+                            self.max_rows = n;
+                            println!("maxrows {n}");
+                        }
+                        Err(_) => eprintln!(
+                            "error: .maxrows takes a number of rows (0: all), not `{}`",
+                            crate::render::neutralize(rest)
+                        ),
                     }
                 }
             }
@@ -273,8 +584,19 @@ impl Repl<'_> {
                 (_, "") => eprintln!("usage: .save FILE"),
                 (None, _) => eprintln!("no statement to save yet"),
                 (Some(s), path) => {
-                    let mut text = s.trim_end().to_string();
-                    if !text.ends_with(';') {
+                    // The policy the statement ran under, so that the file
+                    // gives the same result when run again.
+                    let (policy, set) = self.last_policy;
+                    let mut text = String::new();
+                    if (set || policy != Policy::default()) && !sets_policy_first(s) {
+                        text.push_str(&format!("set policy = {};\n", policy.name()));
+                    }
+                    text.push_str(s.trim_end());
+                    if !ends_with_semicolon(&text) {
+                        // After a comment, `;` goes on a line of its own.
+                        if text.lines().last().is_some_and(|l| l.contains("--")) {
+                            text.push('\n');
+                        }
                         text.push(';');
                     }
                     text.push('\n');
@@ -313,10 +635,13 @@ impl Repl<'_> {
             "Statements end at Enter when complete (or with `;`); an open quote, parenthesis or\n\
              clause continues on the next line. Tab completes keywords, columns, metrics, models\n\
              and lexical-tree terms (#DD, #\"Oncology (Medical)\", #modality:CT, #DD/CT). Ctrl-R\n\
-             searches history, Ctrl-C cancels a running query. Examples:\n  \
+             searches history, Ctrl-C stops a running query and its printing. Tables show at\n\
+             most .maxrows rows (now {}). Pasted lines run in order; in a paste a line without\n\
+             `;` continues on the next. Examples:\n  \
              by model score acc, ci, n sort acc desc\n  \
              where #DD and #CT by model score acc, n\n  \
-             by model, task score acc pivot task with overall abbreviated"
+             by model, task score acc pivot task with overall abbreviated",
+            self.max_rows
         );
     }
 
@@ -529,5 +854,57 @@ impl Repl<'_> {
                 Meta::Done
             }
         }
+    }
+}
+
+/// True when the first statement of `text` is `set policy`.
+fn sets_policy_first(text: &str) -> bool {
+    crate::statements(text).first().is_some_and(|(a, b)| {
+        let st = text[*a..*b].trim_start().to_ascii_lowercase();
+        st.strip_prefix("set").is_some_and(|r| {
+            r.starts_with(char::is_whitespace) && r.trim_start().starts_with("policy")
+        })
+    })
+}
+
+/// True when the last code line of `text` ends with `;` (a trailing
+/// comment is not code).
+fn ends_with_semicolon(text: &str) -> bool {
+    helper::ends_statement(text) && !crate::syntax::split::is_blank(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn input_splits_into_meta_commands_and_statements() {
+        assert_eq!(
+            units(".tree\nby model score n;\n.timer on\nwhere #CT\n  show index;"),
+            vec![
+                Unit::Meta(".tree".into()),
+                Unit::Statements("by model score n;\n".into()),
+                Unit::Meta(".timer on".into()),
+                Unit::Statements("where #CT\n  show index;".into()),
+            ]
+        );
+        // A line starting with `.` inside an open statement is part of it.
+        assert_eq!(
+            units("where x\n.5"),
+            vec![Unit::Statements("where x\n.5".into())]
+        );
+        assert!(units("  \n-- note\n").is_empty());
+    }
+
+    #[test]
+    fn saved_files_keep_their_policy_statement() {
+        assert!(sets_policy_first("set policy = legacy; by model score acc"));
+        assert!(sets_policy_first("  SET policy=legacy"));
+        assert!(!sets_policy_first("settle"));
+        assert!(!sets_policy_first(
+            "by model score acc; set policy = legacy"
+        ));
+        assert!(ends_with_semicolon("by model score n; -- c"));
+        assert!(!ends_with_semicolon("by model score n -- c;"));
     }
 }
