@@ -707,3 +707,94 @@ impl Session {
         plan::plan(&self.ctx, q, &env).await
     }
 }
+
+#[cfg(test)]
+mod architecture {
+    //! The top-level modules of `src/` form no cycle: no two of them use
+    //! each other through any chain of `crate::` paths.
+
+    use std::collections::{BTreeMap, BTreeSet};
+    use std::path::Path;
+
+    fn sources(p: &Path, out: &mut String) {
+        if p.is_dir() {
+            for e in std::fs::read_dir(p).unwrap() {
+                sources(&e.unwrap().path(), out);
+            }
+        } else if p.extension().is_some_and(|x| x == "rs") {
+            out.push_str(&std::fs::read_to_string(p).unwrap());
+        }
+    }
+
+    /// Module -> the other top-level modules its code names.
+    fn graph() -> BTreeMap<String, BTreeSet<String>> {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut modules = BTreeMap::new();
+        for e in std::fs::read_dir(&src).unwrap() {
+            let p = e.unwrap().path();
+            let name = p.file_stem().unwrap().to_string_lossy().to_string();
+            if name == "lib" || name == "main" {
+                continue;
+            }
+            let mut text = String::new();
+            sources(&p, &mut text);
+            modules.insert(name, text);
+        }
+        let names: Vec<String> = modules.keys().cloned().collect();
+        let mut g = BTreeMap::new();
+        for (m, text) in &modules {
+            let mut deps = BTreeSet::new();
+            for (i, _) in text.match_indices("crate::") {
+                let rest = &text[i + "crate::".len()..];
+                // `crate::x` or `crate::{x, y::z}`.
+                let words: Vec<&str> = match rest.strip_prefix('{') {
+                    Some(group) => group[..group.find('}').unwrap_or(0)]
+                        .split(',')
+                        .map(|w| w.trim().split("::").next().unwrap_or(""))
+                        .collect(),
+                    None => vec![rest
+                        .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                        .next()
+                        .unwrap_or("")],
+                };
+                for w in words {
+                    if w != m && names.iter().any(|n| n == w) {
+                        deps.insert(w.to_string());
+                    }
+                }
+            }
+            g.insert(m.clone(), deps);
+        }
+        g
+    }
+
+    #[test]
+    fn top_level_modules_have_no_cycle() {
+        let g = graph();
+        assert!(g.len() >= 10, "{g:?}");
+        // Depth-first search; a module met again on the current path is a cycle.
+        fn visit(
+            m: &str,
+            g: &BTreeMap<String, BTreeSet<String>>,
+            path: &mut Vec<String>,
+            done: &mut BTreeSet<String>,
+        ) {
+            if done.contains(m) {
+                return;
+            }
+            if let Some(at) = path.iter().position(|x| x == m) {
+                panic!("import cycle: {} -> {m}", path[at..].join(" -> "));
+            }
+            path.push(m.to_string());
+            for d in &g[m] {
+                visit(d, g, path, done);
+            }
+            path.pop();
+            done.insert(m.to_string());
+        }
+        let mut done = BTreeSet::new();
+        for m in g.keys() {
+            visit(m, &g, &mut vec![], &mut done);
+        }
+    }
+}

@@ -25,6 +25,18 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
+/// The columns a model's cache entry keeps, aligned with the items.
+pub const CACHED_COLUMNS: [&str; 8] = [
+    "answered",
+    "prediction",
+    "hit",
+    "choice_legacy",
+    "rule_legacy",
+    "choice_current",
+    "rule_current",
+    "thinking",
+];
+
 /// A cache directory, for one build of medql.
 #[derive(Clone, Debug)]
 pub struct Cache {
@@ -267,7 +279,7 @@ impl Cache {
     }
 
     pub fn put_items(&self, key: &str, items: &Items) {
-        let (fields, arrays) = crate::scoring::relation::item_arrays(items);
+        let (fields, arrays) = crate::data::items::item_arrays(items);
         let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
         let meta = ItemsMeta {
             files: items.files.clone(),
@@ -285,7 +297,7 @@ impl Cache {
     pub fn get_model(&self, key: &str, rows: usize) -> Option<(RecordBatch, ModelMeta)> {
         let (batch, meta) = read_entry(&self.model_path(key))?;
         let meta: ModelMeta = serde_json::from_str(&meta).ok()?;
-        let expected = crate::scoring::relation::CACHED_COLUMNS;
+        let expected = CACHED_COLUMNS;
         let names: Vec<&str> = batch
             .schema_ref()
             .fields()

@@ -337,6 +337,36 @@ pub fn expand_paths(specs: &[String], what: &str) -> Result<Vec<std::path::PathB
     Ok(out)
 }
 
+/// The item columns as Arrow arrays, in relation order, with `dataset`,
+/// `index` and `n_options`.
+pub fn item_arrays(
+    items: &Items,
+) -> (
+    Vec<datafusion::arrow::datatypes::Field>,
+    Vec<datafusion::arrow::array::ArrayRef>,
+) {
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field};
+    use std::sync::Arc;
+    let mut fields = vec![
+        Field::new("dataset", DataType::Utf8, false),
+        Field::new("index", DataType::Int64, false),
+    ];
+    let mut arrays: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(items.dataset.iter())),
+        Arc::new(Int64Array::from(items.index.clone())),
+    ];
+    for (c, (name, _)) in ITEM_COLUMNS.iter().enumerate() {
+        fields.push(Field::new(*name, DataType::Utf8, true));
+        arrays.push(Arc::new(StringArray::from_iter(items.text[c].iter())));
+    }
+    fields.push(Field::new("n_options", DataType::Int64, false));
+    arrays.push(Arc::new(Int64Array::from_iter_values(
+        (0..items.len()).map(|r| items.n_options(r)),
+    )));
+    (fields, arrays)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 
 use super::{render, Format, RenderOptions};
 use crate::error::{Error, Result};
-use crate::plan::Style;
+use crate::style::Style;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::Schema;
 use std::collections::HashMap;

@@ -7,7 +7,7 @@ use super::udf::ExtractUdf;
 use crate::data::items::{Items, ITEM_COLUMNS};
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::functions::core::expr_fn::get_field;
@@ -17,27 +17,7 @@ use std::sync::Arc;
 /// Rows per batch of the scored relation.
 const BATCH_ROWS: usize = 8192;
 
-/// The item columns as Arrow arrays, in relation order, with `dataset`,
-/// `index` and `n_options`.
-pub fn item_arrays(items: &Items) -> (Vec<Field>, Vec<ArrayRef>) {
-    let mut fields = vec![
-        Field::new("dataset", DataType::Utf8, false),
-        Field::new("index", DataType::Int64, false),
-    ];
-    let mut arrays: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(items.dataset.iter())),
-        Arc::new(Int64Array::from(items.index.clone())),
-    ];
-    for (c, (name, _)) in ITEM_COLUMNS.iter().enumerate() {
-        fields.push(Field::new(*name, DataType::Utf8, true));
-        arrays.push(Arc::new(StringArray::from_iter(items.text[c].iter())));
-    }
-    fields.push(Field::new("n_options", DataType::Int64, false));
-    arrays.push(Arc::new(Int64Array::from_iter_values(
-        (0..items.len()).map(|r| items.n_options(r)),
-    )));
-    (fields, arrays)
-}
+pub use crate::data::items::item_arrays;
 
 /// The `items` table: the item rows alone.
 pub fn items_table(items: &Items) -> Result<MemTable> {
@@ -58,17 +38,7 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
     MemTable::try_new(schema, vec![batches]).map_err(|e| Error::engine("building items", e))
 }
 
-/// The columns a model's cache entry keeps, aligned with the items.
-pub const CACHED_COLUMNS: [&str; 8] = [
-    "answered",
-    "prediction",
-    "hit",
-    "choice_legacy",
-    "rule_legacy",
-    "choice_current",
-    "rule_current",
-    "thinking",
-];
+pub use crate::data::cache::CACHED_COLUMNS;
 
 /// The scored relation, partitioned for parallel scans, and for every
 /// set that was scored here (not read from the cache) its
