@@ -52,16 +52,43 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
     (".quit", "leave (also Ctrl-D)"),
 ];
 
-const CLAUSES: &[&str] = &[
-    "from", "where", "by", "score", "show", "compare", "having", "pivot", "sort", "limit",
-];
-const STATEMENT_STARTS: &[&str] = &["let", "set", "explain"];
-const OPERATORS: &[&str] = &[
-    "and", "or", "not", "in", "like", "is", "null", "true", "false",
-];
-const METRIC_NAMES: &[&str] = &[
-    "n", "hits", "acc", "ci", "fail", "missing", "random", "macro(",
-];
+use crate::syntax::keywords::{of_role, Role};
+
+/// The clause keywords, in the order a query takes them.
+fn clauses() -> Vec<&'static str> {
+    of_role(Role::Clause).collect()
+}
+
+/// Keywords that start a statement other than a query.
+fn statement_starts() -> Vec<&'static str> {
+    of_role(Role::Statement).collect()
+}
+
+/// Operators and literals of conditions.
+fn operators() -> Vec<&'static str> {
+    of_role(Role::Operator)
+        .chain(of_role(Role::Literal))
+        .collect()
+}
+
+/// Metric names from the registry; one taking a column completes with `(`.
+fn metric_names() -> Vec<&'static str> {
+    use crate::metrics::registry::{Arg, METRICS};
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            METRICS
+                .iter()
+                .map(|m| match m.arg {
+                    Arg::Column => format!("{}(", m.name),
+                    _ => m.name.to_string(),
+                })
+                .collect()
+        })
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
 
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, ',' | '(' | ')' | ';' | '=' | '<' | '>' | '!')
@@ -218,7 +245,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
     let clause = ws
         .iter()
         .rev()
-        .find(|w| CLAUSES.contains(&w.as_str()) || *w == "vs")
+        .find(|w| clauses().contains(&w.as_str()) || *w == "vs")
         .map(String::as_str);
     let columns = || {
         let mut c: Vec<&str> = RESULT_COLUMNS.to_vec();
@@ -226,13 +253,14 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         c
     };
     let later = |from: &str| -> Vec<&'static str> {
-        let pos = CLAUSES.iter().position(|c| *c == from).unwrap_or(0);
-        CLAUSES[pos + 1..].to_vec()
+        let all = clauses();
+        let pos = all.iter().position(|c| *c == from).unwrap_or(0);
+        all[pos + 1..].to_vec()
     };
     let cands: Vec<&str> = match clause {
         None => {
-            let mut c = CLAUSES.to_vec();
-            c.extend(STATEMENT_STARTS);
+            let mut c = clauses();
+            c.extend(statement_starts());
             c
         }
         Some("from") => {
@@ -246,7 +274,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
             if last == "macro" || (ws.len() >= 2 && ws[ws.len() - 2] == "macro" && last == "(") {
                 columns()
             } else if last == "score" || last == "," {
-                METRIC_NAMES.to_vec()
+                metric_names()
             } else {
                 let mut c = later("score");
                 c.push("as");
@@ -269,7 +297,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         Some(cl) => {
             let mut c = columns();
             if matches!(cl, "where" | "having") {
-                c.extend(OPERATORS);
+                c.extend(operators());
             }
             c.extend(later(cl));
             c
@@ -455,6 +483,10 @@ mod tests {
     fn clause_context() {
         let v = vocab();
         assert!(reps(&v, "by model score a").contains(&"acc".to_string()));
+        // Every metric of the registry completes, `shift` and `flips` too.
+        assert!(reps(&v, "by model score sh").contains(&"shift".to_string()));
+        assert!(reps(&v, "by model score fl").contains(&"flips".to_string()));
+        assert!(reps(&v, "by model score ma").contains(&"macro(".to_string()));
         assert!(reps(&v, "by mo").contains(&"model".to_string()));
         assert!(reps(&v, "by model score acc, ").contains(&"fail".to_string()));
         assert_eq!(reps(&v, "from i"), vec!["items"]);

@@ -152,43 +152,10 @@ impl Hinter for MedqlHelper {
     }
 }
 
-const KEYWORDS: &[&str] = &[
-    "from",
-    "where",
-    "by",
-    "score",
-    "show",
-    "having",
-    "pivot",
-    "sort",
-    "limit",
-    "per",
-    "with",
-    "overall",
-    "abbreviated",
-    "compare",
-    "vs",
-    "each",
-    "best",
-    "and",
-    "or",
-    "not",
-    "in",
-    "like",
-    "is",
-    "null",
-    "true",
-    "false",
-    "asc",
-    "desc",
-    "as",
-    "let",
-    "set",
-    "explain",
-];
-
-/// ANSI colours for the parts of a statement.
+/// ANSI colours for the parts of a statement, token by token as the
+/// lexer (and so the grammar) sees them.
 pub fn highlight_text(line: &str) -> String {
+    use crate::syntax::lex::{lex, Kind};
     const KW: &str = "\x1b[1;34m";
     const STR: &str = "\x1b[32m";
     const TERM: &str = "\x1b[35m";
@@ -196,83 +163,27 @@ pub fn highlight_text(line: &str) -> String {
     const COMMENT: &str = "\x1b[2m";
     const META: &str = "\x1b[36m";
     const RESET: &str = "\x1b[0m";
-    let mut out = String::with_capacity(line.len() + 32);
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
-    let mut i = 0;
-    let end_of = |k: usize| chars.get(k).map(|c| c.0).unwrap_or(line.len());
     if line.trim_start().starts_with('.') {
         return format!("{META}{line}{RESET}");
     }
-    while i < chars.len() {
-        let (b, c) = chars[i];
-        if c == '-' && chars.get(i + 1).map(|x| x.1) == Some('-') {
-            let mut j = i;
-            while j < chars.len() && chars[j].1 != '\n' {
-                j += 1;
-            }
-            out.push_str(COMMENT);
-            out.push_str(&line[b..end_of(j)]);
-            out.push_str(RESET);
-            i = j;
-        } else if c == '\'' || c == '"' || c == '`' {
-            let mut j = i + 1;
-            while j < chars.len() && chars[j].1 != c {
-                if chars[j].1 == '\\' {
-                    j += 1;
-                }
-                j += 1;
-            }
-            let stop = (j + 1).min(chars.len());
-            out.push_str(if c == '`' { "" } else { STR });
-            out.push_str(&line[b..end_of(stop)]);
-            if c != '`' {
+    let mut out = String::with_capacity(line.len() + 32);
+    for t in lex(line) {
+        let text = t.text(line);
+        let colour = match t.kind {
+            Kind::Keyword => Some(KW),
+            Kind::Str { .. } => Some(STR),
+            Kind::Term { .. } => Some(TERM),
+            Kind::Number => Some(NUM),
+            Kind::Comment => Some(COMMENT),
+            _ => None,
+        };
+        match colour {
+            Some(c) => {
+                out.push_str(c);
+                out.push_str(text);
                 out.push_str(RESET);
             }
-            i = stop;
-        } else if c == '#' {
-            let mut j = i + 1;
-            let mut quote: Option<char> = None;
-            while j < chars.len() {
-                let d = chars[j].1;
-                match quote {
-                    Some(q) if d == q => quote = None,
-                    Some(_) => {}
-                    None if d == '"' || d == '\'' => quote = Some(d),
-                    None if d.is_whitespace() || matches!(d, ',' | ')' | '(' | ';') => break,
-                    None => {}
-                }
-                j += 1;
-            }
-            out.push_str(TERM);
-            out.push_str(&line[b..end_of(j)]);
-            out.push_str(RESET);
-            i = j;
-        } else if c.is_ascii_digit() {
-            let mut j = i;
-            while j < chars.len() && (chars[j].1.is_ascii_digit() || chars[j].1 == '.') {
-                j += 1;
-            }
-            out.push_str(NUM);
-            out.push_str(&line[b..end_of(j)]);
-            out.push_str(RESET);
-            i = j;
-        } else if c.is_alphabetic() || c == '_' {
-            let mut j = i;
-            while j < chars.len() && (chars[j].1.is_alphanumeric() || chars[j].1 == '_') {
-                j += 1;
-            }
-            let w = &line[b..end_of(j)];
-            if KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(w)) {
-                out.push_str(KW);
-                out.push_str(w);
-                out.push_str(RESET);
-            } else {
-                out.push_str(w);
-            }
-            i = j;
-        } else {
-            out.push(c);
-            i += 1;
+            None => out.push_str(text),
         }
     }
     out
@@ -372,6 +283,17 @@ impl Helper for MedqlHelper {}
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn highlighting_follows_the_lexer() {
+        let h = highlight_text(r"where a = 'x\' -- y' and #DD -- note");
+        // The escaped quote keeps the string open past `-- y`, as the grammar reads it.
+        assert!(h.contains("\x1b[32m'x\\' -- y'\x1b[0m"), "{h:?}");
+        assert!(h.contains("\x1b[1;34mand\x1b[0m"), "{h:?}");
+        assert!(h.contains("\x1b[35m#DD\x1b[0m"), "{h:?}");
+        assert!(h.ends_with("\x1b[2m-- note\x1b[0m"), "{h:?}");
+    }
+
     use super::*;
 
     #[test]

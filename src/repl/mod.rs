@@ -631,6 +631,14 @@ impl Repl<'_> {
             t.add_row([*c, *d]);
         }
         println!("{t}");
+        let mut m = comfy_table::Table::new();
+        m.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        crate::render::fit_to_terminal(&mut m);
+        m.set_header(["metric", "value"]);
+        for def in crate::metrics::registry::METRICS {
+            m.add_row([def.usage(), def.doc.to_string()]);
+        }
+        println!("{m}");
         println!(
             "Statements end at Enter when complete (or with `;`); an open quote, parenthesis or\n\
              clause continues on the next line. Tab completes keywords, columns, metrics, models\n\

@@ -9,7 +9,9 @@ pub enum Role {
     Clause,
     /// Starts a statement other than a query (`let`, `set`, `explain`).
     Statement,
-    /// Inside a clause (`and`, `as`, `desc`, ...).
+    /// An operator of conditions (`and`, `or`, `not`, `in`, `like`, `is`).
+    Operator,
+    /// Inside a clause (`as`, `desc`, `per`, ...).
     Inner,
     /// A literal value (`true`, `false`, `null`).
     Literal,
@@ -73,12 +75,12 @@ pub const KEYWORDS: &[(&str, Role, &str)] = &[
         Role::Inner,
         "compare <a> vs best: the most accurate model",
     ),
-    ("and", Role::Inner, "both conditions"),
-    ("or", Role::Inner, "either condition"),
-    ("not", Role::Inner, "the condition does not hold"),
-    ("in", Role::Inner, "one of a list: x in ('a', 'b')"),
-    ("like", Role::Inner, "pattern match: x like 'a%'"),
-    ("is", Role::Inner, "x is null, x is not null"),
+    ("and", Role::Operator, "both conditions"),
+    ("or", Role::Operator, "either condition"),
+    ("not", Role::Operator, "the condition does not hold"),
+    ("in", Role::Operator, "one of a list: x in ('a', 'b')"),
+    ("like", Role::Operator, "pattern match: x like 'a%'"),
+    ("is", Role::Operator, "x is null, x is not null"),
     ("asc", Role::Inner, "ascending order"),
     ("desc", Role::Inner, "descending order"),
     ("as", Role::Inner, "rename an output column"),
