@@ -88,24 +88,23 @@ struct ItemsMeta {
     has_answers: bool,
 }
 
-/// 64-bit FNV-1a of a text, as 16 hex digits.
-fn fnv(parts: &[&str]) -> String {
-    let mut h: u64 = 0xcbf29ce484222325;
+/// A key from texts: XXH3 (64 bits) of the texts, each ended by a NUL,
+/// as 16 hex digits.
+fn key_of(parts: &[&str]) -> String {
+    let mut bytes = Vec::with_capacity(parts.iter().map(|p| p.len() + 1).sum());
     for p in parts {
-        for b in p.bytes().chain([0u8]) {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
+        bytes.extend_from_slice(p.as_bytes());
+        bytes.push(0);
     }
-    format!("{h:016x}")
+    format!("{:016x}", twox_hash::XxHash3_64::oneshot(&bytes))
 }
 
-/// A hash of a file's whole content, read in large blocks, 8 bytes at a
-/// time (change detection, not security).
+/// A hash of a file's whole content (XXH3, 128 bits) and its length, read
+/// in large blocks (change detection, not security).
 pub fn content_hash(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut buf = vec![0u8; 1 << 20];
-    let (mut a, mut b): (u64, u64) = (0x9e3779b97f4a7c15, 0xc2b2ae3d27d4eb4f);
+    let mut h = twox_hash::XxHash3_128::new();
     let mut total = 0u64;
     loop {
         let n = f.read(&mut buf)?;
@@ -113,17 +112,9 @@ pub fn content_hash(path: &Path) -> std::io::Result<String> {
             break;
         }
         total += n as u64;
-        let mut words = buf[..n].chunks_exact(8);
-        for w in &mut words {
-            let w = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-            a = (a ^ w).wrapping_mul(0x100000001b3).rotate_left(29);
-            b = b.wrapping_add(w).wrapping_mul(0xff51afd7ed558ccd);
-        }
-        for &byte in words.remainder() {
-            a = (a ^ byte as u64).wrapping_mul(0x100000001b3);
-        }
+        h.write(&buf[..n]);
     }
-    Ok(format!("{a:016x}{b:016x}{total:x}"))
+    Ok(format!("{:032x}{total:x}", h.finish_128()))
 }
 
 fn stat(path: &Path) -> Option<(String, u64, u128)> {
@@ -168,7 +159,7 @@ impl Cache {
     fn entry_path(&self, canonical: &str) -> PathBuf {
         self.dir
             .join("files")
-            .join(format!("{}.json", fnv(&[&self.build, canonical])))
+            .join(format!("{}.json", key_of(&[&self.build, canonical])))
     }
 
     /// The entry of a file when it still describes the file: same size and
@@ -226,7 +217,7 @@ impl Cache {
             parts.push(&f.path);
             parts.push(&f.hash);
         }
-        fnv(&parts)
+        key_of(&parts)
     }
 
     /// The key of one model's entry.
@@ -241,7 +232,7 @@ impl Cache {
             parts.push(p);
             parts.push(h);
         }
-        fnv(&parts)
+        key_of(&parts)
     }
 
     fn items_path(&self, key: &str) -> PathBuf {

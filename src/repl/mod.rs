@@ -848,6 +848,9 @@ impl Repl<'_> {
         }
         match Session::load_with(&spec, &self.session.options).await {
             Ok(mut s) => {
+                for n in &s.info.notes {
+                    eprintln!("note: {n}");
+                }
                 for w in &s.info.warnings {
                     eprintln!("warning: {w}");
                 }

@@ -396,29 +396,24 @@ fn chart_for(statement: Option<&Statement>, t: &QueryResult) -> Option<String> {
     chart::bars(&labels, &values, &intervals).ok()
 }
 
-/// 64-bit FNV-1a over the file's size and its first and last MiB: a cheap
-/// fingerprint that does not read a 9 GB file.
+/// XXH3 (64 bits) over the file's size and its first and last MiB: a
+/// cheap fingerprint that does not read a 9 GB file.
 pub fn fingerprint(path: &Path) -> Option<String> {
     use std::io::{Read, Seek, SeekFrom};
     let mut f = std::fs::File::open(path).ok()?;
     let size = f.metadata().ok()?.len();
-    let mut h: u64 = 0xcbf29ce484222325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= *b as u64;
-            h = h.wrapping_mul(0x100000001b3);
-        }
-    };
-    eat(&size.to_le_bytes());
+    use std::hash::Hasher as _;
+    let mut h = twox_hash::XxHash3_64::new();
+    h.write(&size.to_le_bytes());
     let mut buf = vec![0u8; 1 << 20];
     let n = f.read(&mut buf).ok()?;
-    eat(&buf[..n]);
+    h.write(&buf[..n]);
     if size > 2 << 20 {
         f.seek(SeekFrom::End(-(1 << 20))).ok()?;
         let n = f.read(&mut buf).ok()?;
-        eat(&buf[..n]);
+        h.write(&buf[..n]);
     }
-    Some(format!("{h:016x}"))
+    Some(format!("{:016x}", h.finish()))
 }
 
 /// `YYYY-MM-DD HH:MM UTC` for seconds since the epoch.

@@ -109,31 +109,18 @@ pub fn abbreviation(dimension: &str, value: &str) -> Option<&'static str> {
         .map(|(_, a, _)| *a)
 }
 
+/// Whether a term's glob (`*`, `?`) matches a value, case-insensitively
+/// (Unicode lower case on both sides); `[` and `]` are literal.
 fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.to_lowercase().chars().collect();
-    let t: Vec<char> = text.to_lowercase().chars().collect();
-    let (mut pi, mut ti) = (0, 0);
-    let (mut star, mut mark) = (None, 0);
-    while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
+    let mut escaped = String::with_capacity(pattern.len() + 4);
+    for c in pattern.to_lowercase().chars() {
+        match c {
+            '[' => escaped.push_str("[[]"),
+            ']' => escaped.push_str("[]]"),
+            c => escaped.push(c),
         }
     }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
+    glob::Pattern::new(&escaped).is_ok_and(|p| p.matches(&text.to_lowercase()))
 }
 
 impl Tree {
@@ -461,5 +448,8 @@ mod tests {
         assert!(glob_match("*mri", "MRI"));
         assert!(!glob_match("*MRI", "MRI scan"));
         assert!(glob_match("X-?ay", "X-ray"));
+        assert!(glob_match("*[b]*", "a [B] c"));
+        assert!(!glob_match("*[b]*", "a b c"));
+        assert!(glob_match("ÉCHO*", "écho cardiaque"));
     }
 }
