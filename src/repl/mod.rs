@@ -98,7 +98,11 @@ enum Unit {
 }
 
 /// Split input into meta commands and statements, in order. A line starting
-/// with `.` is a meta command when no statement is open before it.
+/// with `.` is a meta command when no statement is open before it. A line
+/// without `;` continues its statement onto the next line (the README's
+/// two-line `where` ... `show` example), unless the statement is complete
+/// alone and the next line cannot continue it: then the next line starts a
+/// new statement (`set policy = legacy` then `by model score acc`).
 fn units(text: &str) -> Vec<Unit> {
     let mut out = vec![];
     let mut stmt = String::new();
@@ -110,6 +114,10 @@ fn units(text: &str) -> Vec<Unit> {
             stmt.clear();
             out.push(Unit::Meta(line.trim().to_string()));
         } else {
+            if starts_anew(&stmt, line) {
+                stmt = stmt.trim_end().to_string();
+                stmt.push_str(";\n");
+            }
             stmt.push_str(line);
             stmt.push('\n');
         }
@@ -118,6 +126,33 @@ fn units(text: &str) -> Vec<Unit> {
         out.push(Unit::Statements(stmt.trim_end().to_string()));
     }
     out
+}
+
+/// Whether `line` starts a new statement after the text `before`: the last
+/// statement of `before` parses alone, and with `line` joined to it neither
+/// parses nor is merely unfinished.
+fn starts_anew(before: &str, line: &str) -> bool {
+    use crate::syntax::{parse_statement, split};
+    // A `.` line inside an open statement stays part of it.
+    if split::is_blank(line) || line.trim_start().starts_with('.') || helper::ends_statement(before)
+    {
+        return false;
+    }
+    let Some(&(start, end)) = split::split_statements(before).last() else {
+        return false;
+    };
+    if parse_statement(before, start, end).is_err() {
+        return false;
+    }
+    let joined = format!("{}\n{line}", &before[start..end]);
+    if split::is_incomplete(&joined) {
+        return false;
+    }
+    // The joined statement runs to the first `;` of the line, if any.
+    match split::split_statements(&joined).first() {
+        Some(&(a, b)) => parse_statement(&joined, a, b).is_err(),
+        None => false,
+    }
 }
 
 /// Raise `stop` on Ctrl-C (SIGINT); listening starts before this returns.
@@ -905,6 +940,26 @@ mod tests {
             vec![Unit::Statements("where x\n.5".into())]
         );
         assert!(units("  \n-- note\n").is_empty());
+        // Lines without `;`: one statement while the joined text parses, a
+        // new one where the next line cannot continue a complete statement.
+        assert_eq!(
+            units("where model = 'x' and not correct\nshow index, answer limit 20;"),
+            vec![Unit::Statements(
+                "where model = 'x' and not correct\nshow index, answer limit 20;".into()
+            )]
+        );
+        assert_eq!(
+            units("set policy = legacy\nby model score acc sort model"),
+            vec![Unit::Statements(
+                "set policy = legacy;\nby model score acc sort model".into()
+            )]
+        );
+        assert_eq!(
+            units("by model score n\nby model score acc\nby model,\ntask score n"),
+            vec![Unit::Statements(
+                "by model score n;\nby model score acc;\nby model,\ntask score n".into()
+            )]
+        );
     }
 
     #[test]
