@@ -680,7 +680,7 @@ impl Repl<'_> {
              and lexical-tree terms (#DD, #\"Oncology (Medical)\", #modality:CT, #DD/CT). Ctrl-R\n\
              searches history, Ctrl-C stops a running query and its printing. Tables show at\n\
              most .maxrows rows (now {}). Pasted lines run in order; in a paste a line without\n\
-             `;` continues on the next. Examples:\n  \
+             `;` continues on the next while the two make one statement. Examples:\n  \
              by model score acc, ci, n sort acc desc\n  \
              where #DD and #CT by model score acc, n\n  \
              by model, task score acc pivot task with overall abbreviated",
