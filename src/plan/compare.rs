@@ -6,6 +6,7 @@
 
 use super::{engine, Env, Style};
 use crate::error::{Error, QueryError, Result};
+use crate::metrics::registry::one_if;
 use crate::metrics::{holm, McnemarUdf};
 use crate::render::Cell;
 use crate::syntax::ast::{CompareSide, Span};
@@ -45,7 +46,7 @@ fn model_name(name: &str, span: Span, models: &[String]) -> Result<String> {
 /// The model with the highest accuracy over the filtered rows (ties: the
 /// first name in order).
 async fn best_model(df: &DataFrame, models: &[String]) -> Result<String> {
-    let hits = sum(super::score::one_if(ident("correct"))?);
+    let hits = sum(one_if(ident("correct")));
     let batches = df
         .clone()
         .aggregate(
@@ -187,7 +188,6 @@ pub async fn compare(
         let both = ident("__ca").is_null().eq(ident("__cb").is_null());
         joined = joined.filter(both).map_err(engine)?;
     }
-    let one_if = super::score::one_if;
     let ca = || ident("__ca").is_true();
     let cb = || ident("__cb").is_true();
     let mut group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
@@ -199,10 +199,10 @@ pub async fn compare(
             vec![
                 count(lit(1i64)).alias("__n"),
                 count(ident("__ca")).alias("__answers"),
-                sum(one_if(ca())?).alias("__ha"),
-                sum(one_if(cb())?).alias("__hb"),
-                sum(one_if(ca().and(ident("__cb").is_not_true()))?).alias("__oa"),
-                sum(one_if(cb().and(ident("__ca").is_not_true()))?).alias("__ob"),
+                sum(one_if(ca())).alias("__ha"),
+                sum(one_if(cb())).alias("__hb"),
+                sum(one_if(ca().and(ident("__cb").is_not_true()))).alias("__oa"),
+                sum(one_if(cb().and(ident("__ca").is_not_true()))).alias("__ob"),
             ],
         )
         .map_err(engine)?;

@@ -178,12 +178,6 @@ fn f64e(e: Expr) -> Expr {
     cast(e, DataType::Float64)
 }
 
-/// 1 where `cond` holds, else 0 (null counts as not holding). A cast of
-/// a boolean is a single vectorised kernel, far cheaper than a CASE.
-pub(crate) fn one_if(cond: Expr) -> Result<Expr> {
-    Ok(cast(cond.is_true(), DataType::Int64))
-}
-
 fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
     match cond {
         None => Ok(agg),

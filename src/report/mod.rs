@@ -528,8 +528,8 @@ pub fn no_answers_notice(session: &Session) -> String {
     )
 }
 
-/// A query file's text without its comment lines.
-fn whole_query(text: &str) -> String {
+/// Query text without its comment lines.
+fn without_comments(text: &str) -> String {
     text.lines()
         .filter(|l| !l.trim_start().starts_with("--"))
         .collect::<Vec<_>>()
@@ -583,13 +583,8 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
             .filter_map(|p| p.ok())
             .filter(|p| matches!(p.statement, Statement::Query(_)))
             .map(|p| {
-                let q = text[p.span.start..p.span.end].trim();
-                let q = q.strip_suffix(';').unwrap_or(q).trim();
-                let q: Vec<&str> = q
-                    .lines()
-                    .filter(|l| !l.trim_start().starts_with("--"))
-                    .collect();
-                (p.statement, q.join("\n").trim().to_string())
+                let query = without_comments(&text[p.span.start..p.span.end]);
+                (p.statement, query)
             })
             .collect();
         let lone = tables.len() == 1;
@@ -619,7 +614,7 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
                 } else {
                     format!("s{}-{}", k + 1, j + 1)
                 },
-                query: if lone { whole_query(&text) } else { query },
+                query: if lone { without_comments(&text) } else { query },
                 table,
                 chart,
                 chart_file: None,
