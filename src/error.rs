@@ -209,3 +209,23 @@ impl fmt::Display for QueryError {
         Ok(())
     }
 }
+
+/// A DataFusion failure; running out of the memory pool is said plainly.
+pub fn engine_error(context: &str, e: datafusion::error::DataFusionError) -> Error {
+    match e.find_root() {
+        datafusion::error::DataFusionError::ResourcesExhausted(m) => {
+            let detail = m
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Error: "))
+                .unwrap_or_else(|| m.lines().next().unwrap_or_default());
+            Error::Engine {
+                context: context.to_string(),
+                message: format!(
+                    "the query needs more memory than --memory-limit allows ({}); raise the limit, or narrow the query with where or limit",
+                    detail.trim()
+                ),
+            }
+        }
+        _ => Error::engine(context, e),
+    }
+}

@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod bind;
 pub mod data;
 pub mod error;
 pub mod metrics;
@@ -29,7 +30,7 @@ pub mod text;
 pub mod tree;
 
 pub use data::LoadSpec;
-pub use error::{Error, QueryError, Result};
+pub use error::{engine_error, Error, QueryError, Result};
 pub use scoring::Policy;
 
 use datafusion::arrow::array::RecordBatch;
@@ -186,26 +187,6 @@ pub fn is_query(source: &str, (start, end): (usize, usize)) -> bool {
         .is_ok_and(|p| matches!(p.statement, Statement::Query(_)))
 }
 
-/// A DataFusion failure; running out of the memory pool is said plainly.
-pub fn engine_error(context: &str, e: datafusion::error::DataFusionError) -> Error {
-    match e.find_root() {
-        datafusion::error::DataFusionError::ResourcesExhausted(m) => {
-            let detail = m
-                .lines()
-                .find_map(|l| l.trim().strip_prefix("Error: "))
-                .unwrap_or_else(|| m.lines().next().unwrap_or_default());
-            Error::Engine {
-                context: context.to_string(),
-                message: format!(
-                    "the query needs more memory than --memory-limit allows ({}); raise the limit, or narrow the query with where or limit",
-                    detail.trim()
-                ),
-            }
-        }
-        _ => Error::engine(context, e),
-    }
-}
-
 /// A loaded benchmark and its predictions, scored, ready for queries.
 /// Cloning is cheap: the data is shared.
 #[derive(Clone)]
@@ -214,13 +195,13 @@ pub struct Session {
     pub policy: Policy,
     pub params: HashMap<String, String>,
     lets: HashMap<String, ast::Expr>,
-    tree: tree::Tree,
+    /// What binding resolves names against.
+    catalog: Arc<bind::Catalog>,
     pub info: SessionInfo,
     /// How it was started; `.load` keeps them.
     pub options: Options,
-    /// Model names in queries are checked against the loaded models
-    /// (not when checking query files without their data).
-    models_known: bool,
+    /// The plans this session has executed.
+    runs: Arc<plan::Runs>,
 }
 
 /// The `coverage` relation: per model, what happened to every prediction
@@ -395,15 +376,37 @@ impl Session {
             cache_hits: loaded.cache_hits,
             cache_misses: loaded.cache_misses,
         };
+        let schema = |df: datafusion::dataframe::DataFrame| Arc::new(df.schema().clone());
+        let table = |name: &'static str| {
+            let ctx = ctx.clone();
+            async move {
+                ctx.table(name)
+                    .await
+                    .map_err(|e| Error::engine("registering results", e))
+            }
+        };
+        let catalog = bind::Catalog::new(
+            schema(plan::results_view(
+                table("scored").await?,
+                Policy::default(),
+                true,
+            )?),
+            schema(table("items").await?),
+            schema(table("coverage").await?),
+            info.models.clone(),
+            info.recorded_models.clone(),
+            info.datasets.clone(),
+            tree::Tree::build(&loaded.items),
+        );
         Ok(Session {
             ctx,
             policy: Policy::default(),
             params: HashMap::new(),
             lets: HashMap::new(),
-            tree: tree::Tree::build(&loaded.items),
+            catalog: Arc::new(catalog),
             info,
             options: opts.clone(),
-            models_known: true,
+            runs: Arc::new(plan::Runs::default()),
         })
     }
 
@@ -412,12 +415,25 @@ impl Session {
     /// rule that holds for any data (syntax, columns, metrics, clauses)
     /// still applies.
     pub fn without_data(&mut self, terms_known: bool) {
-        self.models_known = false;
-        self.tree.open = !terms_known;
+        let c = Arc::make_mut(&mut self.catalog);
+        c.models_known = false;
+        c.tree.open = !terms_known;
     }
 
     pub fn tree(&self) -> &tree::Tree {
-        &self.tree
+        &self.catalog.tree
+    }
+
+    /// The relations, columns, models and values queries are bound against.
+    pub fn catalog(&self) -> &bind::Catalog {
+        &self.catalog
+    }
+
+    /// How many plans this session has executed (queries, and the steps
+    /// some need first: pivot values, the best model, a comparison before
+    /// Holm's adjustment). `check` executes none.
+    pub fn plans_executed(&self) -> u64 {
+        self.runs.count()
     }
 
     pub fn context(&self) -> &SessionContext {
@@ -426,15 +442,14 @@ impl Session {
 
     /// The policies queries can use: `recorded` only where a `hit` column was loaded.
     pub fn policies(&self) -> Vec<Policy> {
-        let mut v = vec![Policy::Legacy, Policy::Current];
-        if !self.info.recorded_models.is_empty() {
-            v.push(Policy::Recorded);
-        }
-        v
+        self.catalog.policies()
     }
 
     pub fn set_policy(&mut self, p: Policy) -> Result<()> {
-        if p == Policy::Recorded && self.info.recorded_models.is_empty() && self.models_known {
+        if p == Policy::Recorded
+            && self.info.recorded_models.is_empty()
+            && self.catalog.models_known
+        {
             return Err(Error::Usage(
                 "policy `recorded` needs prediction files with a `hit` column (VLMEvalKit's *_result.xlsx)".into(),
             ));
@@ -511,17 +526,16 @@ impl Session {
         let parse = t0.elapsed();
         if stream {
             if let Statement::Query(q) = &parsed.statement {
-                let planned = self.plan(q).await.map_err(|e| attach(e, origin, source))?;
+                let planned = self
+                    .prepare(q)
+                    .await
+                    .map_err(|e| attach(e, origin, source))?;
                 let plan = t0.elapsed() - parse;
                 if let Some(ms) = test_delay() {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
                 let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
-                let batches = planned
-                    .df
-                    .execute_stream()
-                    .await
-                    .map_err(|e| engine_error("running the query", e))?;
+                let batches = self.runs.stream(planned.df).await?;
                 return Ok(Streamed::Stream(QueryStream {
                     schema,
                     styles: planned.styles,
@@ -610,7 +624,7 @@ impl Session {
             }
             Statement::Let { name, predicate } => {
                 let key = name.text.to_lowercase();
-                if plan::columns::RESULT_COLUMNS
+                if bind::columns::RESULT_COLUMNS
                     .iter()
                     .any(|c| c.eq_ignore_ascii_case(&key))
                 {
@@ -619,42 +633,27 @@ impl Session {
                             .with_help("give the selection another name"),
                     ));
                 }
-                // Resolve it now, so that a bad selection fails where it is defined.
-                self.planned_filter_check(predicate).await?;
+                // Bind it now, so that a bad selection fails where it is defined.
+                let schema = self.catalog.schema(bind::Relation::Results);
+                bind::condition(predicate, schema, &self.env())?;
                 self.lets.insert(key, predicate.clone());
                 Ok(Some(Outcome::Message(format!("let {}", name.text))))
             }
-            Statement::Explain(q) => {
-                let planned = self.plan(q).await?;
-                let logical = planned.df.logical_plan().display_indent().to_string();
-                let physical = planned
-                    .df
-                    .create_physical_plan()
-                    .await
-                    .map_err(|e| Error::engine("planning the query", e))?;
-                let physical = datafusion::physical_plan::displayable(physical.as_ref())
-                    .indent(true)
-                    .to_string();
-                Ok(Some(Outcome::Message(format!(
-                    "logical plan:\n{logical}\n\nphysical plan:\n{physical}"
-                ))))
+            Statement::Explain(q) | Statement::Query(q) if !execute => {
+                let bound = bind::bind(q, &self.env())?;
+                plan::check(&self.ctx, &bound, &self.env()).await?;
+                Ok(None)
             }
+            Statement::Explain(q) => self.explain(q).await.map(Some),
             Statement::Query(q) => {
                 let start = Instant::now();
-                let planned = self.plan(q).await?;
-                if !execute {
-                    return Ok(None);
-                }
+                let planned = self.prepare(q).await?;
                 let plan = start.elapsed();
                 if let Some(ms) = test_delay() {
                     tokio::time::sleep(Duration::from_millis(ms)).await;
                 }
                 let schema: SchemaRef = Arc::new(planned.df.schema().as_arrow().clone());
-                let batches = planned
-                    .df
-                    .collect()
-                    .await
-                    .map_err(|e| engine_error("running the query", e))?;
+                let batches = self.runs.collect(planned.df, "running the query").await?;
                 let elapsed = start.elapsed();
                 Ok(Some(Outcome::Table(QueryResult {
                     schema,
@@ -671,41 +670,75 @@ impl Session {
         }
     }
 
-    async fn planned_filter_check(&self, predicate: &ast::Expr) -> Result<()> {
-        let q = ast::Query {
-            span: predicate.span(),
-            from: None,
-            filter: Some(predicate.clone()),
-            by: vec![],
-            output: ast::Output::Show {
-                all: false,
-                columns: vec![ast::Name {
-                    text: "index".into(),
-                    span: predicate.span(),
-                }],
-            },
-            having: None,
-            pivot: None,
-            sort: vec![],
-            limit: None,
-        };
-        self.plan(&q).await.map(|_| ())
-    }
-
-    async fn plan(&self, q: &ast::Query) -> Result<plan::Planned> {
-        let policies = self.policies();
-        let env = plan::Env {
+    /// What binding reads from the session.
+    fn env(&self) -> bind::Env<'_> {
+        bind::Env {
+            catalog: &self.catalog,
             policy: self.policy,
-            policies: &policies,
             lets: &self.lets,
             params: &self.params,
-            tree: &self.tree,
-            models: &self.info.models,
-            recorded: &self.info.recorded_models,
-            models_known: self.models_known,
-        };
-        plan::plan(&self.ctx, q, &env).await
+        }
     }
+
+    /// Bind a query and run the steps before its final plan.
+    async fn prepare(&self, q: &ast::Query) -> Result<plan::Prepared> {
+        let env = self.env();
+        let bound = bind::bind(q, &env)?;
+        plan::prepare(&self.ctx, &bound, &env, &self.runs).await
+    }
+
+    /// `explain`: the execution steps the query needs first (run, to find
+    /// what the final plan depends on), and the plans that then run.
+    async fn explain(&self, q: &ast::Query) -> Result<Outcome> {
+        let env = self.env();
+        let bound = bind::bind(q, &env)?;
+        let (facts, steps) = plan::gather(&self.ctx, &bound, &env, &self.runs).await?;
+        let lowered = plan::lower(&self.ctx, &bound, &facts, &env).await?;
+        let mut out = String::new();
+        for (i, s) in steps.iter().enumerate() {
+            out.push_str(&format!(
+                "step {}: {} (run first; the plan below depends on it):\n{}\n\n",
+                i + 1,
+                s.what,
+                s.plan.display_indent()
+            ));
+        }
+        let df = if lowered.holm {
+            let body = lowered.body.clone();
+            out.push_str(&format!(
+                "the comparison (run, then Holm's adjustment adds p_holm over all its rows in memory):\n{}\n\n",
+                body.logical_plan().display_indent()
+            ));
+            out.push_str(&physical(body).await?);
+            out.push_str("\n\nthen, over the adjusted rows in memory:\n");
+            plan::tail(
+                plan::holm_placeholder(&self.ctx, &lowered.body)?,
+                &lowered,
+                &bound,
+                &env,
+            )?
+        } else {
+            plan::tail(lowered.body.clone(), &lowered, &bound, &env)?
+        };
+        out.push_str(&format!(
+            "logical plan:\n{}\n\n",
+            df.logical_plan().display_indent()
+        ));
+        out.push_str(&physical(df).await?);
+        Ok(Outcome::Message(out))
+    }
+}
+
+/// A DataFrame's physical plan, indented.
+async fn physical(df: datafusion::dataframe::DataFrame) -> Result<String> {
+    let p = df
+        .create_physical_plan()
+        .await
+        .map_err(|e| Error::engine("planning the query", e))?;
+    Ok(format!(
+        "physical plan:\n{}",
+        datafusion::physical_plan::displayable(p.as_ref()).indent(true)
+    ))
 }
 
 #[cfg(test)]

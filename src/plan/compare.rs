@@ -4,61 +4,38 @@
 //! test gives `p_value`, and Holm's adjustment over the statement's rows
 //! gives `p_holm`.
 
-use super::{engine, Env, Style};
-use crate::error::{Error, QueryError, Result};
+use super::{engine, Style};
+use crate::bind::{Bound, Env, Side};
+use crate::error::{Error, Result};
 use crate::metrics::registry::one_if;
 use crate::metrics::{holm, McnemarUdf};
 use crate::render::Cell;
-use crate::syntax::ast::{CompareSide, Span};
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
-use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::JoinType;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{case, cast, lit, Expr};
-use datafusion::prelude::{ident, SessionContext};
+use datafusion::prelude::ident;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-fn model_name(name: &str, span: Span, models: &[String]) -> Result<String> {
-    if let Some(m) = models.iter().find(|m| *m == name) {
-        return Ok(m.clone());
-    }
-    let ci: Vec<&String> = models
-        .iter()
-        .filter(|m| m.eq_ignore_ascii_case(name))
-        .collect();
-    if ci.len() == 1 {
-        return Ok(ci[0].clone());
-    }
-    let near = crate::names::nearest(name, models.iter().map(|s| s.as_str()), 3);
-    Err(Error::query(
-        QueryError::new(format!("no model `{name}` is loaded"), span).with_help(format!(
-            "models: {}",
-            near.iter()
-                .map(|m| format!("'{m}'"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    ))
+/// The plan that finds the best model: hits and rows per model over the
+/// filtered rows.
+pub fn best_model_plan(df: DataFrame) -> Result<DataFrame> {
+    let hits = sum(one_if(ident("correct")));
+    df.aggregate(
+        vec![ident(super::MODEL_ID)],
+        vec![hits.alias("h"), count(lit(1i64)).alias("n")],
+    )
+    .map_err(engine)
 }
 
-/// The model with the highest accuracy over the filtered rows (ties: the
-/// first name in order).
-async fn best_model(df: &DataFrame, models: &[String]) -> Result<String> {
-    let hits = sum(one_if(ident("correct")));
-    let batches = df
-        .clone()
-        .aggregate(
-            vec![ident(super::MODEL_ID)],
-            vec![hits.alias("h"), count(lit(1i64)).alias("n")],
-        )
-        .map_err(engine)?
-        .collect()
-        .await
-        .map_err(|e| Error::engine("finding the best model", e))?;
+/// The model with the highest accuracy in [`best_model_plan`]'s rows
+/// (ties: the first name in order), by id.
+pub fn best_model(batches: &[RecordBatch], models: &[String]) -> Result<i32> {
     let mut best: Option<(f64, String)> = None;
-    for b in &batches {
+    for b in batches {
         for r in 0..b.num_rows() {
             let (Cell::Int(id), Some(h), Some(n)) = (
                 crate::render::cell(b.column(0), r),
@@ -80,7 +57,8 @@ async fn best_model(df: &DataFrame, models: &[String]) -> Result<String> {
             }
         }
     }
-    best.map(|b| b.1)
+    best.and_then(|b| models.iter().position(|m| *m == b.1))
+        .map(|i| i as i32)
         .ok_or_else(|| Error::Usage("no rows to find the best model in".into()))
 }
 
@@ -92,56 +70,25 @@ fn num(c: &Cell) -> Option<f64> {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-pub async fn compare(
-    ctx: &SessionContext,
+/// The comparison's rows: per group and pair, the paired counts, both
+/// accuracies and the exact McNemar test. `right` is a model id (the best
+/// model's once it is found).
+pub fn compare(
     filtered: DataFrame,
     keys: &[String],
-    a: &CompareSide,
-    b: &CompareSide,
-    span: Span,
+    left: Side,
+    right: i32,
+    b: &Bound,
     env: &Env<'_>,
     styles: &mut HashMap<String, Style>,
 ) -> Result<DataFrame> {
-    if keys.iter().any(|k| k == "model") {
-        return Err(Error::query(
-            QueryError::new("`compare` pairs models; `model` cannot be a key", span)
-                .with_help("group by item columns (task, department, ...) or policy"),
-        ));
-    }
-    let models = env.models;
-    let right = match b {
-        CompareSide::Model(m, s) => model_name(m, *s, models)?,
-        CompareSide::Best(_) => best_model(&filtered, env.models).await?,
-        CompareSide::Each(s) => {
-            return Err(Error::query(QueryError::new(
-                "`each` goes on the left: `compare each vs best`",
-                *s,
-            )))
-        }
-    };
-    let left: Vec<String> = match a {
-        CompareSide::Model(m, s) => {
-            let l = model_name(m, *s, models)?;
-            if l == right {
-                return Err(Error::query(
-                    QueryError::new(format!("`{l}` compared with itself"), *s)
-                        .with_help("name two different models"),
-                ));
-            }
-            vec![l]
-        }
-        CompareSide::Each(_) => models.iter().filter(|m| **m != right).cloned().collect(),
-        CompareSide::Best(s) => {
-            return Err(Error::query(QueryError::new(
-                "`best` goes on the right: `compare each vs best`",
-                *s,
-            )))
-        }
+    let models = &env.catalog.models;
+    let left: Vec<i32> = match left {
+        Side::Model(l) => vec![l],
+        _ => (0..models.len() as i32).filter(|i| *i != right).collect(),
     };
     // Models are picked by their integer ids, and pairs join on the
     // item's integer id (and the policy when rows carry several).
-    let id = |m: &str| lit(models.iter().position(|x| x == m).map_or(-1, |i| i as i32));
     let by_policy = keys.iter().any(|k| k == "policy");
     let mut lsel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     lsel.extend([
@@ -154,15 +101,15 @@ pub async fn compare(
     let l = filtered
         .clone()
         .filter(if left.len() + 1 == models.len() {
-            ident(super::MODEL_ID).not_eq(id(&right))
+            ident(super::MODEL_ID).not_eq(lit(right))
         } else {
-            ident(super::MODEL_ID).in_list(left.iter().map(|m| id(m)).collect(), false)
+            ident(super::MODEL_ID).in_list(left.iter().map(|m| lit(*m)).collect(), false)
         })
         .map_err(engine)?
         .select(lsel)
         .map_err(engine)?;
     let r = filtered
-        .filter(ident(super::MODEL_ID).eq(id(&right)))
+        .filter(ident(super::MODEL_ID).eq(lit(right)))
         .map_err(engine)?
         .select(vec![
             ident(super::ITEM_ID).alias("__i"),
@@ -182,7 +129,7 @@ pub async fn compare(
         .map_err(engine)?
         .filter(ident("__aa").and(ident("__ab")))
         .map_err(engine)?;
-    if super::ctx_of(env, by_policy).partial_verdicts {
+    if b.partial_verdicts {
         // A pair is compared on the items both have a verdict for (under
         // `recorded`, a model without a result file has none).
         let both = ident("__ca").is_null().eq(ident("__cb").is_null());
@@ -232,28 +179,21 @@ pub async fn compare(
         .map(|k| ident(k.as_str()).sort(true, false))
         .collect();
     order.push(ident("model_a").sort(true, false));
-    let df = agg
-        .select(sel)
-        .map_err(engine)?
-        .sort(order)
-        .map_err(engine)?;
     for c in ["acc_a", "acc_b", "delta"] {
         styles.insert(c.into(), Style::Percent);
     }
     styles.insert("p_value".into(), Style::PValue);
     styles.insert("p_holm".into(), Style::PValue);
+    agg.select(sel).map_err(engine)?.sort(order).map_err(engine)
+}
 
-    // Holm's adjustment needs every row of the statement: run the
-    // comparison, then add `p_holm` to the materialised rows.
-    let schema = df.schema().as_arrow().clone();
-    let batches = df
-        .collect()
-        .await
-        .map_err(|e| Error::engine("running the comparison", e))?;
-    let batch = datafusion::arrow::compute::concat_batches(&Arc::new(schema.clone()), &batches)
-        .map_err(|e| Error::engine("running the comparison", e))?;
+/// The comparison's rows with `p_holm`, Holm's adjustment of `p_value`
+/// over all of them (a missing p-value counts as 1).
+pub fn with_holm(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBatch> {
+    let fail = |e: datafusion::arrow::error::ArrowError| Error::engine("running the comparison", e);
+    let batch = datafusion::arrow::compute::concat_batches(schema, batches).map_err(fail)?;
     let pcol = batch
-        .column(schema.index_of("p_value").map_err(engine)?)
+        .column(schema.index_of("p_value").map_err(fail)?)
         .as_any()
         .downcast_ref::<Float64Array>()
         .cloned()
@@ -266,7 +206,5 @@ pub async fn compare(
     fields.push(Field::new("p_holm", DataType::Float64, true));
     let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
     cols.push(Arc::new(Float64Array::from(adjusted)));
-    let out = RecordBatch::try_new(Arc::new(Schema::new(fields)), cols)
-        .map_err(|e| Error::engine("running the comparison", e))?;
-    ctx.read_batch(out).map_err(engine)
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail)
 }

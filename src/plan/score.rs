@@ -4,9 +4,9 @@
 //! turns the parts into the metrics.
 
 use super::{engine, qerr, Style};
-use crate::error::{Error, QueryError, Result};
-use crate::metrics::registry::{self, exact, Aggregate, Arg, Cells, MetricDef, Part};
-use crate::syntax::ast::{self, Name, Span};
+use crate::error::Result;
+use crate::metrics::registry::{exact, Aggregate, Cells, Part};
+
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
@@ -18,27 +18,7 @@ use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFun
 use datafusion::prelude::ident;
 use std::collections::HashMap;
 
-/// The rule sets `acc(<rule set>)` can name.
-const RULE_SETS: [&str; 2] = ["legacy", "current"];
-
-/// A metric as requested, resolved against the registry.
-pub struct Metric {
-    pub def: &'static MetricDef,
-    /// The resolved argument: a column name (`macro`) or a rule set (`acc`).
-    pub arg: Option<String>,
-    /// Output names (two for `ci`).
-    pub names: Vec<String>,
-    pub span: Span,
-}
-
-impl Metric {
-    /// The key column of `macro(<key>)`.
-    fn macro_key(&self) -> Option<&str> {
-        (self.def.arg == Arg::Column)
-            .then_some(self.arg.as_deref())
-            .flatten()
-    }
-}
+pub use crate::bind::Metric;
 
 /// One set of aggregates: the whole group, or the rows of one pivot value.
 pub struct Scope {
@@ -50,128 +30,6 @@ pub struct Scope {
     pub pivot_key: Option<String>,
     /// Output name of each metric column in this scope.
     pub names: Vec<Vec<String>>,
-}
-
-pub fn resolve_metrics(
-    metrics: &[ast::Metric],
-    schema: &datafusion::common::DFSchema,
-    from_items: bool,
-) -> Result<Vec<Metric>> {
-    let mut out: Vec<Metric> = vec![];
-    for m in metrics {
-        let name = m.name.text.to_ascii_lowercase();
-        let Some(def) = registry::find(&name) else {
-            let known: Vec<&str> = registry::names().collect();
-            let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
-                .map(|s| format!("{s} "))
-                .unwrap_or_default();
-            help.push_str(&format!("metrics: {}", known.join(", ")));
-            return Err(Error::query(
-                QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
-                    .with_help(help),
-            ));
-        };
-        let arg = match (def.arg, &m.arg) {
-            (Arg::None, Some(a)) => {
-                return Err(Error::query(
-                    QueryError::new(format!("`{name}` takes no argument"), a.span)
-                        .with_help(format!("write `{name}`")),
-                ))
-            }
-            (Arg::None | Arg::RuleSet, None) => None,
-            (Arg::Column, None) => {
-                return Err(Error::query(
-                    QueryError::new(format!("`{name}` needs a key"), m.name.span).with_help(
-                        format!("for example `{name}(task)`: the mean of the per-task accuracies"),
-                    ),
-                ))
-            }
-            (Arg::Column, Some(a)) => Some(super::columns::resolve(a, schema, "columns")?),
-            (Arg::RuleSet, Some(a)) => {
-                let r = a.text.to_ascii_lowercase();
-                if !RULE_SETS.contains(&r.as_str()) {
-                    return Err(Error::query(
-                        QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
-                            .with_help(format!(
-                                "write {}, or `{name}` for the session's policy",
-                                RULE_SETS
-                                    .iter()
-                                    .map(|r| format!("`{name}({r})`"))
-                                    .collect::<Vec<_>>()
-                                    .join(" or ")
-                            )),
-                    ));
-                }
-                Some(r)
-            }
-        };
-        let probe = Cells {
-            part: &|_| lit(0i64),
-            partial_verdicts: false,
-            macro_cells: None,
-            rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
-        };
-        if from_items && !def.on_items(&probe) {
-            let usable: Vec<&str> = registry::METRICS
-                .iter()
-                .filter(|d| d.on_items(&probe))
-                .map(|d| d.name)
-                .collect();
-            return Err(Error::query(
-                QueryError::new(format!("`{name}` needs predictions"), m.name.span).with_help(
-                    format!(
-                        "`from items` has item rows only: use {}, or query `results`",
-                        usable
-                            .iter()
-                            .map(|u| format!("`{u}`"))
-                            .collect::<Vec<_>>()
-                            .join(" and ")
-                    ),
-                ),
-            ));
-        }
-        // `acc` under the session's policy is plain `acc`; under a rule set `acc_<set>`.
-        let default_names: Vec<String> = match (&arg, def.arg) {
-            (Some(a), _) => def
-                .output_names(Some(a))
-                .into_iter()
-                .map(|n| if n == def.name { format!("{n}_{a}") } else { n })
-                .collect(),
-            (None, _) => def.output_names(None),
-        };
-        let names = match &m.alias {
-            Some(a) if default_names.len() > 1 => {
-                return Err(qerr(
-                    format!(
-                        "`{name}` gives {} columns and cannot be renamed",
-                        default_names.len()
-                    ),
-                    a.span,
-                ))
-            }
-            Some(a) => vec![a.text.clone()],
-            None => default_names,
-        };
-        for n in &names {
-            if out
-                .iter()
-                .flat_map(|m| &m.names)
-                .any(|x| x.eq_ignore_ascii_case(n))
-            {
-                return Err(Error::query(
-                    QueryError::new(format!("two output columns are named `{n}`"), m.span)
-                        .with_help("rename one with `as`"),
-                ));
-            }
-        }
-        out.push(Metric {
-            def,
-            arg,
-            names,
-            span: m.span,
-        });
-    }
-    Ok(out)
 }
 
 fn f64e(e: Expr) -> Expr {
@@ -219,15 +77,6 @@ pub fn score(
     let mut macro_keys: Vec<String> = vec![];
     for m in metrics {
         if let Some(k) = m.macro_key() {
-            if keys.iter().any(|x| x == k) {
-                return Err(Error::query(
-                    QueryError::new(
-                        format!("`macro({k})` inside groups of `{k}` is plain `acc`"),
-                        m.span,
-                    )
-                    .with_help(format!("drop `{k}` from `by`, or use `acc`")),
-                ));
-            }
             if !macro_keys.iter().any(|x| x == k) {
                 macro_keys.push(k.to_string());
             }
@@ -275,7 +124,7 @@ pub fn score(
             part: &|_| lit(0i64),
             partial_verdicts: partial,
             macro_cells: None,
-            rule_set: rule_set_of(m),
+            rule_set: m.rule_set(),
         };
         for p in (m.def.parts)(&probe) {
             if !parts.contains(&p) {
@@ -404,7 +253,7 @@ pub fn score(
                 part: &part,
                 partial_verdicts: partial,
                 macro_cells,
-                rule_set: rule_set_of(m),
+                rule_set: m.rule_set(),
             };
             let exprs = (m.def.value)(&cells).map_err(engine)?;
             for (e, name) in exprs.into_iter().zip(names) {
@@ -418,31 +267,8 @@ pub fn score(
     df.select(select).map_err(engine)
 }
 
-/// The rule set a metric is evaluated under, when it names one.
-fn rule_set_of(m: &Metric) -> Option<&str> {
-    (m.def.arg == Arg::RuleSet)
-        .then_some(m.arg.as_deref())
-        .flatten()
-}
-
 fn window_name(i: usize, pivot: bool) -> String {
     format!("__nk{i}{}", if pivot { "p" } else { "" })
-}
-
-/// The default `n, acc` of a query with `by` and no output clause.
-pub fn default_metrics(span: Span) -> Vec<ast::Metric> {
-    ["n", "acc"]
-        .iter()
-        .map(|n| ast::Metric {
-            name: Name {
-                text: n.to_string(),
-                span,
-            },
-            arg: None,
-            alias: None,
-            span,
-        })
-        .collect()
 }
 
 /// The literal that selects one pivot value, or `is null` for the null group.
@@ -452,4 +278,60 @@ pub fn value_condition(key: &str, v: &ScalarValue) -> Expr {
     } else {
         ident(key).eq(lit(v.clone()))
     }
+}
+
+/// The scopes of `score ... pivot`: `Overall` first with `with overall`,
+/// then one per pivot value, in the order given, each value's columns
+/// named after its label (its abbreviation with `abbreviated`).
+pub fn pivot_scopes(
+    pv: &crate::bind::Pivot,
+    metrics: &[Metric],
+    values: &[(ScalarValue, String)],
+) -> Result<Vec<Scope>> {
+    let single = metrics.iter().map(|m| m.names.len()).sum::<usize>() == 1;
+    let header = |label: &str, metric: &str| {
+        if single {
+            label.to_string()
+        } else {
+            format!("{label}_{metric}")
+        }
+    };
+    let named = |label: &str| -> Vec<Vec<String>> {
+        metrics
+            .iter()
+            .map(|m| m.names.iter().map(|n| header(label, n)).collect())
+            .collect()
+    };
+    let mut scopes = vec![];
+    if pv.with_overall {
+        scopes.push(Scope {
+            id: "_all".into(),
+            cond: None,
+            pivot_key: None,
+            names: named("Overall"),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, (v, label)) in values.iter().enumerate() {
+        let label = if pv.abbreviated {
+            crate::tree::abbreviation(&pv.key, label)
+                .map(str::to_string)
+                .unwrap_or_else(|| label.clone())
+        } else {
+            label.clone()
+        };
+        if !seen.insert(label.to_lowercase()) {
+            return Err(qerr(
+                format!("two pivot columns would be named `{label}`"),
+                pv.span,
+            ));
+        }
+        scopes.push(Scope {
+            id: format!("_v{i}"),
+            cond: Some(value_condition(&pv.key, v)),
+            pivot_key: Some(pv.key.clone()),
+            names: named(&label),
+        });
+    }
+    Ok(scopes)
 }

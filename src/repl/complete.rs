@@ -2,7 +2,7 @@
 //! metrics, model names in strings, policies, formats, meta commands, and
 //! lexical-tree terms after `#` (with quoting, qualifiers and path steps).
 
-use crate::plan::columns::RESULT_COLUMNS;
+use crate::bind::columns::RESULT_COLUMNS;
 use crate::tree::{quote_term, Tree, ABBREVIATIONS, DIMENSIONS};
 
 /// What completion knows of the session.

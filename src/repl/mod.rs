@@ -852,7 +852,7 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         crate::render::fit_to_terminal(&mut t);
         t.set_header(["column", "type", "meaning"]);
-        for (c, d) in crate::plan::columns::COLUMN_DOCS {
+        for (c, d) in crate::bind::columns::COLUMN_DOCS {
             let ty = match *c {
                 "index" | "n_options" => "int",
                 "answered" | "correct" | "correct_legacy" | "hit" => "bool",

@@ -130,3 +130,11 @@ pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, Que
     help.push_str(&format!("{what}: {}", visible.join(", ")));
     Err(QueryError::new(format!("unknown column `{written}`"), name.span).with_help(help))
 }
+
+/// What a column holds, when it has an entry of its own in [`COLUMN_DOCS`].
+pub fn doc(name: &str) -> Option<&'static str> {
+    COLUMN_DOCS
+        .iter()
+        .find(|(c, _)| *c == name)
+        .map(|(_, d)| *d)
+}

@@ -1,0 +1,561 @@
+//! Binding: a parsed query resolved against the session's [`Catalog`]
+//! without running anything. Every name (relation, column, key, metric,
+//! model, lexical-tree term, named selection, parameter) is resolved here,
+//! every rule of the language that needs no data is checked here, and every
+//! such error carries its span. The result, a [`Bound`] query, holds
+//! canonical column names, metrics from the registry, model ids and the
+//! `where` condition as a typed DataFusion expression; `plan` lowers it to a
+//! DataFusion logical plan.
+//!
+//! What binding cannot know without data is left to execution steps: the
+//! values of a pivot key, the best model of `compare ... vs best`, and
+//! Holm's adjustment over a comparison's rows. `having`, `sort` and `limit
+//! per` name output columns, which exist once the output is lowered (pivot
+//! columns are named after values); they are bound against the lowered
+//! output's schema by [`condition`] and [`columns::resolve`].
+
+pub mod catalog;
+pub mod columns;
+mod predicate;
+
+pub use catalog::{Catalog, Column, Relation};
+pub use predicate::{ITEM_ID, MODEL_ID};
+
+use crate::error::{Error, QueryError, Result};
+use crate::metrics::registry::{self, Arg, Cells, MetricDef};
+use crate::scoring::Policy;
+use crate::syntax::ast::{self, CompareSide, Name, Span};
+use datafusion::common::DFSchema;
+use datafusion::logical_expr::{lit, Expr};
+use predicate::Preds;
+use std::collections::HashMap;
+
+/// The rule sets `acc(<rule set>)` can name.
+const RULE_SETS: [&str; 2] = ["legacy", "current"];
+
+/// What binding reads from the session.
+pub struct Env<'a> {
+    pub catalog: &'a Catalog,
+    /// The session's policy.
+    pub policy: Policy,
+    /// Named selections (`let`).
+    pub lets: &'a HashMap<String, ast::Expr>,
+    /// Query parameters (`$name`).
+    pub params: &'a HashMap<String, String>,
+}
+
+impl Env<'_> {
+    /// Whether some rows with an answer may have no verdict (null
+    /// `correct`): `recorded` with models that have no result file.
+    pub fn partial_verdicts(&self, by_policy: bool) -> bool {
+        let c = self.catalog;
+        (self.policy == Policy::Recorded || (by_policy && c.policies().contains(&Policy::Recorded)))
+            && c.models.iter().any(|m| !c.recorded.contains(m))
+    }
+}
+
+/// A query with every name resolved.
+pub struct Bound {
+    pub span: Span,
+    pub relation: Relation,
+    /// The session's policy when the query was bound.
+    pub policy: Policy,
+    /// `by policy`: the rows once per policy, with a `policy` column.
+    pub by_policy: bool,
+    /// A model the `where` condition pins every row to (its own table is
+    /// scanned).
+    pub pinned: Option<i32>,
+    pub filter: Option<Expr>,
+    /// The `by` keys, as column names.
+    pub keys: Vec<String>,
+    pub output: Output,
+    /// Some rows may lack a verdict (see [`Env::partial_verdicts`]).
+    pub partial_verdicts: bool,
+    /// Bound against the output once it is lowered.
+    pub having: Option<ast::Expr>,
+    pub sort: Vec<ast::SortItem>,
+    pub limit: Option<ast::Limit>,
+}
+
+/// What a query computes.
+pub enum Output {
+    Score {
+        metrics: Vec<Metric>,
+        pivot: Option<Pivot>,
+    },
+    /// Case rows: the columns shown, the order they are sorted in before
+    /// the projection (hidden columns may break ties), and the order of
+    /// rows when `sort` names none of the shown columns.
+    Show {
+        columns: Vec<String>,
+        presort: Vec<(String, bool)>,
+        default_order: Vec<String>,
+    },
+    Compare {
+        left: Side,
+        right: Side,
+        span: Span,
+    },
+}
+
+/// One side of `compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    /// A model, by id (-1: a name not checked, in a check without data).
+    Model(i32),
+    /// Every model but the right one.
+    Each,
+    /// The model with the highest accuracy over the filtered rows: found
+    /// by an execution step.
+    Best,
+}
+
+/// `pivot <key>`: one column per value of the key.
+pub struct Pivot {
+    pub key: String,
+    /// The `by` keys other than the pivot key.
+    pub rest: Vec<String>,
+    pub with_overall: bool,
+    pub abbreviated: bool,
+    pub span: Span,
+}
+
+/// A metric as requested, resolved against the registry.
+pub struct Metric {
+    pub def: &'static MetricDef,
+    /// The resolved argument: a column name (`macro`) or a rule set (`acc`).
+    pub arg: Option<String>,
+    /// Output names (two for `ci`).
+    pub names: Vec<String>,
+    pub span: Span,
+}
+
+impl Metric {
+    /// The key column of `macro(<key>)`.
+    pub fn macro_key(&self) -> Option<&str> {
+        (self.def.arg == Arg::Column)
+            .then_some(self.arg.as_deref())
+            .flatten()
+    }
+
+    /// The rule set a metric is evaluated under, when it names one.
+    pub fn rule_set(&self) -> Option<&str> {
+        (self.def.arg == Arg::RuleSet)
+            .then_some(self.arg.as_deref())
+            .flatten()
+    }
+}
+
+fn qerr(msg: impl Into<String>, span: Span) -> Error {
+    Error::query(QueryError::new(msg, span))
+}
+
+/// Bind a query. Runs nothing; every error names its span.
+pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
+    let relation = match &q.from {
+        None => Relation::Results,
+        Some(n) => Relation::find(&n.text).ok_or_else(|| {
+            Error::query(
+                QueryError::new(format!("unknown relation `{}`", n.text), n.span)
+                    .with_help("the relations are `results`, `items` and `coverage`"),
+            )
+        })?,
+    };
+    let from_items = relation == Relation::Items;
+    if relation == Relation::Coverage {
+        if let ast::Output::Score(_) | ast::Output::Compare { .. } = &q.output {
+            return Err(Error::query(
+                QueryError::new(
+                    "`coverage` has one row per model: it is shown, not scored",
+                    q.span,
+                )
+                .with_help(
+                    "for example `from coverage where missing > 0 show model, read, missing`",
+                ),
+            ));
+        }
+        if let Some(k) = q.by.first() {
+            return Err(qerr(
+                "`by` groups rows for `score`; `coverage` is shown as it is",
+                k.span,
+            ));
+        }
+    }
+    let schema = env.catalog.schema(relation);
+    let by_policy =
+        relation == Relation::Results && q.by.iter().any(|k| k.text.eq_ignore_ascii_case("policy"));
+    let preds = Preds { env };
+    let pinned = match (&q.filter, relation) {
+        (Some(f), Relation::Results) => predicate::pinned_model(f, &preds, schema),
+        _ => None,
+    };
+    let filter = q
+        .filter
+        .as_ref()
+        .map(|f| preds.predicate(f, schema, 0))
+        .transpose()?;
+
+    let output = match &q.output {
+        ast::Output::Default if q.by.is_empty() => ast::Output::Show {
+            all: true,
+            columns: vec![],
+        },
+        ast::Output::Default => ast::Output::Score(default_metrics(q.span)),
+        o => o.clone(),
+    };
+    let mut keys: Vec<String> = vec![];
+    for k in &q.by {
+        let c = columns::resolve(k, schema, "columns")?;
+        if keys.contains(&c) {
+            return Err(qerr(format!("`{c}` is already a key"), k.span));
+        }
+        keys.push(c);
+    }
+    let output = match output {
+        ast::Output::Score(metrics) => {
+            let metrics = resolve_metrics(&metrics, schema, from_items)?;
+            let pivot = q
+                .pivot
+                .as_ref()
+                .map(|pv| bind_pivot(pv, &keys, schema))
+                .transpose()?;
+            let grouped: &[String] = pivot.as_ref().map_or(&keys, |p| &p.rest);
+            for m in &metrics {
+                if let Some(k) = m.macro_key() {
+                    if grouped.iter().any(|x| x == k) {
+                        return Err(Error::query(
+                            QueryError::new(
+                                format!("`macro({k})` inside groups of `{k}` is plain `acc`"),
+                                m.span,
+                            )
+                            .with_help(format!("drop `{k}` from `by`, or use `acc`")),
+                        ));
+                    }
+                }
+            }
+            Output::Score { metrics, pivot }
+        }
+        ast::Output::Show { all, columns } => bind_show(q, all, &columns, schema)?,
+        ast::Output::Compare { a, b, span } => {
+            if from_items {
+                return Err(qerr("`compare` needs predictions: query `results`", span));
+            }
+            bind_compare(&a, &b, span, &keys, env)?
+        }
+        ast::Output::Default => unreachable!("replaced above"),
+    };
+    if let (Some(pv), false) = (&q.pivot, matches!(output, Output::Score { .. })) {
+        return Err(qerr(
+            "`pivot` reshapes `score` results; this query has no `score`",
+            pv.key.span,
+        ));
+    }
+    Ok(Bound {
+        span: q.span,
+        relation,
+        policy: env.policy,
+        by_policy,
+        pinned,
+        filter,
+        keys,
+        output,
+        partial_verdicts: env.partial_verdicts(by_policy) && !from_items,
+        having: q.having.clone(),
+        sort: q.sort.clone(),
+        limit: q.limit.clone(),
+    })
+}
+
+/// Bind a condition against a schema: a `let` (against `results`) or
+/// `having` (against a query's output).
+pub fn condition(e: &ast::Expr, schema: &DFSchema, env: &Env<'_>) -> Result<Expr> {
+    Preds { env }.predicate(e, schema, 0)
+}
+
+fn bind_pivot(pv: &ast::Pivot, keys: &[String], schema: &DFSchema) -> Result<Pivot> {
+    let pk = columns::resolve(&pv.key, schema, "columns")?;
+    if !keys.contains(&pk) {
+        return Err(Error::query(
+            QueryError::new(
+                format!("`pivot {pk}` needs `{pk}` among the `by` keys"),
+                pv.key.span,
+            )
+            .with_help(format!(
+                "add it: `by {}, {pk}`",
+                keys.first().cloned().unwrap_or_else(|| "model".into())
+            )),
+        ));
+    }
+    Ok(Pivot {
+        rest: keys.iter().filter(|k| **k != pk).cloned().collect(),
+        key: pk,
+        with_overall: pv.with_overall,
+        abbreviated: pv.abbreviated,
+        span: pv.key.span,
+    })
+}
+
+fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> Result<Output> {
+    if !q.by.is_empty() {
+        return Err(Error::query(
+            QueryError::new(
+                "`by` groups rows for `score` and `compare`; `show` lists case rows",
+                q.by[0].span,
+            )
+            .with_help("drop `by`, or use `score` to aggregate"),
+        ));
+    }
+    let names: Vec<String> = if all {
+        schema
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .filter(|n| n != MODEL_ID && n != ITEM_ID)
+            .collect()
+    } else {
+        columns
+            .iter()
+            .map(|c| columns::resolve(c, schema, "columns").map_err(Error::query))
+            .collect::<Result<_>>()?
+    };
+    // Case rows come in a stable order: by model, then item index.
+    let base: Vec<String> = ["model", "index"]
+        .iter()
+        .filter(|k| schema.field_with_unqualified_name(k).is_ok())
+        .map(|k| k.to_string())
+        .collect();
+    // Sorted before the projection, so that hidden columns break ties.
+    let mut presort = vec![];
+    for s in &q.sort {
+        presort.push((
+            columns::resolve(&s.column, schema, "columns")?,
+            s.descending,
+        ));
+    }
+    for k in &base {
+        if !q.sort.iter().any(|s| s.column.text.eq_ignore_ascii_case(k)) {
+            presort.push((k.clone(), false));
+        }
+    }
+    Ok(Output::Show {
+        default_order: base.into_iter().filter(|b| names.contains(b)).collect(),
+        columns: names,
+        presort,
+    })
+}
+
+fn bind_compare(
+    a: &CompareSide,
+    b: &CompareSide,
+    span: Span,
+    keys: &[String],
+    env: &Env<'_>,
+) -> Result<Output> {
+    if keys.iter().any(|k| k == "model") {
+        return Err(Error::query(
+            QueryError::new("`compare` pairs models; `model` cannot be a key", span)
+                .with_help("group by item columns (task, department, ...) or policy"),
+        ));
+    }
+    let right = match b {
+        CompareSide::Model(m, s) => Side::Model(model_id(m, *s, env.catalog)?),
+        CompareSide::Best(_) => Side::Best,
+        CompareSide::Each(s) => {
+            return Err(Error::query(QueryError::new(
+                "`each` goes on the left: `compare each vs best`",
+                *s,
+            )))
+        }
+    };
+    let left = match a {
+        CompareSide::Model(m, s) => {
+            let l = model_id(m, *s, env.catalog)?;
+            if Side::Model(l) == right && l >= 0 {
+                return Err(Error::query(
+                    QueryError::new(
+                        format!("`{}` compared with itself", env.catalog.models[l as usize]),
+                        *s,
+                    )
+                    .with_help("name two different models"),
+                ));
+            }
+            Side::Model(l)
+        }
+        CompareSide::Each(_) => Side::Each,
+        CompareSide::Best(s) => {
+            return Err(Error::query(QueryError::new(
+                "`best` goes on the right: `compare each vs best`",
+                *s,
+            )))
+        }
+    };
+    Ok(Output::Compare { left, right, span })
+}
+
+/// A model named in `compare`: exactly, or case-insensitively when that is
+/// unambiguous.
+fn model_id(name: &str, span: Span, catalog: &Catalog) -> Result<i32> {
+    let models = &catalog.models;
+    if let Some(i) = catalog.model_id(name) {
+        return Ok(i);
+    }
+    let ci: Vec<usize> = (0..models.len())
+        .filter(|i| models[*i].eq_ignore_ascii_case(name))
+        .collect();
+    if ci.len() == 1 {
+        return Ok(ci[0] as i32);
+    }
+    if !catalog.models_known {
+        return Ok(-1);
+    }
+    let near = crate::names::nearest(name, models.iter().map(|s| s.as_str()), 3);
+    Err(Error::query(
+        QueryError::new(format!("no model `{name}` is loaded"), span).with_help(format!(
+            "models: {}",
+            near.iter()
+                .map(|m| format!("'{m}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    ))
+}
+
+/// The default `n, acc` of a query with `by` and no output clause.
+fn default_metrics(span: Span) -> Vec<ast::Metric> {
+    ["n", "acc"]
+        .iter()
+        .map(|n| ast::Metric {
+            name: Name {
+                text: n.to_string(),
+                span,
+            },
+            arg: None,
+            alias: None,
+            span,
+        })
+        .collect()
+}
+
+/// Resolve requested metrics against the registry: names, arguments,
+/// output names (unique), and whether they can be computed on the relation.
+pub fn resolve_metrics(
+    metrics: &[ast::Metric],
+    schema: &DFSchema,
+    from_items: bool,
+) -> Result<Vec<Metric>> {
+    let mut out: Vec<Metric> = vec![];
+    for m in metrics {
+        let name = m.name.text.to_ascii_lowercase();
+        let Some(def) = registry::find(&name) else {
+            let known: Vec<&str> = registry::names().collect();
+            let mut help = crate::names::did_you_mean(&m.name.text, known.iter().copied())
+                .map(|s| format!("{s} "))
+                .unwrap_or_default();
+            help.push_str(&format!("metrics: {}", known.join(", ")));
+            return Err(Error::query(
+                QueryError::new(format!("unknown metric `{}`", m.name.text), m.name.span)
+                    .with_help(help),
+            ));
+        };
+        let arg = match (def.arg, &m.arg) {
+            (Arg::None, Some(a)) => {
+                return Err(Error::query(
+                    QueryError::new(format!("`{name}` takes no argument"), a.span)
+                        .with_help(format!("write `{name}`")),
+                ))
+            }
+            (Arg::None | Arg::RuleSet, None) => None,
+            (Arg::Column, None) => {
+                return Err(Error::query(
+                    QueryError::new(format!("`{name}` needs a key"), m.name.span).with_help(
+                        format!("for example `{name}(task)`: the mean of the per-task accuracies"),
+                    ),
+                ))
+            }
+            (Arg::Column, Some(a)) => Some(columns::resolve(a, schema, "columns")?),
+            (Arg::RuleSet, Some(a)) => {
+                let r = a.text.to_ascii_lowercase();
+                if !RULE_SETS.contains(&r.as_str()) {
+                    return Err(Error::query(
+                        QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
+                            .with_help(format!(
+                                "write {}, or `{name}` for the session's policy",
+                                RULE_SETS
+                                    .iter()
+                                    .map(|r| format!("`{name}({r})`"))
+                                    .collect::<Vec<_>>()
+                                    .join(" or ")
+                            )),
+                    ));
+                }
+                Some(r)
+            }
+        };
+        let probe = Cells {
+            part: &|_| lit(0i64),
+            partial_verdicts: false,
+            macro_cells: None,
+            rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
+        };
+        if from_items && !def.on_items(&probe) {
+            let usable: Vec<&str> = registry::METRICS
+                .iter()
+                .filter(|d| d.on_items(&probe))
+                .map(|d| d.name)
+                .collect();
+            return Err(Error::query(
+                QueryError::new(format!("`{name}` needs predictions"), m.name.span).with_help(
+                    format!(
+                        "`from items` has item rows only: use {}, or query `results`",
+                        usable
+                            .iter()
+                            .map(|u| format!("`{u}`"))
+                            .collect::<Vec<_>>()
+                            .join(" and ")
+                    ),
+                ),
+            ));
+        }
+        // `acc` under the session's policy is plain `acc`; under a rule set `acc_<set>`.
+        let default_names: Vec<String> = match &arg {
+            Some(a) => def
+                .output_names(Some(a))
+                .into_iter()
+                .map(|n| if n == def.name { format!("{n}_{a}") } else { n })
+                .collect(),
+            None => def.output_names(None),
+        };
+        let names = match &m.alias {
+            Some(a) if default_names.len() > 1 => {
+                return Err(qerr(
+                    format!(
+                        "`{name}` gives {} columns and cannot be renamed",
+                        default_names.len()
+                    ),
+                    a.span,
+                ))
+            }
+            Some(a) => vec![a.text.clone()],
+            None => default_names,
+        };
+        for n in &names {
+            if out
+                .iter()
+                .flat_map(|m| &m.names)
+                .any(|x| x.eq_ignore_ascii_case(n))
+            {
+                return Err(Error::query(
+                    QueryError::new(format!("two output columns are named `{n}`"), m.span)
+                        .with_help("rename one with `as`"),
+                ));
+            }
+        }
+        out.push(Metric {
+            def,
+            arg,
+            names,
+            span: m.span,
+        });
+    }
+    Ok(out)
+}
