@@ -48,26 +48,26 @@ fn main() {
         }))
         .expect("load");
     let load = t0.elapsed();
-    let rows = s.info.items * s.info.models.len();
+    let rows = s.info().items * s.info().models.len();
     println!(
         "load+score\t{:.3}\ts\t{} items x {} models = {rows} predictions",
         load.as_secs_f64(),
-        s.info.items,
-        s.info.models.len()
+        s.info().items,
+        s.info().models.len()
     );
     println!(
         "scoring (both rule sets, in parallel)\t{:.3}\ts\t{:.0} predictions/s",
-        s.info.score_time.as_secs_f64(),
-        rows as f64 / s.info.score_time.as_secs_f64()
+        s.info().score_time.as_secs_f64(),
+        rows as f64 / s.info().score_time.as_secs_f64()
     );
     let model = s
-        .info
+        .info()
         .models
         .get(1)
-        .or(s.info.models.first())
+        .or(s.info().models.first())
         .cloned()
         .unwrap_or_default();
-    s.params.insert("model".into(), model);
+    s.set_param("model", &model);
 
     for (name, q) in QUERIES {
         let _ = rt.block_on(s.run(q, "bench")).expect(q); // warm-up

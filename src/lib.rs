@@ -192,14 +192,14 @@ pub fn is_query(source: &str, (start, end): (usize, usize)) -> bool {
 #[derive(Clone)]
 pub struct Session {
     ctx: SessionContext,
-    pub policy: Policy,
-    pub params: HashMap<String, String>,
+    policy: Policy,
+    params: HashMap<String, String>,
     lets: HashMap<String, ast::Expr>,
     /// What binding resolves names against.
     catalog: Arc<bind::Catalog>,
-    pub info: SessionInfo,
+    info: SessionInfo,
     /// How it was started; `.load` keeps them.
-    pub options: Options,
+    options: Options,
     /// The plans this session has executed.
     runs: Arc<plan::Runs>,
 }
@@ -418,6 +418,36 @@ impl Session {
         let c = Arc::make_mut(&mut self.catalog);
         c.models_known = false;
         c.tree.open = !terms_known;
+    }
+
+    /// What was loaded.
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// How the session was started (a new load keeps them).
+    pub fn options(&self) -> &Options {
+        &self.options
+    }
+
+    /// The policy queries are scored under.
+    pub fn policy(&self) -> Policy {
+        self.policy
+    }
+
+    /// The values of query parameters (`$name`).
+    pub fn params(&self) -> &HashMap<String, String> {
+        &self.params
+    }
+
+    /// Give one query parameter its value.
+    pub fn set_param(&mut self, name: &str, value: &str) {
+        self.params.insert(name.to_string(), value.to_string());
+    }
+
+    /// Give query parameters their values (replacing all of them).
+    pub fn set_params(&mut self, params: HashMap<String, String>) {
+        self.params = params;
     }
 
     pub fn tree(&self) -> &tree::Tree {

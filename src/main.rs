@@ -302,36 +302,36 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         eprintln!(
             "timing: load and score {:.1} ms ({} items, {} models: {} from the cache, {} scored in {:.1} ms)",
             load_start.elapsed().as_secs_f64() * 1e3,
-            session.info.items,
-            session.info.models.len(),
-            session.info.cache_hits,
-            session.info.cache_misses,
-            session.info.score_time.as_secs_f64() * 1e3,
+            session.info().items,
+            session.info().models.len(),
+            session.info().cache_hits,
+            session.info().cache_misses,
+            session.info().score_time.as_secs_f64() * 1e3,
         );
     }
-    if session.info.demo {
+    if session.info().demo {
         eprintln!(
             "medql: no --items or --predictions given: using the built-in synthetic demo data ({} items, {} models)",
-            session.info.items,
-            session.info.models.len()
+            session.info().items,
+            session.info().models.len()
         );
     }
-    if cli.strict && !session.info.warnings.is_empty() {
-        for w in &session.info.warnings {
+    if cli.strict && !session.info().warnings.is_empty() {
+        for w in &session.info().warnings {
             eprintln!("medql: error (--strict): {w}");
         }
         return Ok(ExitCode::from(1));
     }
-    for w in &session.info.warnings {
+    for w in &session.info().warnings {
         eprintln!("warning: {w}");
     }
-    for n in &session.info.notes {
+    for n in &session.info().notes {
         eprintln!("note: {n}");
     }
     if let Some(p) = cli.policy {
         session.set_policy(p)?;
     }
-    session.params = params;
+    session.set_params(params);
     let tty = std::io::stdout().is_terminal();
     let format = cli.format.unwrap_or(Format::Table);
     let opts = RenderOptions {
@@ -657,7 +657,7 @@ async fn write_stream_file(
                 path,
                 schema.clone(),
                 &[
-                    ("medql.policy", session.policy.name().to_string()),
+                    ("medql.policy", session.policy().name().to_string()),
                     ("medql.version", env!("CARGO_PKG_VERSION").to_string()),
                 ],
             )?;

@@ -42,7 +42,7 @@ fn check_executes_no_plan() {
 #[test]
 fn check_finds_every_error_without_running() {
     let (rt, mut s) = demo();
-    let models = s.info.models.clone();
+    let models = s.info().models.clone();
     let cases: Vec<(String, &str)> = vec![
         (
             "compare 'nobody' vs best".into(),
@@ -102,7 +102,7 @@ fn check_finds_every_error_without_running() {
 #[test]
 fn binding_resolves_names_without_a_query_engine() {
     let (_rt, s) = demo();
-    let models = s.info.models.clone();
+    let models = s.info().models.clone();
     let (lets, params) = (
         HashMap::new(),
         HashMap::from([("m".to_string(), models[1].clone())]),

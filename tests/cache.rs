@@ -55,12 +55,15 @@ fn a_cached_start_answers_exactly_as_a_fresh_load_on_the_real_files() {
     let mut fresh = load(&rt, &spec, None);
     let expected = everything(&rt, &mut fresh);
     let mut first = load(&rt, &spec, Some(dir.path()));
-    assert_eq!((first.info.cache_hits, first.info.cache_misses), (0, 3));
+    assert_eq!((first.info().cache_hits, first.info().cache_misses), (0, 3));
     assert_eq!(everything(&rt, &mut first), expected);
     let mut second = load(&rt, &spec, Some(dir.path()));
-    assert_eq!((second.info.cache_hits, second.info.cache_misses), (3, 0));
-    assert_eq!(second.info.warnings, fresh.info.warnings);
-    assert_eq!(second.info.recorded_models, fresh.info.recorded_models);
+    assert_eq!(
+        (second.info().cache_hits, second.info().cache_misses),
+        (3, 0)
+    );
+    assert_eq!(second.info().warnings, fresh.info().warnings);
+    assert_eq!(second.info().recorded_models, fresh.info().recorded_models);
     assert_eq!(everything(&rt, &mut second), expected);
     // Another build never reads these entries.
     let other = Options {
@@ -68,7 +71,7 @@ fn a_cached_start_answers_exactly_as_a_fresh_load_on_the_real_files() {
         ..Default::default()
     };
     let s = rt.block_on(Session::load_with(&spec, &other)).unwrap();
-    assert_eq!((s.info.cache_hits, s.info.cache_misses), (0, 3));
+    assert_eq!((s.info().cache_hits, s.info().cache_misses), (0, 3));
 }
 
 #[test]
@@ -82,7 +85,7 @@ fn a_changed_file_invalidates_only_its_own_model() {
         predictions: vec![preds.display().to_string()],
     };
     let s = load(&rt, &spec, Some(cache.path()));
-    assert_eq!((s.info.cache_hits, s.info.cache_misses), (0, 4));
+    assert_eq!((s.info().cache_hits, s.info().cache_misses), (0, 4));
 
     // Touched, same content: still from the cache (the content is hashed
     // because the time changed).
@@ -99,7 +102,7 @@ fn a_changed_file_invalidates_only_its_own_model() {
         .unwrap();
     drop(f);
     let s = load(&rt, &spec, Some(cache.path()));
-    assert_eq!((s.info.cache_hits, s.info.cache_misses), (4, 0));
+    assert_eq!((s.info().cache_hits, s.info().cache_misses), (4, 0));
 
     // One file changed: every prediction of its model now reads `A`.
     let text = std::fs::read_to_string(&files[1]).unwrap();
@@ -120,7 +123,10 @@ fn a_changed_file_invalidates_only_its_own_model() {
     w.flush().unwrap();
     drop(w);
     let mut cached = load(&rt, &spec, Some(cache.path()));
-    assert_eq!((cached.info.cache_hits, cached.info.cache_misses), (3, 1));
+    assert_eq!(
+        (cached.info().cache_hits, cached.info().cache_misses),
+        (3, 1)
+    );
     let mut fresh = load(&rt, &spec, None);
     let expected = everything(&rt, &mut fresh);
     assert_eq!(everything(&rt, &mut cached), expected);
@@ -140,14 +146,17 @@ fn a_changed_file_invalidates_only_its_own_model() {
         std::fs::write(e.unwrap().path(), b"not parquet").unwrap();
     }
     let mut damaged = load(&rt, &spec, Some(cache.path()));
-    assert_eq!((damaged.info.cache_hits, damaged.info.cache_misses), (0, 4));
+    assert_eq!(
+        (damaged.info().cache_hits, damaged.info().cache_misses),
+        (0, 4)
+    );
     assert_eq!(everything(&rt, &mut damaged), expected);
 
     // Changed items invalidate every model.
     let text = std::fs::read_to_string(&spec.items[0]).unwrap();
     std::fs::write(&spec.items[0], text + "\n").unwrap();
     let s = load(&rt, &spec, Some(cache.path()));
-    assert_eq!((s.info.cache_hits, s.info.cache_misses), (0, 4));
+    assert_eq!((s.info().cache_hits, s.info().cache_misses), (0, 4));
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn every_prediction_format_round_trips_to_the_same_scores() {
             .unwrap(),
         }
         let mut s = load(&[&items_path], &[&p]).unwrap_or_else(|e| panic!("{ext}: {e}"));
-        assert_eq!(s.info.models, vec![model.to_string()], "{ext}");
+        assert_eq!(s.info().models, vec![model.to_string()], "{ext}");
         assert_eq!(acc_by_model(&mut s), expected, "{ext}");
         std::fs::remove_file(&p).unwrap();
     }
@@ -82,7 +82,7 @@ fn image_column_is_streamed_past_and_column_order_does_not_matter() {
     let preds = dir.path().join("m_bench.csv");
     std::fs::write(&preds, "index,prediction\n0,A\n1,B\n2,yes\n").unwrap();
     let mut s = load(&[&items], &[&preds]).unwrap();
-    assert_eq!(s.info.items, 20);
+    assert_eq!(s.info().items, 20);
     let rt = rt();
     let r = rows(&query(&rt, &mut s, "by model score hits, n, missing"));
     assert_eq!(
@@ -122,9 +122,9 @@ fn test_split_without_answers_and_concatenated_parts() {
     };
     let rt = rt();
     let mut s = rt.block_on(Session::load(&spec)).unwrap();
-    assert_eq!(s.info.items, 3);
-    assert_eq!(s.info.datasets, vec!["Bench_TEST".to_string()]);
-    assert_eq!(s.info.models, vec!["m".to_string()]);
+    assert_eq!(s.info().items, 3);
+    assert_eq!(s.info().datasets, vec!["Bench_TEST".to_string()]);
+    assert_eq!(s.info().models, vec!["m".to_string()]);
     let r = rows(&query(&rt, &mut s, "by model score acc, n, missing"));
     assert_eq!(
         r[0][1],
@@ -177,7 +177,7 @@ fn unknown_duplicate_and_missing_rows_are_counted_and_reported() {
     )
     .unwrap();
     let mut s = load(&[&items], &[&preds]).unwrap();
-    let c = &s.info.coverage[0].1;
+    let c = &s.info().coverage[0].1;
     assert_eq!(
         (
             c.read,
@@ -190,7 +190,7 @@ fn unknown_duplicate_and_missing_rows_are_counted_and_reported() {
         (11, 7, 1, 2, 1, 3)
     );
     assert_eq!(c.read, c.scored + c.duplicated + c.unknown + c.invalid);
-    let w = s.info.warnings.join("\n");
+    let w = s.info().warnings.join("\n");
     assert!(
         w.contains("m: 2 predictions for unknown items ignored"),
         "{w}"
@@ -242,7 +242,7 @@ fn item_columns_in_prediction_files_are_checked() {
     )
     .unwrap();
     let s = load(&[&items], &[&preds]).unwrap();
-    let w = s.info.warnings.join("\n");
+    let w = s.info().warnings.join("\n");
     assert!(
         w.contains("m_b.csv, line 3, column `A`: item 2 differs"),
         "{w}"
@@ -259,13 +259,16 @@ fn model_names_two_sets_for_one_model_and_bad_files() {
     let multi = dir.path().join("runs.csv");
     std::fs::write(&multi, "model,index,prediction\nalpha,1,A\nbeta,1,B\n").unwrap();
     let s = load(&[&items], &[&multi]).unwrap();
-    assert_eq!(s.info.models, vec!["alpha".to_string(), "beta".to_string()]);
+    assert_eq!(
+        s.info().models,
+        vec!["alpha".to_string(), "beta".to_string()]
+    );
     // No dataset name in the file name: the whole stem, with a warning.
     let plain = dir.path().join("mymodel.csv");
     std::fs::write(&plain, "index,prediction\n1,A\n").unwrap();
     let s = load(&[&items], &[&plain]).unwrap();
-    assert_eq!(s.info.models, vec!["mymodel".to_string()]);
-    assert!(s.info.warnings[0].contains("the model is named `mymodel`"));
+    assert_eq!(s.info().models, vec!["mymodel".to_string()]);
+    assert!(s.info().warnings[0].contains("the model is named `mymodel`"));
     // Two runs of one model.
     let sub = dir.path().join("run2");
     std::fs::create_dir(&sub).unwrap();

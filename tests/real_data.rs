@@ -16,11 +16,11 @@ fn items_load_with_quoted_tabs_and_option_counts() {
     let mut s = rt
         .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
         .expect("load");
-    assert_eq!(s.info.items, 4550);
-    assert_eq!(s.info.datasets, vec!["GMAI-MMBench_VAL".to_string()]);
-    assert_eq!(s.info.models, MODELS.to_vec());
+    assert_eq!(s.info().items, 4550);
+    assert_eq!(s.info().datasets, vec!["GMAI-MMBench_VAL".to_string()]);
+    assert_eq!(s.info().models, MODELS.to_vec());
     // The real prediction files carry item columns identical to the TSV's.
-    assert!(s.info.warnings.is_empty(), "{:?}", s.info.warnings);
+    assert!(s.info().warnings.is_empty(), "{:?}", s.info().warnings);
     let t = query(
         &rt,
         &mut s,
@@ -142,8 +142,8 @@ fn result_files_pair_with_raw_files_and_recorded_equals_legacy() {
     let rt = rt();
     let spec = real_spec(&dir, &["predictions", "reference/*_openai_result.xlsx"]);
     let mut s = rt.block_on(medql::Session::load(&spec)).expect("load");
-    assert_eq!(s.info.models, MODELS.to_vec());
-    assert_eq!(s.info.recorded_models.len(), 3);
+    assert_eq!(s.info().models, MODELS.to_vec());
+    assert_eq!(s.info().recorded_models.len(), 3);
     let t = query(&rt, &mut s, "by model, policy score acc");
     let mut acc: HashMap<(String, String), f64> = HashMap::new();
     for r in rows(&t) {

@@ -144,12 +144,11 @@ impl Catalog {
             "model" if self.models_known => Some(self.models.clone()),
             "dataset" => Some(self.datasets.clone()),
             "policy" => Some(self.policies().iter().map(|p| p.to_string()).collect()),
-            c => self
-                .tree
-                .values
-                .get(c)
-                .filter(|_| !self.tree.open)
-                .map(|v| v.keys().cloned().collect()),
+            c => crate::tree::DIMENSIONS
+                .iter()
+                .any(|(d, _)| *d == c)
+                .then(|| self.tree.values_of(c).keys().cloned().collect())
+                .filter(|_| !self.tree.open),
         }
     }
 }

@@ -355,7 +355,7 @@ fn term_candidates(v: &Vocabulary, partial: &str, lead: &str) -> Vec<Candidate> 
                 .find(|(_, quals)| quals.iter().any(|x| x.eq_ignore_ascii_case(q)))
                 .map(|(d, _)| *d);
             if let Some(d) = dim {
-                let mut names: Vec<&str> = t.values[d].keys().map(String::as_str).collect();
+                let mut names: Vec<&str> = t.values_of(d).keys().map(String::as_str).collect();
                 names.extend(
                     ABBREVIATIONS
                         .iter()
@@ -408,7 +408,7 @@ fn term_candidates(v: &Vocabulary, partial: &str, lead: &str) -> Vec<Candidate> 
             let root = steps[0].as_str();
             let mut root_values = vec![];
             for r in ["task", "department", "granularity"] {
-                for (val, mods) in &t.paths[r] {
+                for (val, mods) in t.paths_of(r) {
                     let matches = val.eq_ignore_ascii_case(root)
                         || crate::tree::abbreviation(r, val)
                             .is_some_and(|a| a.eq_ignore_ascii_case(root))

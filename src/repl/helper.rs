@@ -212,11 +212,6 @@ impl Highlighter for MedqlHelper {
 }
 
 /// Words after which a statement cannot end.
-const DANGLING: &[&str] = &[
-    "from", "where", "by", "score", "show", "having", "pivot", "sort", "limit", "per", "compare",
-    "vs", "and", "or", "not", "in", "like", "is", "as", "let", "set", "explain", "with",
-];
-
 /// The last line of `text` with code on it, without its comment.
 fn last_code_line(text: &str) -> &str {
     text.lines()
@@ -236,28 +231,11 @@ pub fn ends_statement(text: &str) -> bool {
         || (!is_incomplete(text) && last_code_line(text).ends_with(';'))
 }
 
-/// True when Enter should run `text`; false when the statement goes on.
+/// True when Enter should run `text`; false when the statement goes on
+/// (the parser decides: see [`crate::syntax::split::needs_more`]).
 pub fn is_complete(text: &str) -> bool {
     let t = text.trim();
-    if t.is_empty() || t.starts_with('.') {
-        return true;
-    }
-    if is_incomplete(text) {
-        return false;
-    }
-    let last_code = last_code_line(text);
-    if last_code.ends_with(';') {
-        return true;
-    }
-    if last_code.ends_with([',', '=', '<', '>', '(', '#', '/', ':']) {
-        return false;
-    }
-    let last_word = last_code
-        .rsplit(|c: char| c.is_whitespace())
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    !DANGLING.contains(&last_word.as_str())
+    t.is_empty() || t.starts_with('.') || !crate::syntax::split::needs_more(text)
 }
 
 impl Validator for MedqlHelper {

@@ -12,6 +12,7 @@ use crate::render::paged::{Shown, TextWriter};
 use crate::render::{Format, RenderOptions, StreamWriter};
 use crate::{LoadSpec, Outcome, Policy, QueryResult, QueryStream, Session, Streamed};
 use complete::{Vocabulary, META_COMMANDS};
+use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use helper::{MedqlHelper, SharedBurst};
 use rustyline::error::ReadlineError;
@@ -185,7 +186,7 @@ async fn raised(flag: &AtomicBool) {
 fn vocabulary(s: &Session) -> Vocabulary {
     Vocabulary {
         tree: s.tree().clone(),
-        models: s.info.models.clone(),
+        models: s.info().models.clone(),
     }
 }
 
@@ -218,7 +219,7 @@ pub async fn run(
     if let Some(h) = &history {
         let _ = rl.load_history(h);
     }
-    let policy_set = session.policy != Policy::default();
+    let policy_set = session.policy() != Policy::default();
     let mut repl = Repl {
         session,
         format,
@@ -270,7 +271,7 @@ pub async fn run(
                 },
                 Unit::Statements(t) => {
                     repl.last_statement = Some(t.clone());
-                    repl.last_policy = (repl.session.policy, repl.policy_set);
+                    repl.last_policy = (repl.session.policy(), repl.policy_set);
                     repl.execute(&t, "<repl>").await;
                 }
             }
@@ -293,7 +294,7 @@ enum Meta {
 
 impl Repl<'_> {
     fn banner(&self) -> String {
-        let i = &self.session.info;
+        let i = &self.session.info();
         let what = if i.demo {
             "built-in demo data".to_string()
         } else {
@@ -304,7 +305,7 @@ impl Repl<'_> {
             env!("CARGO_PKG_VERSION"),
             i.items,
             i.models.len(),
-            self.session.policy
+            self.session.policy()
         )
     }
 
@@ -545,7 +546,7 @@ impl Repl<'_> {
                         self.session.policies().iter().map(|p| p.name()).collect();
                     println!(
                         "policy {} (available: {})",
-                        self.session.policy,
+                        self.session.policy(),
                         avail.join(", ")
                     );
                 } else {
@@ -556,7 +557,7 @@ impl Repl<'_> {
                     {
                         Ok(()) => {
                             self.policy_set = true;
-                            println!("policy {}", self.session.policy)
+                            println!("policy {}", self.session.policy())
                         }
                         Err(e) => self.print_error(&e),
                     }
@@ -708,7 +709,7 @@ impl Repl<'_> {
                 ("department", "department"),
                 ("granularity", "perceptual granularity"),
             ] {
-                let vals = &t.values[root];
+                let vals = t.values_of(root);
                 out.push_str(&format!("{title} ({} values)\n", vals.len()));
                 let mut names: Vec<String> = vals.keys().cloned().collect();
                 crate::tree::paper_order(root, &mut names);
@@ -719,8 +720,8 @@ impl Repl<'_> {
             }
             out.push_str(&format!(
                 "{} modalities (.tree modality), {} categories (.tree category); drill down: .tree DD, .tree DD/CT\n",
-                t.values["modality"].len(),
-                t.values["category"].len()
+                t.values_of("modality").len(),
+                t.values_of("category").len()
             ));
             print!("{out}");
             return;
@@ -731,8 +732,8 @@ impl Repl<'_> {
                 .find(|(_, q)| q.iter().any(|x| x.eq_ignore_ascii_case(&steps[0])))
                 .map(|(d, _)| *d);
             if let Some(d) = dim {
-                out.push_str(&format!("{d} ({} values)\n", t.values[d].len()));
-                for (v, n) in &t.values[d] {
+                out.push_str(&format!("{d} ({} values)\n", t.values_of(d).len()));
+                for (v, n) in t.values_of(d) {
                     line(
                         &mut out,
                         v,
@@ -747,7 +748,7 @@ impl Repl<'_> {
         // A path from a root value.
         let mut found = None;
         for r in ["task", "department", "granularity"] {
-            for v in t.paths[r].keys() {
+            for v in t.paths_of(r).keys() {
                 let hit = v.eq_ignore_ascii_case(&steps[0])
                     || crate::tree::abbreviation(r, v)
                         .is_some_and(|a| a.eq_ignore_ascii_case(&steps[0]))
@@ -767,7 +768,7 @@ impl Repl<'_> {
             );
             return;
         };
-        let mods = &t.paths[root][&value];
+        let mods = &t.paths_of(root)[&value];
         match steps.get(1) {
             None => {
                 out.push_str(&format!("{value} ({root}): {} modalities\n", mods.len()));
@@ -828,7 +829,7 @@ impl Repl<'_> {
             "missing",
             "acc",
         ]);
-        for (m, c) in &self.session.info.coverage {
+        for (m, c) in &self.session.info().coverage {
             t.add_row([
                 crate::render::neutralize(m),
                 c.read.to_string(),
@@ -843,7 +844,7 @@ impl Repl<'_> {
         println!("{t}");
         println!(
             "{}",
-            self.dim(&format!("acc under policy {}", self.session.policy))
+            self.dim(&format!("acc under policy {}", self.session.policy()))
         );
     }
 
@@ -852,10 +853,20 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         crate::render::fit_to_terminal(&mut t);
         t.set_header(["column", "type", "meaning"]);
+        // Columns with a meaning of their own (B..E are like A, and each
+        // rule set's columns like the first's), typed as the session has them.
+        let schema = self
+            .session
+            .catalog()
+            .schema(crate::bind::Relation::Results);
         for (c, d) in crate::bind::columns::COLUMN_DOCS {
-            let ty = match *c {
-                "index" | "n_options" => "int",
-                "answered" | "correct" | "correct_legacy" | "hit" => "bool",
+            let Ok(f) = schema.field_with_unqualified_name(c) else {
+                continue; // `thinking` without a file that has it
+            };
+            let ty = match f.data_type() {
+                DataType::Int64 | DataType::Int32 => "int",
+                DataType::Float64 => "number",
+                DataType::Boolean => "bool",
                 _ => "text",
             };
             t.add_row([*c, ty, *d]);
@@ -872,7 +883,7 @@ impl Repl<'_> {
             eprintln!("usage: .load items PATH  |  .load predictions PATH");
             return Meta::Done;
         }
-        let mut spec: LoadSpec = self.session.info.spec.clone();
+        let mut spec: LoadSpec = self.session.info().spec.clone();
         match what {
             "items" => spec.items = vec![path.to_string()],
             _ => spec.predictions.push(path.to_string()),
@@ -881,16 +892,16 @@ impl Repl<'_> {
             eprintln!("load items first: .load items PATH");
             return Meta::Done;
         }
-        match Session::load_with(&spec, &self.session.options).await {
+        match Session::load_with(&spec, self.session.options()).await {
             Ok(mut s) => {
-                for n in &s.info.notes {
+                for n in &s.info().notes {
                     eprintln!("note: {n}");
                 }
-                for w in &s.info.warnings {
+                for w in &s.info().warnings {
                     eprintln!("warning: {w}");
                 }
-                let _ = s.set_policy(self.session.policy);
-                s.params = std::mem::take(&mut self.session.params);
+                let _ = s.set_policy(self.session.policy());
+                s.set_params(self.session.params().clone());
                 *self.session = s;
                 println!("{}", self.banner());
                 Meta::Reloaded

@@ -100,7 +100,7 @@ fn pct(v: Option<f64>) -> String {
 
 pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Result<Vec<Section>> {
     let rows = published();
-    let models = session.info.models.clone();
+    let models = session.info().models.clone();
     for (run, pubname) in aliases {
         if !models.contains(run) {
             return Err(Error::Usage(format!(
@@ -120,7 +120,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let policy = session.policy;
+    let policy = session.policy();
     let ours: Vec<(String, Option<f64>)> = accuracies(session, "by model score acc")
         .await?
         .into_iter()
@@ -150,7 +150,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
         })
         .collect();
     let split = split_label(session);
-    let answered = session.info.has_answers;
+    let answered = session.info().has_answers;
     for (m, a) in ours.iter().filter(|_| answered) {
         let label = match alias_of.get(m.as_str()) {
             Some(p) => format!("{m} (this run; published as {p})"),

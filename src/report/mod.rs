@@ -468,7 +468,7 @@ fn file_view(role: &str, path: &str) -> FileView {
 }
 
 fn header(session: &Session) -> Header {
-    let i = &session.info;
+    let i = &session.info();
     let mut files: Vec<FileView> = i
         .item_files
         .iter()
@@ -492,7 +492,7 @@ fn header(session: &Session) -> Header {
         },
         version: env!("CARGO_PKG_VERSION").into(),
         date: utc(now),
-        policy: session.policy.name().into(),
+        policy: session.policy().name().into(),
         items: i.items,
         datasets: i.datasets.join(", "),
         models: i.models.clone(),
@@ -510,7 +510,7 @@ fn header(session: &Session) -> Header {
 /// The split name of the loaded items for labels: `TEST` or `VAL` when
 /// every dataset is of that split, else `loaded items`.
 pub fn split_label(session: &Session) -> String {
-    let ds = &session.info.datasets;
+    let ds = &session.info().datasets;
     for split in ["TEST", "VAL"] {
         if !ds.is_empty() && ds.iter().all(|d| d.to_ascii_uppercase().ends_with(split)) {
             return split.to_string();
@@ -523,7 +523,7 @@ pub fn split_label(session: &Session) -> String {
 pub fn no_answers_notice(session: &Session) -> String {
     format!(
         "The loaded items ({}) have no answers: a {} split is scored by the benchmark's own server, so accuracies here are empty (counts, choices and extraction rules are still shown).",
-        session.info.datasets.join(", "),
+        session.info().datasets.join(", "),
         split_label(session)
     )
 }
@@ -563,9 +563,9 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         let (title, description) = header_comments(&text, &stem);
-        let saved = session.policy;
+        let saved = session.policy();
         let results = session.run_each(&text, &source, false).await;
-        session.policy = saved;
+        session.set_policy(saved)?;
         let mut tables: Vec<QueryResult> = vec![];
         for r in results {
             if let Some(Outcome::Table(t)) = r? {

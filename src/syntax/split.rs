@@ -50,6 +50,35 @@ pub fn is_incomplete(source: &str) -> bool {
     open || depth > 0
 }
 
+/// True when the last statement of `source` is unfinished: it ends inside
+/// a quote, name or parenthesis, or the parser fails at its very end (what
+/// is there could go on into a statement). A statement the parser rejects
+/// before its end is finished: running it shows the error.
+pub fn needs_more(source: &str) -> bool {
+    if is_incomplete(source) {
+        return true;
+    }
+    let Some(&(start, end)) = split_statements(source).last() else {
+        return false;
+    };
+    // The statement's last token that is not a comment.
+    let text = &source[start..end];
+    let tokens = lex(text);
+    let Some(last) = tokens.iter().rfind(|t| !t.is_trivia()) else {
+        return false;
+    };
+    match super::parse_statement(source, start, end) {
+        Ok(_) => false,
+        // Failing past the last token, or at a last token that is a
+        // keyword (`in` wants its list): more is to come.
+        Err(e) => {
+            e.span.start >= start + last.end
+                || (e.span.start == start + last.start
+                    && super::keywords::is_keyword(last.text(text)))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,6 +104,53 @@ mod tests {
             parts(r#"where a = "x\";" score n"#),
             vec![r#"where a = "x\";" score n"#]
         );
+    }
+
+    #[test]
+    fn the_parser_says_whether_a_statement_goes_on() {
+        for unfinished in [
+            "by",
+            "by model score",
+            "by model score acc,",
+            "by model score acc sort",
+            "by model score acc sort acc desc limit",
+            "by model score acc limit 3 per",
+            "by model score acc having",
+            "by model, task score acc pivot",
+            "where",
+            "where #DD and",
+            "where not",
+            "where task in",
+            "where task like",
+            "where task is",
+            "where task =",
+            "where #",
+            "where #task:",
+            "where #DD/",
+            "from",
+            "score acc as",
+            "compare",
+            "compare each vs",
+            "let",
+            "let x =",
+            "set policy =",
+            "explain",
+            "by model score acc -- a comment\n  sort",
+        ] {
+            assert!(needs_more(unfinished), "{unfinished:?}");
+        }
+        for finished in [
+            "by model score acc",
+            "by model score acc -- and",
+            "where #DD",
+            "by model score acc foo",
+            "by model score acc sort acc desc",
+            "where task = 1 2",
+            "",
+        ] {
+            assert!(!needs_more(finished), "{finished:?}");
+        }
+        assert!(needs_more("score n; by"));
     }
 
     #[test]

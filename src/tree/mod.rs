@@ -77,9 +77,9 @@ pub type Modalities = BTreeMap<String, BTreeMap<String, u64>>;
 #[derive(Debug, Default, Clone)]
 pub struct Tree {
     /// Distinct values per dimension, with item counts.
-    pub values: BTreeMap<&'static str, BTreeMap<String, u64>>,
+    values: BTreeMap<&'static str, BTreeMap<String, u64>>,
     /// root dimension -> root value -> modality -> category -> count
-    pub paths: BTreeMap<&'static str, BTreeMap<String, Modalities>>,
+    paths: BTreeMap<&'static str, BTreeMap<String, Modalities>>,
     /// Names are not checked against values (a check without the data):
     /// any term stands for the values it names.
     pub open: bool,
@@ -123,7 +123,22 @@ fn glob_match(pattern: &str, text: &str) -> bool {
     glob::Pattern::new(&escaped).is_ok_and(|p| p.matches(&text.to_lowercase()))
 }
 
+static NO_VALUES: BTreeMap<String, u64> = BTreeMap::new();
+static NO_PATHS: BTreeMap<String, Modalities> = BTreeMap::new();
+
 impl Tree {
+    /// A dimension's values (see [`DIMENSIONS`]) with their item counts;
+    /// none for a name that is not a dimension.
+    pub fn values_of(&self, dimension: &str) -> &BTreeMap<String, u64> {
+        self.values.get(dimension).unwrap_or(&NO_VALUES)
+    }
+
+    /// A root dimension's values (task, department, granularity), each
+    /// with its modalities and their categories; none for another name.
+    pub fn paths_of(&self, root: &str) -> &BTreeMap<String, Modalities> {
+        self.paths.get(root).unwrap_or(&NO_PATHS)
+    }
+
     pub fn build(items: &Items) -> Tree {
         let mut t = Tree::default();
         for d in DIMENSIONS {
@@ -238,7 +253,7 @@ impl Tree {
             let found = self.matches(dim, &name);
             if found.is_empty() {
                 let near =
-                    crate::names::nearest(&name, self.values[dim].keys().map(|s| s.as_str()), 3);
+                    crate::names::nearest(&name, self.values_of(dim).keys().map(|s| s.as_str()), 3);
                 return Err(err(
                     format!("no {dim} `{name}` in the loaded items"),
                     format!("nearest {dim} names: {}", quote_list(&near)),
@@ -321,7 +336,7 @@ impl Tree {
         }
         let (root, value) = roots.remove(0);
         let mut out = vec![(root, vec![value.clone()])];
-        let under = &self.paths[root][&value];
+        let under = &self.paths_of(root)[&value];
         let modality_seg = &term.segments[1];
         let modalities: Vec<String> = under
             .keys()
