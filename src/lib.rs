@@ -295,7 +295,11 @@ impl Session {
     /// [`Session::load`] with options (memory limit, cache).
     pub async fn load_with(spec: &LoadSpec, opts: &Options) -> Result<Session> {
         let start = Instant::now();
-        let loaded = data::load_with(spec, opts.cache.as_ref())?;
+        let cache = opts
+            .cache
+            .clone()
+            .map(|c| c.keeping(scoring::relation::cached_columns()));
+        let loaded = data::load_with(spec, cache.as_ref())?;
         let mut s = Session::from_loaded_with(loaded, opts).await?;
         s.info.load_time = start.elapsed();
         s.info.spec = spec.clone();
@@ -426,7 +430,7 @@ impl Session {
 
     /// The policies queries can use: `recorded` only where a `hit` column was loaded.
     pub fn policies(&self) -> Vec<Policy> {
-        let mut v = vec![Policy::Legacy, Policy::Current];
+        let mut v: Vec<Policy> = Policy::rule_sets().collect();
         if !self.info.recorded_models.is_empty() {
             v.push(Policy::Recorded);
         }
@@ -610,7 +614,7 @@ impl Session {
             }
             Statement::Let { name, predicate } => {
                 let key = name.text.to_lowercase();
-                if plan::columns::RESULT_COLUMNS
+                if plan::columns::result_columns()
                     .iter()
                     .any(|c| c.eq_ignore_ascii_case(&key))
                 {

@@ -18,9 +18,6 @@ use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFun
 use datafusion::prelude::ident;
 use std::collections::HashMap;
 
-/// The rule sets `acc(<rule set>)` can name.
-const RULE_SETS: [&str; 2] = ["legacy", "current"];
-
 /// A metric as requested, resolved against the registry.
 pub struct Metric {
     pub def: &'static MetricDef,
@@ -88,21 +85,20 @@ pub fn resolve_metrics(
             }
             (Arg::Column, Some(a)) => Some(super::columns::resolve(a, schema, "columns")?),
             (Arg::RuleSet, Some(a)) => {
-                let r = a.text.to_ascii_lowercase();
-                if !RULE_SETS.contains(&r.as_str()) {
+                // The rule sets `acc(<rule set>)` can name: the registry's.
+                let Some(r) = crate::scoring::rules::find(&a.text) else {
                     return Err(Error::query(
                         QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
                             .with_help(format!(
                                 "write {}, or `{name}` for the session's policy",
-                                RULE_SETS
-                                    .iter()
+                                crate::scoring::rules::names()
                                     .map(|r| format!("`{name}({r})`"))
                                     .collect::<Vec<_>>()
                                     .join(" or ")
                             )),
                     ));
-                }
-                Some(r)
+                };
+                Some(r.name.to_string())
             }
         };
         let probe = Cells {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::render::paged::{Shown, TextWriter};
 use crate::render::{Format, RenderOptions, StreamWriter};
 use crate::{LoadSpec, Outcome, Policy, QueryResult, QueryStream, Session, Streamed};
-use complete::{Vocabulary, META_COMMANDS};
+use complete::{meta_commands, Vocabulary, META_COMMANDS};
 use futures::StreamExt;
 use helper::{MedqlHelper, SharedBurst};
 use rustyline::error::ReadlineError;
@@ -662,8 +662,8 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         crate::render::fit_to_terminal(&mut t);
         t.set_header(["command", "does"]);
-        for (c, d) in META_COMMANDS {
-            t.add_row([*c, *d]);
+        for (c, d) in meta_commands() {
+            t.add_row([c, d.as_str()]);
         }
         println!("{t}");
         let mut m = comfy_table::Table::new();
@@ -671,7 +671,7 @@ impl Repl<'_> {
         crate::render::fit_to_terminal(&mut m);
         m.set_header(["metric", "value"]);
         for def in crate::metrics::registry::METRICS {
-            m.add_row([def.usage(), def.doc.to_string()]);
+            m.add_row([def.usage(), def.describe()]);
         }
         println!("{m}");
         println!(
@@ -852,13 +852,14 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         crate::render::fit_to_terminal(&mut t);
         t.set_header(["column", "type", "meaning"]);
-        for (c, d) in crate::plan::columns::COLUMN_DOCS {
+        for (c, d) in crate::plan::columns::column_docs() {
             let ty = match *c {
                 "index" | "n_options" => "int",
-                "answered" | "correct" | "correct_legacy" | "hit" => "bool",
+                "answered" | "correct" | "hit" => "bool",
+                c if c.starts_with("correct_") => "bool",
                 _ => "text",
             };
-            t.add_row([*c, ty, *d]);
+            t.add_row([*c, ty, d.as_str()]);
         }
         println!("{t}");
     }
