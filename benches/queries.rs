@@ -6,7 +6,7 @@
 //! cargo bench --bench queries -- --items FILE --predictions DIR [--export scored.parquet] [--runs N]
 
 use medql::render::Cell;
-use medql::scoring::extract::{extract, Policy as Rules};
+use medql::scoring::rules::RULE_SETS;
 use medql::{LoadSpec, Outcome, Session};
 use std::time::{Duration, Instant};
 
@@ -114,12 +114,13 @@ fn main() {
             }
         }
     }
-    for (name, rules) in [("legacy", Rules::Legacy), ("current", Rules::Current)] {
+    for rules in RULE_SETS {
+        let name = rules.name;
         let t = Instant::now();
         let mut z = 0usize;
         for (p, opts) in &cells {
             let o: Vec<Option<&str>> = opts.iter().map(|x| x.as_deref()).collect();
-            z += usize::from(extract(rules, p.as_deref(), &o).choice == b'Z');
+            z += usize::from((rules.extract)(p.as_deref(), &o).choice == b'Z');
         }
         let e = t.elapsed();
         println!(

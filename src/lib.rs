@@ -276,7 +276,11 @@ impl Session {
     /// [`Session::load`] with options (memory limit, cache).
     pub async fn load_with(spec: &LoadSpec, opts: &Options) -> Result<Session> {
         let start = Instant::now();
-        let loaded = data::load_with(spec, opts.cache.as_ref())?;
+        let cache = opts
+            .cache
+            .clone()
+            .map(|c| c.keeping(scoring::relation::cached_columns()));
+        let loaded = data::load_with(spec, cache.as_ref())?;
         let mut s = Session::from_loaded_with(loaded, opts).await?;
         s.info.load_time = start.elapsed();
         s.info.spec = spec.clone();
@@ -654,7 +658,7 @@ impl Session {
             }
             Statement::Let { name, predicate } => {
                 let key = name.text.to_lowercase();
-                if bind::columns::RESULT_COLUMNS
+                if bind::columns::result_columns()
                     .iter()
                     .any(|c| c.eq_ignore_ascii_case(&key))
                 {

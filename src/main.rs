@@ -23,8 +23,8 @@ struct Cli {
     /// Prediction files, globs or directories (.xlsx .csv .tsv .json .jsonl .parquet)
     #[arg(global = true, long, num_args = 1.., value_name = "PATH")]
     predictions: Vec<String>,
-    /// Answer-extraction policy: legacy, current or recorded
-    #[arg(global = true, long, value_name = "NAME", value_parser = parse_policy)]
+    // Answer-extraction policy: the help lists the registry's names.
+    #[arg(global = true, long, value_name = "NAME", value_parser = parse_policy, help = policy_help())]
     policy: Option<Policy>,
     /// Output format: table, csv, tsv, json, ndjson, markdown
     #[arg(global = true, long, value_name = "NAME", value_parser = parse_format)]
@@ -120,6 +120,11 @@ enum Command {
 
 fn parse_policy(s: &str) -> Result<Policy, String> {
     s.parse()
+}
+
+/// `--policy`'s help: `Answer-extraction policy: legacy, current or recorded`.
+fn policy_help() -> String {
+    format!("Answer-extraction policy: {}", Policy::names_joined("or"))
 }
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {

@@ -109,7 +109,7 @@ fn binding_resolves_names_without_a_query_engine() {
     );
     let env = bind::Env {
         catalog: s.catalog(),
-        policy: medql::Policy::Legacy,
+        policy: "legacy".parse().unwrap(),
         lets: &lets,
         params: &params,
     };

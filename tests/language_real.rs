@@ -24,7 +24,9 @@ fn fixture() -> Option<(Fixture, std::path::PathBuf)> {
     let mut session = rt
         .block_on(Session::load(&real_spec(&dir, &["predictions"])))
         .unwrap();
-    session.set_policy(Policy::Legacy).unwrap();
+    session
+        .set_policy("legacy".parse::<Policy>().unwrap())
+        .unwrap();
     let hits = MODELS
         .iter()
         .map(|m| {

@@ -98,7 +98,7 @@ fn accuracy_tables_equal_vlmevalkit_to_1e_9() {
     let mut s = rt
         .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
         .expect("load");
-    s.set_policy(Policy::Legacy).unwrap();
+    s.set_policy("legacy".parse::<Policy>().unwrap()).unwrap();
     let overall: HashMap<String, f64> = rows(&query(&rt, &mut s, "by model score acc"))
         .iter()
         .map(|r| (text(&r[0]).unwrap(), float(&r[1]).unwrap()))

@@ -113,7 +113,7 @@ impl Catalog {
 
     /// The policies queries can use: `recorded` only where a `hit` column was loaded.
     pub fn policies(&self) -> Vec<Policy> {
-        let mut v = vec![Policy::Legacy, Policy::Current];
+        let mut v: Vec<Policy> = Policy::rule_sets().collect();
         if !self.recorded.is_empty() {
             v.push(Policy::Recorded);
         }

@@ -3,11 +3,31 @@
 
 use crate::error::QueryError;
 use crate::names::did_you_mean;
+use crate::scoring::rules::RULE_SETS;
 use crate::syntax::ast::Name;
 use datafusion::common::DFSchema;
+use std::sync::OnceLock;
 
-/// The columns of `results`, in order, as `show *` lists them.
-pub const RESULT_COLUMNS: &[&str] = &[
+/// The columns of `results`, in order, as `show *` lists them: the fixed
+/// ones, with every rule set's columns (`choice_<name>` of every rule set,
+/// then `correct_<name>`, then `rule_<name>`) before `hit`.
+pub fn result_columns() -> &'static [&'static str] {
+    static COLUMNS: OnceLock<Vec<&'static str>> = OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let mut c = RESULT_COLUMNS[..RESULT_COLUMNS.len() - 1].to_vec();
+        for stem in PER_RULE_SET {
+            c.extend(RULE_SETS.iter().filter_map(|r| r.column(stem)));
+        }
+        c.extend(RESULT_COLUMNS.last());
+        c
+    })
+}
+
+/// Every rule set's columns, in the order `results` and `.schema` list them.
+const PER_RULE_SET: [&str; 3] = ["choice", "correct", "rule"];
+
+/// The fixed columns of `results`; every rule set's go before the last.
+const RESULT_COLUMNS: &[&str] = &[
     "model",
     "dataset",
     "index",
@@ -31,17 +51,45 @@ pub const RESULT_COLUMNS: &[&str] = &[
     "choice",
     "rule",
     "correct",
-    "choice_legacy",
-    "choice_current",
-    "correct_legacy",
-    "correct_current",
-    "rule_legacy",
-    "rule_current",
     "hit",
 ];
 
-/// What each column of `results` holds, for `.schema`.
-pub const COLUMN_DOCS: &[(&str, &str)] = &[
+/// What each column of `results` holds, for `.schema`: the fixed columns,
+/// and before `hit` one row per rule-set column stem, naming the first rule
+/// set's column and the others'.
+pub fn column_docs() -> &'static [(&'static str, String)] {
+    static DOCS: OnceLock<Vec<(&'static str, String)>> = OnceLock::new();
+    DOCS.get_or_init(|| {
+        let fixed = |d: &[(&'static str, &str)]| -> Vec<(&'static str, String)> {
+            d.iter().map(|(c, d)| (*c, d.to_string())).collect()
+        };
+        let at = COLUMN_DOCS
+            .iter()
+            .position(|(c, _)| *c == "hit")
+            .unwrap_or(COLUMN_DOCS.len());
+        let mut docs = fixed(&COLUMN_DOCS[..at]);
+        if let Some((first, others)) = RULE_SETS.split_first() {
+            for stem in PER_RULE_SET {
+                let whose = if stem == "choice" {
+                    "VLMEvalKit's"
+                } else {
+                    "the"
+                };
+                let mut d = format!("{stem} under {whose} {}", first.doc);
+                if !others.is_empty() {
+                    let also: Vec<&str> = others.iter().filter_map(|r| r.column(stem)).collect();
+                    d.push_str(&format!(" (also {})", also.join(", ")));
+                }
+                docs.extend(first.column(stem).map(|c| (c, d)));
+            }
+        }
+        docs.extend(fixed(&COLUMN_DOCS[at..]));
+        docs
+    })
+}
+
+/// What each fixed column of `results` holds.
+const COLUMN_DOCS: &[(&str, &str)] = &[
     ("model", "model name"),
     (
         "dataset",
@@ -73,18 +121,6 @@ pub const COLUMN_DOCS: &[(&str, &str)] = &[
     ),
     ("rule", "the extraction step that gave choice"),
     ("correct", "choice = answer"),
-    (
-        "choice_legacy",
-        "choice under VLMEvalKit's 2024 rules (also choice_current)",
-    ),
-    (
-        "correct_legacy",
-        "correct under the 2024 rules (also correct_current)",
-    ),
-    (
-        "rule_legacy",
-        "rule under the 2024 rules (also rule_current)",
-    ),
     ("hit", "VLMEvalKit's recorded verdict, from a result file"),
     ("policy", "the policy the row was scored under"),
 ];
@@ -131,10 +167,10 @@ pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, Que
     Err(QueryError::new(format!("unknown column `{written}`"), name.span).with_help(help))
 }
 
-/// What a column holds, when it has an entry of its own in [`COLUMN_DOCS`].
+/// What a column holds, when it has an entry of its own in [`column_docs`].
 pub fn doc(name: &str) -> Option<&'static str> {
-    COLUMN_DOCS
+    column_docs()
         .iter()
         .find(|(c, _)| *c == name)
-        .map(|(_, d)| *d)
+        .map(|(_, d)| d.as_str())
 }

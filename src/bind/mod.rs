@@ -30,9 +30,6 @@ use datafusion::logical_expr::{lit, Expr};
 use predicate::Preds;
 use std::collections::HashMap;
 
-/// The rule sets `acc(<rule set>)` can name.
-const RULE_SETS: [&str; 2] = ["legacy", "current"];
-
 /// What binding reads from the session.
 pub struct Env<'a> {
     pub catalog: &'a Catalog,
@@ -474,21 +471,20 @@ pub fn resolve_metrics(
             }
             (Arg::Column, Some(a)) => Some(columns::resolve(a, schema, "columns")?),
             (Arg::RuleSet, Some(a)) => {
-                let r = a.text.to_ascii_lowercase();
-                if !RULE_SETS.contains(&r.as_str()) {
+                // The rule sets `acc(<rule set>)` can name: the registry's.
+                let Some(r) = crate::scoring::rules::find(&a.text) else {
                     return Err(Error::query(
                         QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
                             .with_help(format!(
                                 "write {}, or `{name}` for the session's policy",
-                                RULE_SETS
-                                    .iter()
+                                crate::scoring::rules::names()
                                     .map(|r| format!("`{name}({r})`"))
                                     .collect::<Vec<_>>()
                                     .join(" or ")
                             )),
                     ));
-                }
-                Some(r)
+                };
+                Some(r.name.to_string())
             }
         };
         let probe = Cells {

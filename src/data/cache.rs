@@ -6,11 +6,14 @@
 //!   hash keeps its entries (a copy or a `touch` costs one read, not a
 //!   reload). A start never reads a big file just to check a key.
 //! - Items are kept per set of items files.
-//! - Predictions are kept per model: its aligned predictions and both rule
-//!   sets' choices, keyed by the model, the identity (path and content hash)
-//!   of every file it came from, and the items. A changed file invalidates
-//!   the models it holds and no others.
-//! - Every key includes the build of medql, so a new build starts afresh.
+//! - Predictions are kept per model: its aligned predictions and every rule
+//!   set's choices, keyed by the model, the identity (path and content hash)
+//!   of every file it came from, the items, and the columns kept. A changed
+//!   file invalidates the models it holds and no others.
+//! - Every key includes the build of medql, so a new build starts afresh;
+//!   a model's key includes the names of the columns kept too, so two
+//!   builds with other rule sets never share an entry even under one build
+//!   name, and an entry whose columns differ is a miss.
 //!
 //! Writes go to a temporary name and are renamed into place; a damaged or
 //! unreadable entry is a miss, never an error.
@@ -25,24 +28,19 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-/// The columns a model's cache entry keeps, aligned with the items.
-pub const CACHED_COLUMNS: [&str; 8] = [
-    "answered",
-    "prediction",
-    "hit",
-    "choice_legacy",
-    "rule_legacy",
-    "choice_current",
-    "rule_current",
-    "thinking",
-];
-
 /// A cache directory, for one build of medql.
 #[derive(Clone, Debug)]
 pub struct Cache {
     dir: PathBuf,
     build: String,
+    /// The columns a model's entry keeps, in order, aligned with the items
+    /// (the scorer says which: [`Cache::keeping`]). `answered` and `hit`
+    /// are booleans, the others text.
+    columns: Vec<String>,
 }
+
+/// The cached columns that hold booleans.
+const BOOLEAN_COLUMNS: [&str; 2] = ["answered", "hit"];
 
 /// A source file as the cache knows it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -140,7 +138,15 @@ impl Cache {
         Ok(Cache {
             dir,
             build: build.into(),
+            columns: vec![],
         })
+    }
+
+    /// The cache keeping these columns per model (the scorer's list; the
+    /// session sets it). Until it is set no model entry is read or written.
+    pub fn keeping(mut self, columns: &[&str]) -> Cache {
+        self.columns = columns.iter().map(|c| c.to_string()).collect();
+        self
     }
 
     /// The default place: `$XDG_CACHE_HOME/medql`, else `~/.cache/medql`.
@@ -228,6 +234,8 @@ impl Cache {
             .collect();
         ids.sort();
         let mut parts = vec![self.build.as_str(), "model", items_key, model];
+        parts.extend(self.columns.iter().map(String::as_str));
+        parts.push("files");
         for (p, h) in &ids {
             parts.push(p);
             parts.push(h);
@@ -284,29 +292,36 @@ impl Cache {
         }
     }
 
-    /// A model's entry: its columns (see `CACHED_COLUMNS`) and what was said.
+    /// Whether a model's batch has exactly the columns kept, with their types.
+    fn fits(&self, batch: &RecordBatch) -> bool {
+        let fields = batch.schema_ref().fields();
+        !self.columns.is_empty()
+            && fields.len() == self.columns.len()
+            && fields.iter().zip(&self.columns).all(|(f, c)| {
+                f.name() == c
+                    && f.data_type()
+                        == if BOOLEAN_COLUMNS.contains(&c.as_str()) {
+                            &DataType::Boolean
+                        } else {
+                            &DataType::Utf8
+                        }
+            })
+    }
+
+    /// A model's entry: its columns (see [`Cache::keeping`]) and what was said.
     pub fn get_model(&self, key: &str, rows: usize) -> Option<(RecordBatch, ModelMeta)> {
+        if self.columns.is_empty() {
+            return None;
+        }
         let (batch, meta) = read_entry(&self.model_path(key))?;
         let meta: ModelMeta = serde_json::from_str(&meta).ok()?;
-        let expected = CACHED_COLUMNS;
-        let names: Vec<&str> = batch
-            .schema_ref()
-            .fields()
-            .iter()
-            .map(|f| f.name().as_str())
-            .collect();
-        let types_ok = batch.columns().iter().enumerate().all(|(i, a)| {
-            a.data_type()
-                == if i == 0 || i == 2 {
-                    &DataType::Boolean
-                } else {
-                    &DataType::Utf8
-                }
-        });
-        (batch.num_rows() == rows && names == expected && types_ok).then_some((batch, meta))
+        (batch.num_rows() == rows && self.fits(&batch)).then_some((batch, meta))
     }
 
     pub fn put_model(&self, key: &str, batch: &RecordBatch, meta: &ModelMeta) {
+        if !self.fits(batch) {
+            return;
+        }
         if let Ok(meta) = serde_json::to_string(meta) {
             write_entry(&self.model_path(key), batch, meta);
         }
@@ -370,4 +385,75 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let tmp = path.with_extension(format!("tmp{}", std::process::id()));
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray};
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use std::sync::Arc;
+
+    fn batch(columns: &[&str]) -> RecordBatch {
+        let mut fields = vec![];
+        let mut arrays: Vec<ArrayRef> = vec![];
+        for c in columns {
+            if BOOLEAN_COLUMNS.contains(c) {
+                fields.push(Field::new(*c, DataType::Boolean, true));
+                arrays.push(Arc::new(BooleanArray::from(vec![true, false])));
+            } else {
+                fields.push(Field::new(*c, DataType::Utf8, true));
+                arrays.push(Arc::new(StringArray::from(vec!["A", "Z"])));
+            }
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap()
+    }
+
+    fn meta() -> ModelMeta {
+        ModelMeta {
+            model: "m".into(),
+            files: vec![],
+            coverage: Default::default(),
+            warnings: vec![],
+            has_hit: true,
+            has_thinking: false,
+            notes: vec![],
+        }
+    }
+
+    #[test]
+    fn entries_are_read_only_by_a_cache_keeping_the_same_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let two = [
+            "answered",
+            "prediction",
+            "hit",
+            "choice_a",
+            "rule_a",
+            "choice_b",
+            "rule_b",
+        ];
+        let one = ["answered", "prediction", "hit", "choice_a", "rule_a"];
+        let open = || Cache::open(dir.path(), "one-build").unwrap();
+        let (c2, c1) = (open().keeping(&two), open().keeping(&one));
+        // The columns kept are part of a model's key.
+        let k2 = c2.model_key("items", "m", &[]);
+        let k1 = c1.model_key("items", "m", &[]);
+        assert_ne!(k1, k2);
+        c2.put_model(&k2, &batch(&two), &meta());
+        assert!(c2.get_model(&k2, 2).is_some());
+        assert!(c2.get_model(&k2, 3).is_none());
+        assert!(c1.get_model(&k1, 2).is_none());
+        // Even under one key, other columns are a miss.
+        assert!(c1.get_model(&k2, 2).is_none());
+        // A batch without the columns kept is not written.
+        c1.put_model(&k1, &batch(&two), &meta());
+        assert!(c1.get_model(&k1, 2).is_none());
+        // A cache not told its columns neither reads nor writes models.
+        let bare = open();
+        assert!(bare.get_model(&k2, 2).is_none());
+        let k0 = bare.model_key("items", "m", &[]);
+        bare.put_model(&k0, &batch(&one), &meta());
+        assert!(!bare.model_path(&k0).exists());
+    }
 }

@@ -50,7 +50,7 @@ pub fn to_score(n: u64) {
     STAGE.store(Stage::Scoring as u8, Ordering::Relaxed);
 }
 
-/// Predictions whose answers were extracted (both rule sets count).
+/// Predictions whose answers were extracted (every rule set counts).
 pub fn scored(n: u64) {
     SCORED.fetch_add(n, Ordering::Relaxed);
 }

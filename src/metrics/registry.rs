@@ -5,6 +5,7 @@
 //! the docs all read this table: adding a metric is adding an entry here
 //! (and a line in `docs/language.md`).
 
+use crate::scoring::rules::{self, RuleSet};
 use crate::style::Style;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
@@ -37,11 +38,10 @@ pub enum Part {
     /// Rows with an answer but no verdict (see [`Part::N`]); only where
     /// such rows can exist.
     Unjudged,
-    /// Correct rows under the legacy rules.
-    HitsLegacy,
-    /// Correct rows under the current rules.
-    HitsCurrent,
-    /// Rows whose letter differs between the two rule sets.
+    /// Correct rows under one rule set (`acc(<rule set>)`, `shift`).
+    HitsUnder(&'static RuleSet),
+    /// Rows whose letter differs between the rule sets `shift` compares
+    /// ([`rules::BASELINE`] and [`rules::DEFAULT`]).
     Flips,
     /// The mean of 1 / n_options.
     Inv,
@@ -57,8 +57,7 @@ impl Part {
             Part::Z => "z",
             Part::Missing => "missing",
             Part::Unjudged => "unjudged",
-            Part::HitsLegacy => "hits_legacy",
-            Part::HitsCurrent => "hits_current",
+            Part::HitsUnder(r) => r.hits_name(),
             Part::Flips => "flips",
             Part::Inv => "inv",
         }
@@ -82,10 +81,9 @@ impl Part {
                     .is_not_null()
                     .and(ident("correct").is_null()),
             )),
-            Part::HitsLegacy => Aggregate::Sum(one_if(ident("correct_legacy"))),
-            Part::HitsCurrent => Aggregate::Sum(one_if(ident("correct_current"))),
+            Part::HitsUnder(r) => Aggregate::Sum(one_if(ident(r.correct()))),
             Part::Flips => Aggregate::Sum(one_if(
-                ident("choice_legacy").not_eq(ident("choice_current")),
+                ident(rules::baseline().choice()).not_eq(ident(rules::default_set().choice())),
             )),
             Part::Inv => Aggregate::Avg(
                 case(ident("n_options").gt(lit(0i64)))
@@ -178,18 +176,23 @@ impl Cells<'_> {
             .end()
     }
 
+    /// The correct rows under `acc(<rule set>)`'s rule set.
     fn hits_under(&self) -> Part {
-        match self.rule_set {
-            Some("legacy") => Part::HitsLegacy,
-            _ => Part::HitsCurrent,
-        }
+        Part::HitsUnder(
+            self.rule_set
+                .and_then(rules::find)
+                .unwrap_or_else(rules::default_set),
+        )
     }
 }
 
 /// One metric.
 pub struct MetricDef {
     pub name: &'static str,
-    /// What the metric means, for help, completion and docs.
+    /// What the metric means, for help, completion and docs; `{rule sets}`
+    /// stands for the metric with every rule set (`acc(legacy), ...`),
+    /// `{baseline}` and `{default}` for [`rules::BASELINE`] and
+    /// [`rules::DEFAULT`] (see [`MetricDef::describe`]).
     pub doc: &'static str,
     pub arg: Arg,
     /// The output column names; `{}` stands for the argument (a rule set,
@@ -214,6 +217,18 @@ impl MetricDef {
             .iter()
             .map(|o| o.replace("{}", arg.unwrap_or("")))
             .collect()
+    }
+
+    /// What it means, with the rule sets of the registry in place of
+    /// `{rule sets}`, `{baseline}` and `{default}`.
+    pub fn describe(&self) -> String {
+        let with_each: Vec<String> = rules::names()
+            .map(|r| format!("{}({r})", self.name))
+            .collect();
+        self.doc
+            .replace("{rule sets}", &with_each.join(", "))
+            .replace("{baseline}", rules::BASELINE)
+            .replace("{default}", rules::DEFAULT)
     }
 
     /// How it is written, for help and completion: `macro(<key>)`.
@@ -270,7 +285,7 @@ pub static METRICS: &[MetricDef] = &[
     },
     MetricDef {
         name: "acc",
-        doc: "100 * hits / n; acc(legacy), acc(current): under one rule set whatever the policy",
+        doc: "100 * hits / n; {rule sets}: under one rule set whatever the policy",
         arg: Arg::RuleSet,
         outputs: &["acc"],
         parts: acc_parts,
@@ -345,13 +360,20 @@ pub static METRICS: &[MetricDef] = &[
     },
     MetricDef {
         name: "shift",
-        doc: "points gained by the current rules over the legacy ones",
+        doc: "points gained by the {default} rules over the {baseline} ones",
         arg: Arg::None,
         outputs: &["shift"],
-        parts: |_| vec![Part::N, Part::Answers, Part::HitsLegacy, Part::HitsCurrent],
+        parts: |_| {
+            vec![
+                Part::N,
+                Part::Answers,
+                Part::HitsUnder(rules::baseline()),
+                Part::HitsUnder(rules::default_set()),
+            ]
+        },
         value: |c| {
-            let diff =
-                Cells::f64e((c.part)(Part::HitsCurrent)) - Cells::f64e((c.part)(Part::HitsLegacy));
+            let diff = Cells::f64e((c.part)(Part::HitsUnder(rules::default_set())))
+                - Cells::f64e((c.part)(Part::HitsUnder(rules::baseline())));
             Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::N))?)?])
         },
         style: Some(Style::Percent),
@@ -393,6 +415,7 @@ mod tests {
             );
             assert!(std::ptr::eq(find(&m.name.to_uppercase()).unwrap(), m));
             assert!(!m.doc.is_empty() && !m.outputs.is_empty());
+            assert!(!m.describe().contains('{'), "{}", m.describe());
         }
         assert!(find("accuracy").is_none());
     }
@@ -414,16 +437,23 @@ mod tests {
         assert!(!acc.on_items(&plain));
         assert!(find("random").unwrap().on_items(&plain));
         assert!(find("n").unwrap().on_items(&plain));
-        let recorded = Cells {
-            partial_verdicts: true,
-            rule_set: Some("legacy"),
-            ..plain
-        };
-        let p = (acc.parts)(&recorded);
-        assert!(
-            p.contains(&Part::Unjudged) && p.contains(&Part::HitsLegacy),
-            "{p:?}"
-        );
+        for r in rules::RULE_SETS {
+            let recorded = Cells {
+                part: &zero,
+                partial_verdicts: true,
+                macro_cells: None,
+                rule_set: Some(r.name),
+            };
+            let p = (acc.parts)(&recorded);
+            assert!(
+                p.contains(&Part::Unjudged) && p.contains(&Part::HitsUnder(r)),
+                "{p:?}"
+            );
+            assert_eq!(Part::HitsUnder(r).name(), format!("hits_{}", r.name));
+        }
+        let shift = (find("shift").unwrap().parts)(&plain);
+        assert!(shift.contains(&Part::HitsUnder(rules::baseline())));
+        assert!(shift.contains(&Part::HitsUnder(rules::default_set())));
         assert_eq!(
             find("ci").unwrap().output_names(None),
             ["ci_low", "ci_high"]

@@ -127,27 +127,12 @@ pub fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) ->
         .fields()
         .iter()
         .any(|f| f.name() == "thinking");
-    for c in bind::columns::RESULT_COLUMNS {
+    for c in bind::columns::result_columns() {
         if *c == "thinking" && !has_thinking {
             continue;
         }
-        let e = match *c {
-            "choice" => match policy {
-                Policy::Legacy | Policy::Recorded => ident("choice_legacy"),
-                Policy::Current => ident("choice_current"),
-            },
-            "rule" => match policy {
-                Policy::Legacy => ident("rule_legacy"),
-                Policy::Current => ident("rule_current"),
-                Policy::Recorded => lit("recorded"),
-            },
-            "correct" => match policy {
-                Policy::Legacy => ident("correct_legacy"),
-                Policy::Current => ident("correct_current"),
-                Policy::Recorded => ident("correct_recorded"),
-            },
-            other => ident(other),
-        };
+        // `choice`, `rule`, `correct`: the policy's columns.
+        let e = policy.column(c).unwrap_or_else(|| ident(*c));
         select.push(e.alias(*c));
     }
     if with_policy_col {

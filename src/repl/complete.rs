@@ -2,7 +2,8 @@
 //! metrics, model names in strings, policies, formats, meta commands, and
 //! lexical-tree terms after `#` (with quoting, qualifiers and path steps).
 
-use crate::bind::columns::RESULT_COLUMNS;
+use crate::bind::columns::result_columns;
+use crate::scoring::Policy;
 use crate::tree::{quote_term, Tree, ABBREVIATIONS, DIMENSIONS};
 
 /// What completion knows of the session.
@@ -19,6 +20,8 @@ pub struct Candidate {
     pub replacement: String,
 }
 
+/// The meta commands and what they do; `{policies}` in a description
+/// stands for the policy names (see [`meta_commands`]).
 pub const META_COMMANDS: &[(&str, &str)] = &[
     (".help", "this table"),
     (
@@ -33,7 +36,7 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
     ),
     (
         ".policy [NAME]",
-        "show or set the extraction policy: legacy, current, recorded",
+        "show or set the extraction policy: {policies}",
     ),
     (
         ".format [NAME]",
@@ -51,6 +54,15 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
     (".save FILE", "write the last statement to a query file"),
     (".quit", "leave (also Ctrl-D)"),
 ];
+
+/// The meta commands and what they do, for `.help`.
+pub fn meta_commands() -> Vec<(&'static str, String)> {
+    let policies = Policy::names().join(", ");
+    META_COMMANDS
+        .iter()
+        .map(|(c, d)| (*c, d.replace("{policies}", &policies)))
+        .collect()
+}
 
 use crate::syntax::keywords::{of_role, Role};
 
@@ -206,7 +218,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         let cmd = ws.first().map(String::as_str).unwrap_or("");
         let cands = match (cmd, ws.len()) {
             (".load", 1) => matching(word, ["items", "predictions"]),
-            (".policy", 1) => matching(word, ["legacy", "current", "recorded"]),
+            (".policy", 1) => matching(word, Policy::names()),
             (".format", 1) => matching(word, crate::render::Format::NAMES),
             (".timer", 1) => matching(word, ["on", "off"]),
             (".tree", _) => return (start, term_candidates(v, word, "")),
@@ -234,10 +246,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
     let last = ws.last().map(String::as_str).unwrap_or("");
     // `set policy = ...`
     if ws.len() >= 2 && ws[ws.len() - 2] == "policy" && last == "=" {
-        return (
-            start,
-            plain(matching(word, ["legacy", "current", "recorded"])),
-        );
+        return (start, plain(matching(word, Policy::names())));
     }
     if last == "set" {
         return (start, plain(matching(word, ["policy"])));
@@ -248,7 +257,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         .find(|w| clauses().contains(&w.as_str()) || *w == "vs")
         .map(String::as_str);
     let columns = || {
-        let mut c: Vec<&str> = RESULT_COLUMNS.to_vec();
+        let mut c: Vec<&str> = result_columns().to_vec();
         c.extend(["policy", "dept"]);
         c
     };
@@ -499,5 +508,28 @@ mod tests {
         assert_eq!(reps(&v, ".tr"), vec![".tree"]);
         assert_eq!(reps(&v, ".policy c"), vec!["current"]);
         assert!(reps(&v, "wh").contains(&"where".to_string()));
+    }
+
+    #[test]
+    fn every_rule_set_completes() {
+        let v = vocab();
+        for p in Policy::all() {
+            let name = p.name().to_string();
+            assert!(reps(&v, "set policy = ").contains(&name), "{name}");
+            assert!(reps(&v, ".policy ").contains(&name), "{name}");
+            assert!(reps(&v, &format!("set policy = {}", &name[..1])).contains(&name));
+        }
+        for r in crate::scoring::rules::RULE_SETS {
+            for c in ["choice", "rule", "correct"] {
+                let col = format!("{c}_{}", r.name);
+                assert!(reps(&v, "show ").contains(&col), "{col}");
+            }
+        }
+        let help: Vec<(&str, String)> = meta_commands();
+        let (_, policy) = help.iter().find(|(c, _)| c.starts_with(".policy")).unwrap();
+        for n in Policy::names() {
+            assert!(policy.contains(n), "{policy}");
+        }
+        assert!(help.iter().all(|(_, d)| !d.contains('{')));
     }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::render::paged::{Shown, TextWriter};
 use crate::render::{Format, RenderOptions, StreamWriter};
 use crate::{LoadSpec, Outcome, Policy, QueryResult, QueryStream, Session, Streamed};
-use complete::{Vocabulary, META_COMMANDS};
+use complete::{meta_commands, Vocabulary, META_COMMANDS};
 use datafusion::arrow::datatypes::DataType;
 use futures::StreamExt;
 use helper::{MedqlHelper, SharedBurst};
@@ -663,8 +663,8 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         crate::render::fit_to_terminal(&mut t);
         t.set_header(["command", "does"]);
-        for (c, d) in META_COMMANDS {
-            t.add_row([*c, *d]);
+        for (c, d) in meta_commands() {
+            t.add_row([c, d.as_str()]);
         }
         println!("{t}");
         let mut m = comfy_table::Table::new();
@@ -672,7 +672,7 @@ impl Repl<'_> {
         crate::render::fit_to_terminal(&mut m);
         m.set_header(["metric", "value"]);
         for def in crate::metrics::registry::METRICS {
-            m.add_row([def.usage(), def.doc.to_string()]);
+            m.add_row([def.usage(), def.describe()]);
         }
         println!("{m}");
         println!(
@@ -859,7 +859,7 @@ impl Repl<'_> {
             .session
             .catalog()
             .schema(crate::bind::Relation::Results);
-        for (c, d) in crate::bind::columns::COLUMN_DOCS {
+        for (c, d) in crate::bind::columns::column_docs() {
             let Ok(f) = schema.field_with_unqualified_name(c) else {
                 continue; // `thinking` without a file that has it
             };
@@ -869,7 +869,7 @@ impl Repl<'_> {
                 DataType::Boolean => "bool",
                 _ => "text",
             };
-            t.add_row([*c, ty, *d]);
+            t.add_row([*c, ty, d.as_str()]);
         }
         println!("{t}");
     }

@@ -1,7 +1,8 @@
 //! Multiple-choice answer extraction, reproducing VLMEvalKit's exact-matching
 //! rules item by item.
 //!
-//! Two rule sets are supported (see `Policy`):
+//! Two rule sets are supported (see `Policy`; each is an entry of the
+//! rule-set registry, `rules.rs`, which the rest of medql reads):
 //!
 //! * `Legacy`: the rules VLMEvalKit applied until August 2025 (the 2024 rules
 //!   under which GMAI-MMBench was published).

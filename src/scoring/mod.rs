@@ -1,34 +1,94 @@
-//! Scoring: VLMEvalKit's answer-extraction rules (`extract`), wrapped as
-//! vectorised DataFusion scalar functions (`udf`), and the building of the
-//! scored `results` relation, once per load.
+//! Scoring: VLMEvalKit's answer-extraction rules (`extract`), the registry
+//! of rule sets (`rules`), the rules wrapped as vectorised DataFusion scalar
+//! functions (`udf`), and the building of the scored `results` relation,
+//! once per load.
 
 pub mod extract;
 pub mod relation;
+pub mod rules;
 pub mod udf;
 
+use datafusion::logical_expr::{lit, Expr};
+use datafusion::prelude::ident;
+use rules::{RuleSet, RULE_SETS};
 use std::fmt;
 use std::str::FromStr;
 
 /// The extraction policy that gives `choice`, `rule` and `correct`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Policy {
-    /// VLMEvalKit's exact-matching rules until August 2025.
-    Legacy,
-    /// VLMEvalKit's rules today.
-    #[default]
-    Current,
+    /// One rule set of the registry ([`rules::RULE_SETS`]).
+    Rules(&'static RuleSet),
     /// The `hit` column of VLMEvalKit's result files.
     Recorded,
 }
 
+/// The default policy: the rule set [`rules::DEFAULT`] (VLMEvalKit today).
+impl Default for Policy {
+    fn default() -> Policy {
+        Policy::Rules(rules::default_set())
+    }
+}
+
 impl Policy {
-    pub const ALL: [Policy; 3] = [Policy::Legacy, Policy::Current, Policy::Recorded];
+    /// The name of the policy of VLMEvalKit's own verdicts.
+    pub const RECORDED: &'static str = "recorded";
+
+    /// Every rule set's policy, in registry order.
+    pub fn rule_sets() -> impl Iterator<Item = Policy> {
+        RULE_SETS.iter().map(Policy::Rules)
+    }
+
+    /// Every policy: the rule sets, then `recorded`.
+    pub fn all() -> Vec<Policy> {
+        Policy::rule_sets()
+            .chain(std::iter::once(Policy::Recorded))
+            .collect()
+    }
+
+    /// Every policy's name, in order.
+    pub fn names() -> Vec<&'static str> {
+        Policy::all().into_iter().map(Policy::name).collect()
+    }
+
+    /// The policy names as prose: `legacy, current or recorded` with `last`
+    /// = "or".
+    pub fn names_joined(last: &str) -> String {
+        let names = Policy::names();
+        match names.split_last() {
+            Some((tail, [])) => tail.to_string(),
+            Some((tail, head)) => format!("{} {last} {tail}", head.join(", ")),
+            None => String::new(),
+        }
+    }
 
     pub fn name(self) -> &'static str {
         match self {
-            Policy::Legacy => "legacy",
-            Policy::Current => "current",
-            Policy::Recorded => "recorded",
+            Policy::Rules(r) => r.name,
+            Policy::Recorded => Policy::RECORDED,
+        }
+    }
+
+    /// The rule set of the policy; None for `recorded`.
+    pub fn rule_set(self) -> Option<&'static RuleSet> {
+        match self {
+            Policy::Rules(r) => Some(r),
+            Policy::Recorded => None,
+        }
+    }
+
+    /// What `results`' column `choice`, `rule` or `correct` is under the
+    /// policy, over the scored table; None for any other column. Under
+    /// `recorded`, `choice` is the letter of [`rules::BASELINE`] (the rules
+    /// VLMEvalKit's result files were scored with) and `rule` reads
+    /// `recorded`.
+    pub fn column(self, name: &str) -> Option<Expr> {
+        match (self, name) {
+            (Policy::Rules(r), _) => r.column(name).map(ident),
+            (Policy::Recorded, "choice") => Some(ident(rules::baseline().choice())),
+            (Policy::Recorded, "rule") => Some(lit(Policy::RECORDED)),
+            (Policy::Recorded, "correct") => Some(ident("correct_recorded")),
+            (Policy::Recorded, _) => None,
         }
     }
 }
@@ -42,13 +102,69 @@ impl fmt::Display for Policy {
 impl FromStr for Policy {
     type Err = String;
     fn from_str(s: &str) -> Result<Policy, String> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "legacy" => Ok(Policy::Legacy),
-            "current" => Ok(Policy::Current),
-            "recorded" => Ok(Policy::Recorded),
-            other => Err(format!(
-                "unknown policy `{other}`; the policies are legacy, current and recorded"
-            )),
+        let s = s.trim().to_ascii_lowercase();
+        if s == Policy::RECORDED {
+            return Ok(Policy::Recorded);
         }
+        rules::find(&s).map(Policy::Rules).ok_or_else(|| {
+            format!(
+                "unknown policy `{s}`; the policies are {}",
+                Policy::names_joined("and")
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_rule_set_is_a_policy() {
+        let all = Policy::all();
+        assert_eq!(all.len(), RULE_SETS.len() + 1);
+        assert_eq!(all.last(), Some(&Policy::Recorded));
+        for r in RULE_SETS {
+            let p = Policy::Rules(r);
+            assert!(all.contains(&p));
+            for n in std::iter::once(&r.name).chain(r.aliases) {
+                assert_eq!(n.parse::<Policy>(), Ok(p));
+                assert_eq!(n.to_uppercase().parse::<Policy>(), Ok(p));
+            }
+            assert_eq!(p.to_string(), r.name);
+            assert_eq!(p.to_string().parse::<Policy>(), Ok(p));
+            assert_eq!(p.rule_set(), Some(r));
+        }
+        assert_eq!(" Recorded ".parse::<Policy>(), Ok(Policy::Recorded));
+        assert_eq!(Policy::Recorded.to_string(), "recorded");
+        assert_eq!(
+            Policy::default(),
+            Policy::Rules(rules::find(rules::DEFAULT).unwrap())
+        );
+        let err = "strict".parse::<Policy>().unwrap_err();
+        for n in Policy::names() {
+            assert!(err.contains(n), "{err}");
+        }
+    }
+
+    #[test]
+    fn names_as_prose() {
+        let names = Policy::names();
+        let joined = Policy::names_joined("or");
+        assert!(joined.ends_with(&format!(" or {}", Policy::RECORDED)));
+        assert_eq!(joined.replace(" or ", ", "), names.join(", "));
+    }
+
+    #[test]
+    fn columns_under_each_policy() {
+        for p in Policy::all() {
+            for c in ["choice", "rule", "correct"] {
+                assert!(p.column(c).is_some(), "{p} {c}");
+            }
+            assert!(p.column("answer").is_none());
+        }
+        let r = rules::baseline();
+        assert_eq!(Policy::Rules(r).column("rule"), Some(ident(r.rule())));
+        assert_eq!(Policy::Recorded.column("choice"), Some(ident(r.choice())));
     }
 }

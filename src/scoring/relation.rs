@@ -1,8 +1,8 @@
 //! The scored relation: one row per (model, item), with every policy's
 //! choice, rule and correctness computed once, in parallel, by the
-//! extraction functions.
+//! extraction functions of the rule-set registry.
 
-use super::extract::Policy as Rules;
+use super::rules::{RuleSet, RULE_SETS};
 use super::udf::ExtractUdf;
 use crate::data::items::{Items, ITEM_COLUMNS};
 use crate::data::PredictionSet;
@@ -38,11 +38,25 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
     MemTable::try_new(schema, vec![batches]).map_err(|e| Error::engine("building items", e))
 }
 
-pub use crate::data::cache::CACHED_COLUMNS;
+/// The columns a model's cache entry keeps, aligned with the items: the
+/// loaded ones, and each rule set's `choice_<name>` and `rule_<name>`
+/// (`correct_<name>` is recomputed from the choice).
+pub fn cached_columns() -> &'static [&'static str] {
+    static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| {
+        let mut c = vec!["answered", "prediction", "hit"];
+        for r in RULE_SETS {
+            c.push(r.choice());
+            c.push(r.rule());
+        }
+        c.push("thinking");
+        c
+    })
+}
 
 /// The scored relation, partitioned for parallel scans, and for every
 /// set that was scored here (not read from the cache) its
-/// [`CACHED_COLUMNS`] for the cache.
+/// [`cached_columns`] for the cache.
 pub struct Scored {
     pub schema: SchemaRef,
     pub partitions: Vec<Vec<RecordBatch>>,
@@ -79,7 +93,8 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     // goes to partition k % parts, as its (k / parts)-th batch.
     let chunks = n.div_ceil(BATCH_ROWS);
     let fresh_sets = sets.iter().filter(|s| s.cached.is_none()).count();
-    crate::data::progress::to_score((2 * fresh_sets * n) as u64);
+    // Every rule set's function counts its rows.
+    crate::data::progress::to_score((RULE_SETS.len() * fresh_sets * n) as u64);
     let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
     let mut k = 0;
     for (ordinal, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
@@ -131,12 +146,13 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     };
     let answered = col("answered");
     let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-    for (name, rules) in [("legacy", Rules::Legacy), ("current", Rules::Current)] {
+    let extracted = |r: &RuleSet| format!("x_{}", r.name);
+    for r in RULE_SETS {
         step1.push(
-            when(answered.clone(), ExtractUdf::udf(rules).call(opts()))
+            when(answered.clone(), ExtractUdf::udf(r).call(opts()))
                 .end()
                 .map_err(fail)?
-                .alias(format!("x_{name}")),
+                .alias(extracted(r)),
         );
     }
     let df = df.select(step1).map_err(fail)?;
@@ -144,8 +160,8 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     // Step 2: choices, rules and correctness under every policy.
     let answer = col("answer");
     let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-    for name in ["legacy", "current"] {
-        let x = col(format!("x_{name}"));
+    for r in RULE_SETS {
+        let x = col(extracted(r));
         let choice = when(answered.clone(), get_field(x.clone(), "choice"))
             .otherwise(lit("Z"))
             .map_err(fail)?;
@@ -155,9 +171,9 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         let correct = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
             .otherwise(choice.clone().eq(answer.clone()))
             .map_err(fail)?;
-        select.push(choice.alias(format!("choice_{name}")));
-        select.push(rule.alias(format!("rule_{name}")));
-        select.push(correct.alias(format!("correct_{name}")));
+        select.push(choice.alias(r.choice()));
+        select.push(rule.alias(r.rule()));
+        select.push(correct.alias(r.correct()));
     }
     // `recorded`: VLMEvalKit's own hit; an unanswered item is wrong. A
     // model with no `hit` column at all has no recorded verdicts: null.
@@ -195,14 +211,14 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         }
         s += 1;
         let s = s - 1;
-        let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; CACHED_COLUMNS.len()];
+        let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; cached_columns().len()];
         for c in 0..chunks {
             let k = s * chunks + c;
             let b = batches
                 .get(k % parts)
                 .and_then(|p| p.get(k / parts))
                 .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
-            for (i, name) in CACHED_COLUMNS.iter().enumerate() {
+            for (i, name) in cached_columns().iter().enumerate() {
                 let a = match b.column_by_name(name) {
                     Some(a) => a.clone(),
                     None if *name == "thinking" => new_null_array(&DataType::Utf8, b.num_rows()),
@@ -213,7 +229,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         }
         let mut cols = vec![];
         let mut fields = vec![];
-        for (i, name) in CACHED_COLUMNS.iter().enumerate() {
+        for (i, name) in cached_columns().iter().enumerate() {
             let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
             let a = if refs.is_empty() {
                 let ty = match out_schema.field_with_name(name) {
@@ -241,6 +257,11 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         .position(|(c, _)| *c == "answer")
         .expect("answer is an item column")]
     .clone();
+    // `correct_<name>` -> `choice_<name>`, for every rule set.
+    let correct_of: std::collections::HashMap<&str, &str> = RULE_SETS
+        .iter()
+        .map(|r| (r.correct(), r.choice()))
+        .collect();
     for (ordinal, set) in sets.iter().enumerate() {
         let Some(c) = &set.cached else { continue };
         let mut start = 0;
@@ -248,7 +269,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             let len = BATCH_ROWS.min(n - start);
             let answer = answer_col.slice(start, len);
             let cached = |name: &str| -> Result<ArrayRef> {
-                let i = CACHED_COLUMNS
+                let i = cached_columns()
                     .iter()
                     .position(|c| *c == name)
                     .ok_or_else(|| Error::engine("reading the cache", name))?;
@@ -261,10 +282,9 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                     "model" => model_column(&set.model, len),
                     "model_id" => Arc::new(Int32Array::from(vec![ordinal as i32; len])),
                     "item_id" => item_id_column(start, len),
-                    "answered" | "prediction" | "thinking" | "hit" | "choice_legacy"
-                    | "rule_legacy" | "choice_current" | "rule_current" => cached(name)?,
-                    "correct_legacy" | "correct_current" => {
-                        let choice = cached(&name.replace("correct", "choice"))?;
+                    _ if cached_columns().contains(&name) => cached(name)?,
+                    _ if correct_of.contains_key(name) => {
+                        let choice = cached(correct_of[name])?;
                         Arc::new(eq(&choice, &answer).map_err(fail_arrow)?)
                     }
                     "correct_recorded" if set.hit.is_none() => {
@@ -335,3 +355,113 @@ use datafusion::arrow::array::{AsArray, Int32Array, StringViewArray};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{cast, concat};
 use datafusion::common::ScalarValue;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scoring::udf::is_pandas_na;
+
+    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime")
+            .block_on(f)
+    }
+
+    /// Rows of a column of the scored batches, as text (`None` for null).
+    fn texts(s: &Scored, name: &str) -> Vec<Option<String>> {
+        let mut out = vec![];
+        for b in s.partitions.iter().flatten() {
+            let a = cast(b.column_by_name(name).expect(name), &DataType::Utf8).unwrap();
+            let a = a.as_string::<i32>();
+            out.extend((0..a.len()).map(|r| a.is_valid(r).then(|| a.value(r).to_string())));
+        }
+        out
+    }
+
+    #[test]
+    fn every_rule_set_gives_its_scored_and_cached_columns() {
+        let loaded = crate::data::demo_loaded();
+        let ctx = SessionContext::new();
+        let scored = run(score(&ctx, &loaded.items, &loaded.sets)).unwrap();
+        for r in RULE_SETS {
+            for (name, ty) in [
+                (r.choice(), DataType::Utf8),
+                (r.rule(), DataType::Utf8),
+                (r.correct(), DataType::Boolean),
+            ] {
+                let f = scored.schema.field_with_name(name).expect(name);
+                assert_eq!(f.data_type(), &ty, "{name}");
+            }
+            assert!(cached_columns().contains(&r.choice()));
+            assert!(cached_columns().contains(&r.rule()));
+            // The columns hold the registry entry's extraction.
+            let preds = texts(&scored, "prediction");
+            let answered = texts(&scored, "answered");
+            let options: Vec<Vec<Option<String>>> = ["A", "B", "C", "D", "E"]
+                .map(|c| texts(&scored, c))
+                .to_vec();
+            let (choices, rules) = (texts(&scored, r.choice()), texts(&scored, r.rule()));
+            for i in 0..preds.len() {
+                let (choice, rule) = if answered[i].as_deref() == Some("true") {
+                    let opts: Vec<Option<&str>> = options
+                        .iter()
+                        .map(|o| o[i].as_deref().filter(|v| !is_pandas_na(v)))
+                        .collect();
+                    let p = preds[i].as_deref().filter(|v| !is_pandas_na(v));
+                    let e = (r.extract)(p, &opts);
+                    ((e.choice as char).to_string(), e.rule.as_str().to_string())
+                } else {
+                    ("Z".to_string(), "none".to_string())
+                };
+                assert_eq!(
+                    choices[i].as_deref(),
+                    Some(choice.as_str()),
+                    "{} row {i}",
+                    r.name
+                );
+                assert_eq!(
+                    rules[i].as_deref(),
+                    Some(rule.as_str()),
+                    "{} row {i}",
+                    r.name
+                );
+            }
+        }
+        // Read back as cache entries, the sets give the same relation.
+        let mut from_cache = loaded.sets.clone();
+        for (set, fresh) in from_cache.iter_mut().zip(&scored.fresh) {
+            let batch = fresh.clone().expect("every set was scored");
+            let names: Vec<&str> = batch
+                .schema_ref()
+                .fields()
+                .iter()
+                .map(|f| f.name().as_str())
+                .collect();
+            assert_eq!(names, cached_columns());
+            set.prediction.clear();
+            set.answered.clear();
+            set.hit = set.hit.as_ref().map(|_| vec![]);
+            set.thinking = set.thinking.as_ref().map(|_| vec![]);
+            set.cached = Some(batch);
+        }
+        let again = run(score(&ctx, &loaded.items, &from_cache)).unwrap();
+        assert_eq!(again.schema, scored.schema);
+        assert!(again.fresh.iter().all(Option::is_none));
+        // Row by row (the partitions may hold the rows in another order).
+        let rows = |s: &Scored| {
+            let cols: Vec<Vec<Option<String>>> = s
+                .schema
+                .fields()
+                .iter()
+                .map(|f| texts(s, f.name()))
+                .collect();
+            let mut rows: Vec<Vec<Option<String>>> = (0..cols[0].len())
+                .map(|i| cols.iter().map(|c| c[i].clone()).collect())
+                .collect();
+            rows.sort();
+            rows
+        };
+        assert_eq!(rows(&again), rows(&scored));
+    }
+}

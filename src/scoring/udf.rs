@@ -1,8 +1,9 @@
 //! The extraction rules as DataFusion scalar functions over Arrow arrays:
-//! `extract_legacy(prediction, A, B, C, D, E)` and `extract_current(...)`
-//! return a struct `{choice, rule}` per row.
+//! one per rule set of the registry, `extract_<name>(prediction, A, B, C,
+//! D, E)` (`extract_legacy`, `extract_current`), returning a struct
+//! `{choice, rule}` per row.
 
-use super::extract::{extract, Policy as Rules};
+use super::rules::RuleSet;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder, StructArray};
 use datafusion::arrow::datatypes::{DataType, Field, Fields};
 use datafusion::common::{exec_err, Result};
@@ -13,24 +14,19 @@ use std::sync::Arc;
 
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct ExtractUdf {
-    current: bool,
-    name: &'static str,
+    rules: &'static RuleSet,
     signature: Signature,
 }
 
 impl ExtractUdf {
-    pub fn new(rules: Rules) -> ExtractUdf {
+    pub fn new(rules: &'static RuleSet) -> ExtractUdf {
         ExtractUdf {
-            current: rules == Rules::Current,
-            name: match rules {
-                Rules::Legacy => "extract_legacy",
-                Rules::Current => "extract_current",
-            },
+            rules,
             signature: Signature::exact(vec![DataType::Utf8; 6], Volatility::Immutable),
         }
     }
 
-    pub fn udf(rules: Rules) -> ScalarUDF {
+    pub fn udf(rules: &'static RuleSet) -> ScalarUDF {
         ScalarUDF::from(ExtractUdf::new(rules))
     }
 }
@@ -73,7 +69,7 @@ const LETTERS: [&str; 6] = ["A", "B", "C", "D", "E", "Z"];
 
 impl ScalarUDFImpl for ExtractUdf {
     fn name(&self) -> &str {
-        self.name
+        self.rules.function_name()
     }
 
     fn signature(&self) -> &Signature {
@@ -87,7 +83,7 @@ impl ScalarUDFImpl for ExtractUdf {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         if arrays.len() != 6 {
-            return exec_err!("{} takes 6 arguments", self.name);
+            return exec_err!("{} takes 6 arguments", self.name());
         }
         let pred = arrays[0].as_string::<i32>();
         let opts: Vec<_> = arrays[1..].iter().map(|a| a.as_string::<i32>()).collect();
@@ -95,11 +91,7 @@ impl ScalarUDFImpl for ExtractUdf {
         let mut choice = StringBuilder::with_capacity(n, n);
         let mut rule = StringBuilder::with_capacity(n, n * 8);
         let mut options: [Option<&str>; 5] = [None; 5];
-        let rules = if self.current {
-            Rules::Current
-        } else {
-            Rules::Legacy
-        };
+        let extract = self.rules.extract;
         for i in 0..n {
             for (l, o) in opts.iter().enumerate() {
                 options[l] = (!o.is_null(i))
@@ -109,7 +101,7 @@ impl ScalarUDFImpl for ExtractUdf {
             let p = (!pred.is_null(i))
                 .then(|| pred.value(i))
                 .filter(|v| !is_pandas_na(v));
-            let e = extract(rules, p, &options);
+            let e = extract(p, &options);
             let letter = match e.choice {
                 b'A'..=b'E' => LETTERS[(e.choice - b'A') as usize],
                 _ => "Z",
