@@ -227,3 +227,85 @@ fn check_without_data_names_any_model() {
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
 }
+
+#[test]
+fn results_carry_roles_and_styles_as_field_metadata() {
+    let (rt, mut s) = demo();
+    let table = |s: &mut Session, q: &str| match rt.block_on(s.run(q, "q")).unwrap().pop() {
+        Some(Outcome::Table(t)) => t,
+        other => panic!("{other:?}"),
+    };
+    let meta = |t: &medql::QueryResult, c: &str, k: &str| -> Option<String> {
+        t.schema
+            .field_with_name(c)
+            .unwrap()
+            .metadata()
+            .get(k)
+            .cloned()
+    };
+    // Through having, sort and limit.
+    let t = table(
+        &mut s,
+        "by model score acc, n, ci having n > 0 sort acc desc limit 3",
+    );
+    assert_eq!(meta(&t, "model", "medql.role").as_deref(), Some("key"));
+    assert_eq!(meta(&t, "acc", "medql.role").as_deref(), Some("metric"));
+    assert_eq!(meta(&t, "acc", "medql.style").as_deref(), Some("percent"));
+    assert_eq!(
+        meta(&t, "ci_low", "medql.style").as_deref(),
+        Some("percent")
+    );
+    assert_eq!(meta(&t, "n", "medql.style"), None);
+    assert_eq!(t.styles.len(), 3, "{:?}", t.styles);
+    // Through Holm's in-memory step and `limit per`.
+    let t = table(
+        &mut s,
+        "by task compare each vs best sort delta limit 1 per task",
+    );
+    assert_eq!(meta(&t, "model_b", "medql.role").as_deref(), Some("key"));
+    assert_eq!(
+        meta(&t, "p_holm", "medql.style").as_deref(),
+        Some("p_value")
+    );
+    assert_eq!(meta(&t, "delta", "medql.style").as_deref(), Some("percent"));
+    // Pivot columns are metrics named after values.
+    let t = table(&mut s, "by model, task score acc pivot task abbreviated");
+    assert_eq!(meta(&t, "DD", "medql.style").as_deref(), Some("percent"));
+    // Case rows have none.
+    let t = table(&mut s, "show model, index, correct limit 2");
+    assert!(t.schema.fields().iter().all(|f| f.metadata().is_empty()));
+
+    // A Parquet file keeps them.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("acc.parquet");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medql"))
+        .args(["-o", path.to_str().unwrap(), "-e", "by model score acc, n"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let file = std::fs::File::open(&path).unwrap();
+    let reader =
+        medql::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
+            file,
+        )
+        .unwrap();
+    let schema = reader.schema();
+    let field = schema.field_with_name("acc").unwrap();
+    assert_eq!(
+        field.metadata().get("medql.style").map(String::as_str),
+        Some("percent")
+    );
+    assert_eq!(
+        schema
+            .field_with_name("model")
+            .unwrap()
+            .metadata()
+            .get("medql.role")
+            .map(String::as_str),
+        Some("key")
+    );
+}

@@ -4,12 +4,13 @@
 //! test gives `p_value`, and Holm's adjustment over the statement's rows
 //! gives `p_holm`.
 
-use super::{engine, Style};
+use super::{engine, labelled, Style};
 use crate::bind::{Bound, Env, Side};
 use crate::error::{Error, Result};
 use crate::metrics::registry::one_if;
 use crate::metrics::{holm, McnemarUdf};
 use crate::render::Cell;
+use crate::style::Role;
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::JoinType;
@@ -17,7 +18,6 @@ use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
 use datafusion::logical_expr::{case, cast, lit, Expr};
 use datafusion::prelude::ident;
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// The plan that finds the best model: hits and rows per model over the
@@ -80,7 +80,6 @@ pub fn compare(
     right: i32,
     b: &Bound,
     env: &Env<'_>,
-    styles: &mut HashMap<String, Style>,
 ) -> Result<DataFrame> {
     let models = &env.catalog.models;
     let left: Vec<i32> = match left {
@@ -160,30 +159,30 @@ pub fn compare(
             .end()
             .map_err(engine)
     };
-    let mut sel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+    let key = |e: Expr, name: &str| labelled(e, name, Role::Key, None);
+    let value = |e: Expr, name: &str, style: Option<Style>| labelled(e, name, Role::Metric, style);
+    let pct = Some(Style::Percent);
+    let mut sel: Vec<Expr> = keys.iter().map(|k| key(ident(k.as_str()), k)).collect();
     sel.extend([
-        ident("__ma").alias("model_a"),
-        ident("__mb").alias("model_b"),
-        ident("__n").alias("n"),
-        acc("__ha")?.alias("acc_a"),
-        acc("__hb")?.alias("acc_b"),
-        (acc("__ha")? - acc("__hb")?).alias("delta"),
-        ident("__oa").alias("only_a"),
-        ident("__ob").alias("only_b"),
-        McnemarUdf::udf()
-            .call(vec![ident("__oa"), ident("__ob")])
-            .alias("p_value"),
+        key(ident("__ma"), "model_a"),
+        key(ident("__mb"), "model_b"),
+        value(ident("__n"), "n", None),
+        value(acc("__ha")?, "acc_a", pct),
+        value(acc("__hb")?, "acc_b", pct),
+        value(acc("__ha")? - acc("__hb")?, "delta", pct),
+        value(ident("__oa"), "only_a", None),
+        value(ident("__ob"), "only_b", None),
+        value(
+            McnemarUdf::udf().call(vec![ident("__oa"), ident("__ob")]),
+            "p_value",
+            Some(Style::PValue),
+        ),
     ]);
     let mut order: Vec<_> = keys
         .iter()
         .map(|k| ident(k.as_str()).sort(true, false))
         .collect();
     order.push(ident("model_a").sort(true, false));
-    for c in ["acc_a", "acc_b", "delta"] {
-        styles.insert(c.into(), Style::Percent);
-    }
-    styles.insert("p_value".into(), Style::PValue);
-    styles.insert("p_holm".into(), Style::PValue);
     agg.select(sel).map_err(engine)?.sort(order).map_err(engine)
 }
 
@@ -203,7 +202,13 @@ pub fn with_holm(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBa
         .collect();
     let adjusted = holm(&ps);
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(Field::new("p_holm", DataType::Float64, true));
+    fields.push(
+        Field::new("p_holm", DataType::Float64, true).with_metadata(
+            crate::style::metadata(Role::Metric, Some(Style::PValue))
+                .into_iter()
+                .collect(),
+        ),
+    );
     let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
     cols.push(Arc::new(Float64Array::from(adjusted)));
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail)

@@ -15,6 +15,7 @@ pub mod score;
 use crate::bind::{self, Bound, Env, Output, Relation};
 use crate::error::{Error, QueryError, Result};
 use crate::scoring::Policy;
+use crate::style::Role;
 use crate::syntax::ast::Span;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::common::ScalarValue;
@@ -27,6 +28,11 @@ use std::sync::Arc;
 
 pub use crate::bind::{ITEM_ID, MODEL_ID};
 pub use crate::style::Style;
+
+/// `e AS name`, with the column's role and style as field metadata.
+pub fn labelled(e: Expr, name: &str, role: Role, style: Option<Style>) -> Expr {
+    e.alias_with_metadata(name, Some(crate::style::metadata(role, style).into()))
+}
 
 fn engine(e: impl std::fmt::Display) -> Error {
     Error::engine("planning the query", e)
@@ -225,9 +231,9 @@ pub async fn gather(
 
 /// A lowered query: its body, and what comes after it.
 pub struct Lowered {
-    /// The rows up to the output clause (`score`, `show`, `compare`).
+    /// The rows up to the output clause (`score`, `show`, `compare`); its
+    /// fields carry each column's role and style as metadata.
     pub body: DataFrame,
-    pub styles: HashMap<String, Style>,
     /// `compare`: `p_holm` is added over the body's rows, in memory,
     /// before the tail.
     pub holm: bool,
@@ -247,7 +253,6 @@ pub async fn lower(
     env: &Env<'_>,
 ) -> Result<Lowered> {
     let mut df = scan(ctx, b, env).await?;
-    let mut styles = HashMap::new();
     let mut default_order = b.keys.clone();
     let mut presorted = false;
     let mut holm = false;
@@ -266,14 +271,14 @@ pub async fn lower(
                 pivot_key: None,
                 names: metrics.iter().map(|m| m.names.clone()).collect(),
             }];
-            df = score::score(df, &b.keys, metrics, &scopes, &cx, &mut styles)?;
+            df = score::score(df, &b.keys, metrics, &scopes, &cx)?;
         }
         Output::Score {
             metrics,
             pivot: Some(pv),
         } => {
             let scopes = score::pivot_scopes(pv, metrics, &facts.pivot_values)?;
-            df = score::score(df, &pv.rest, metrics, &scopes, &cx, &mut styles)?;
+            df = score::score(df, &pv.rest, metrics, &scopes, &cx)?;
             default_order = pv.rest.clone();
         }
         Output::Show {
@@ -305,14 +310,13 @@ pub async fn lower(
                 bind::Side::Model(id) => *id,
                 bind::Side::Each => -1,
             };
-            df = compare::compare(df, &b.keys, *left, right, b, env, &mut styles)?;
+            df = compare::compare(df, &b.keys, *left, right, b, env)?;
             default_order.push("model_a".into());
             holm = true;
         }
     }
     Ok(Lowered {
         body: df,
-        styles,
         holm,
         default_order,
         presorted,
@@ -407,7 +411,8 @@ fn tail_inner(mut df: DataFrame, l: &Lowered, b: &Bound, env: &Env<'_>) -> Resul
     Ok(df)
 }
 
-/// A query ready to run: its final plan, and how to print its columns.
+/// A query ready to run: its final plan, and how to print its columns
+/// (read from the plan's field metadata).
 pub struct Prepared {
     pub df: DataFrame,
     pub styles: HashMap<String, Style>,
@@ -429,10 +434,8 @@ pub async fn prepare(
         l.body.clone()
     };
     let df = tail(rows, &l, b, env)?;
-    Ok(Prepared {
-        df,
-        styles: l.styles,
-    })
+    let styles = crate::style::styles_of(df.schema().as_arrow());
+    Ok(Prepared { df, styles })
 }
 
 /// Lower a bound query with placeholders for what needs data, running

@@ -3,9 +3,10 @@
 //! value of the pivot key (a FILTER on the aggregates) - then one projection
 //! turns the parts into the metrics.
 
-use super::{engine, qerr, Style};
+use super::{engine, labelled, qerr};
 use crate::error::Result;
 use crate::metrics::registry::{exact, Aggregate, Cells, Part};
+use crate::style::Role;
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
@@ -16,7 +17,6 @@ use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
 use datafusion::prelude::ident;
-use std::collections::HashMap;
 
 pub use crate::bind::Metric;
 
@@ -61,7 +61,6 @@ pub fn score(
     metrics: &[Metric],
     scopes: &[Scope],
     cx: &Context<'_>,
-    styles: &mut HashMap<String, Style>,
 ) -> Result<DataFrame> {
     let models = cx.models;
     let from_items = !df.schema().has_column_with_unqualified_name("correct");
@@ -232,13 +231,16 @@ pub fn score(
         for (i, m) in models.iter().enumerate() {
             c = c.when(lit(i as i32), lit(m.as_str()));
         }
-        Ok(c.end().map_err(engine)?.alias("model"))
+        c.end().map_err(engine)
     };
     let mut select: Vec<Expr> = keys
         .iter()
-        .map(|k| match k.as_str() {
-            "model" if by_id => model_name(),
-            k => Ok(ident(k)),
+        .map(|k| {
+            let e = match k.as_str() {
+                "model" if by_id => model_name()?,
+                k => ident(k),
+            };
+            Ok(labelled(e, k, Role::Key, None))
         })
         .collect::<Result<_>>()?;
     for s in scopes {
@@ -257,10 +259,7 @@ pub fn score(
             };
             let exprs = (m.def.value)(&cells).map_err(engine)?;
             for (e, name) in exprs.into_iter().zip(names) {
-                if let Some(st) = m.def.style {
-                    styles.insert(name.clone(), st);
-                }
-                select.push(e.alias(name.as_str()));
+                select.push(labelled(e, name, Role::Metric, m.def.style));
             }
         }
     }

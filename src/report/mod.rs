@@ -362,9 +362,13 @@ fn chart_for(statement: Option<&Statement>, t: &QueryResult) -> Option<String> {
     let percent: Vec<usize> = (0..headers.len())
         .filter(|i| t.styles.get(&headers[*i]) == Some(&Style::Percent))
         .collect();
-    let keys = headers
+    // The leading key columns: up to the first metric (roles travel as
+    // field metadata from planning).
+    let keys = t
+        .schema
+        .fields()
         .iter()
-        .position(|h| t.styles.contains_key(h) || h == "n" || h == "hits" || h == "missing")
+        .position(|f| crate::style::role_of(f) == Some(crate::style::Role::Metric))
         .unwrap_or(headers.len());
     if q.pivot.is_some() {
         if percent.is_empty() || keys == 0 || percent.len() > 40 {
