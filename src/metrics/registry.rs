@@ -132,9 +132,14 @@ pub struct Cells<'a> {
     pub rule_set: Option<&'a str>,
 }
 
+/// An expression as a Float64.
+pub fn f64e(e: Expr) -> Expr {
+    cast(e, DataType::Float64)
+}
+
 impl Cells<'_> {
     fn f64e(e: Expr) -> Expr {
-        cast(e, DataType::Float64)
+        f64e(e)
     }
 
     /// Rows that count for accuracy (without those lacking a verdict).

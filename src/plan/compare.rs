@@ -7,7 +7,7 @@
 use super::{engine, labelled, Style};
 use crate::bind::{Bound, Env, Side};
 use crate::error::{Error, Result};
-use crate::metrics::registry::one_if;
+use crate::metrics::registry::{f64e, one_if};
 use crate::metrics::{holm, McnemarUdf};
 use crate::render::Cell;
 use crate::style::Role;
@@ -16,7 +16,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::common::JoinType;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions_aggregate::expr_fn::{count, sum};
-use datafusion::logical_expr::{case, cast, lit, Expr};
+use datafusion::logical_expr::{case, lit, Expr};
 use datafusion::prelude::ident;
 use std::sync::Arc;
 
@@ -152,10 +152,12 @@ pub fn compare(
             ],
         )
         .map_err(engine)?;
-    let f = |e: Expr| cast(e, DataType::Float64);
     let acc = |h: &str| -> Result<Expr> {
         case(ident("__answers").gt(lit(0i64)))
-            .when(lit(true), f(ident(h)) / f(ident("__n")) * lit(100.0f64))
+            .when(
+                lit(true),
+                f64e(ident(h)) / f64e(ident("__n")) * lit(100.0f64),
+            )
             .end()
             .map_err(engine)
     };

@@ -5,17 +5,16 @@
 
 use super::{engine, labelled, qerr};
 use crate::error::Result;
-use crate::metrics::registry::{exact, Aggregate, Cells, Part};
+use crate::metrics::registry::{exact, f64e, Aggregate, Cells, Part};
 use crate::style::Role;
 
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
 use datafusion::logical_expr::expr::WindowFunction;
-use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
+use datafusion::logical_expr::{case, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
 use datafusion::prelude::ident;
 
 pub use crate::bind::Metric;
@@ -30,10 +29,6 @@ pub struct Scope {
     pub pivot_key: Option<String>,
     /// Output name of each metric column in this scope.
     pub names: Vec<Vec<String>>,
-}
-
-fn f64e(e: Expr) -> Expr {
-    cast(e, DataType::Float64)
 }
 
 fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
