@@ -2,7 +2,7 @@
 //! metrics, model names in strings, policies, formats, meta commands, and
 //! lexical-tree terms after `#` (with quoting, qualifiers and path steps).
 
-use crate::bind::columns::result_columns;
+use crate::bind::Relation;
 use crate::scoring::Policy;
 use crate::tree::{quote_term, Tree, ABBREVIATIONS, DIMENSIONS};
 
@@ -11,6 +11,8 @@ use crate::tree::{quote_term, Tree, ABBREVIATIONS, DIMENSIONS};
 pub struct Vocabulary {
     pub tree: Tree,
     pub models: Vec<String>,
+    /// The columns of `results` as the session has them.
+    pub columns: Vec<String>,
 }
 
 /// A completion: what is shown in the list and what replaces the word.
@@ -257,8 +259,11 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         .find(|w| clauses().contains(&w.as_str()) || *w == "vs")
         .map(String::as_str);
     let columns = || {
-        let mut c: Vec<&str> = result_columns().to_vec();
-        c.extend(["policy", "dept"]);
+        let mut c: Vec<&str> = v.columns.iter().map(String::as_str).collect();
+        if !c.contains(&"policy") {
+            c.push("policy");
+        }
+        c.push("dept");
         c
     };
     let later = |from: &str| -> Vec<&'static str> {
@@ -274,7 +279,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         }
         Some("from") => {
             if last == "from" {
-                vec!["results", "items"]
+                Relation::ALL.iter().map(|r| r.name()).collect()
             } else {
                 later("from")
             }
@@ -459,6 +464,12 @@ mod tests {
         Vocabulary {
             tree: Tree::build(&l.items),
             models: l.sets.iter().map(|s| s.model.clone()).collect(),
+            // As the demo session has them: no file with `thinking`.
+            columns: crate::bind::columns::result_columns()
+                .iter()
+                .filter(|c| **c != "thinking")
+                .map(|c| c.to_string())
+                .collect(),
         }
     }
 
@@ -507,6 +518,12 @@ mod tests {
         assert_eq!(reps(&v, "compare each vs b"), vec!["best"]);
         assert_eq!(reps(&v, ".tr"), vec![".tree"]);
         assert_eq!(reps(&v, ".policy c"), vec!["current"]);
+        // Relations and columns come from the catalog's vocabulary.
+        assert_eq!(reps(&v, "from c"), vec!["coverage"]);
+        assert!(
+            reps(&v, "by th").is_empty(),
+            "no file had a `thinking` column"
+        );
         assert!(reps(&v, "wh").contains(&"where".to_string()));
     }
 

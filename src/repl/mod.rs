@@ -187,6 +187,12 @@ fn vocabulary(s: &Session) -> Vocabulary {
     Vocabulary {
         tree: s.tree().clone(),
         models: s.info().models.clone(),
+        columns: s
+            .catalog()
+            .columns(crate::bind::Relation::Results)
+            .into_iter()
+            .map(|c| c.name)
+            .collect(),
     }
 }
 
