@@ -47,7 +47,7 @@ impl Env<'_> {
     pub fn partial_verdicts(&self, by_policy: bool) -> bool {
         let c = self.catalog;
         (self.policy == Policy::Recorded || (by_policy && c.policies().contains(&Policy::Recorded)))
-            && c.models.iter().any(|m| !c.recorded.contains(m))
+            && !c.unrecorded_ids().is_empty()
     }
 }
 
