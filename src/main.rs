@@ -4,7 +4,7 @@ use clap::{Parser, Subcommand};
 use futures::StreamExt;
 use medql::datafusion::execution::SendableRecordBatchStream;
 use medql::render::{self, Format, RenderOptions};
-use medql::{Error, LoadSpec, Outcome, Policy, QueryResult, Session, Streamed};
+use medql::{Error, LoadSpec, Outcome, Policy, QueryResult, QueryStream, Session, Streamed};
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -118,6 +118,31 @@ enum Command {
     },
 }
 
+impl Command {
+    /// `gen`'s options; None for any other command.
+    fn gen_options(&self) -> Option<medql::data::generate::GenOptions> {
+        let Command::Gen {
+            n_models,
+            n_items,
+            out,
+            file_format,
+            image_bytes,
+            seed,
+        } = self
+        else {
+            return None;
+        };
+        Some(medql::data::generate::GenOptions {
+            n_models: *n_models,
+            n_items: *n_items,
+            out: out.into(),
+            format: *file_format,
+            image_bytes: *image_bytes,
+            seed: *seed,
+        })
+    }
+}
+
 fn parse_policy(s: &str) -> Result<Policy, String> {
     s.parse()
 }
@@ -216,51 +241,14 @@ fn report(e: &Error) {
     }
 }
 
+/// Do what the command line asks, step by step: `gen` and `check` need no
+/// data; everything else loads it (through the cache), says what loading
+/// found, then writes a report, opens the prompt or runs statements.
 async fn run(cli: Cli) -> Result<ExitCode, Error> {
-    let mut params = std::collections::HashMap::new();
-    for p in &cli.params {
-        let Some((k, v)) = p.split_once('=') else {
-            return Err(Error::Usage(format!("--param takes NAME=VALUE, got `{p}`")));
-        };
-        let k = k.trim().trim_start_matches('$');
-        if k.is_empty() {
-            return Err(Error::Usage(format!("--param `{p}` has no name")));
-        }
-        params.insert(k.to_string(), v.to_string());
-    }
-    let output_format = match (&cli.output, &cli.command) {
-        (_, Some(Command::Report { .. })) => None,
-        (o, _) => o
-            .as_ref()
-            .map(|o| Format::from_extension(o).map_err(Error::Usage))
-            .transpose()?,
-    };
-    if let Some(Command::Gen {
-        n_models,
-        n_items,
-        out,
-        file_format,
-        image_bytes,
-        seed,
-    }) = &cli.command
-    {
-        let start = std::time::Instant::now();
-        let g = medql::data::generate::write(&medql::data::generate::GenOptions {
-            n_models: *n_models,
-            n_items: *n_items,
-            out: out.into(),
-            format: *file_format,
-            image_bytes: *image_bytes,
-            seed: *seed,
-        })?;
-        eprintln!(
-            "medql: wrote {} and {} prediction files ({:.1} MB) in {} ms",
-            g.items_file.display(),
-            g.prediction_files.len(),
-            g.bytes as f64 / 1e6,
-            start.elapsed().as_millis()
-        );
-        return Ok(ExitCode::SUCCESS);
+    let params = parse_params(&cli.params)?;
+    let output_format = output_format(&cli)?;
+    if let Some(options) = cli.command.as_ref().and_then(Command::gen_options) {
+        return generate(&options);
     }
     let spec = LoadSpec {
         items: cli.items.clone(),
@@ -270,29 +258,112 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
         return check(files, &spec, cli.policy).await;
     }
     let load_start = std::time::Instant::now();
-    let cache = if cli.no_cache || spec.is_demo() {
-        None
-    } else {
-        match cli
-            .cache
-            .clone()
-            .or_else(medql::data::cache::Cache::default_dir)
-        {
-            Some(dir) => match medql::data::cache::Cache::open(&dir, build_id()) {
-                Ok(c) => Some(c),
-                Err(e) => {
-                    eprintln!("warning: no cache ({e}); loading without it");
-                    None
-                }
-            },
-            None => None,
-        }
-    };
     let options = medql::Options {
         memory_limit: cli.memory_limit,
-        cache,
+        cache: open_cache(&cli, &spec),
     };
-    // A progress line on a terminal while loading takes over a second.
+    let mut session = load_session(&spec, &options).await?;
+    if let Some(code) = announce_load(&cli, &session, load_start) {
+        return Ok(code);
+    }
+    if let Some(p) = cli.policy {
+        session.set_policy(p)?;
+    }
+    session.set_params(params);
+
+    if let Some(Command::Report {
+        inputs,
+        leaderboard,
+        aliases,
+        alias_file,
+    }) = &cli.command
+    {
+        return write_report_command(
+            &mut session,
+            inputs,
+            *leaderboard,
+            aliases,
+            alias_file.as_deref(),
+            cli.output.as_deref(),
+        )
+        .await;
+    }
+    let screen = Screen::of(&cli);
+    match query_source(&cli.command, &cli.execute)? {
+        Source::Prompt => prompt(&cli, &mut session, &screen).await,
+        Source::Statements { source, origin } => {
+            run_statements(&cli, &mut session, &source, &origin, output_format, &screen).await
+        }
+    }
+}
+
+/// `--param K=V`s as a map from `K` (a leading `$` dropped) to `V`; a
+/// malformed one is a usage error.
+fn parse_params(params: &[String]) -> Result<std::collections::HashMap<String, String>, Error> {
+    let mut map = std::collections::HashMap::new();
+    for p in params {
+        let Some((k, v)) = p.split_once('=') else {
+            return Err(Error::Usage(format!("--param takes NAME=VALUE, got `{p}`")));
+        };
+        let k = k.trim().trim_start_matches('$');
+        if k.is_empty() {
+            return Err(Error::Usage(format!("--param `{p}` has no name")));
+        }
+        map.insert(k.to_string(), v.to_string());
+    }
+    Ok(map)
+}
+
+/// The format of `-o FILE`, from its extension: `None` without `-o` (and for
+/// `report`, which names its own file), `Some(None)` for Parquet. Checked
+/// before anything is loaded, so that a bad extension fails at once.
+fn output_format(cli: &Cli) -> Result<Option<Option<Format>>, Error> {
+    Ok(match (&cli.output, &cli.command) {
+        (_, Some(Command::Report { .. })) => None,
+        (o, _) => o
+            .as_ref()
+            .map(|o| Format::from_extension(o).map_err(Error::Usage))
+            .transpose()?,
+    })
+}
+
+/// `medql gen`: write synthetic data and say what was written.
+fn generate(options: &medql::data::generate::GenOptions) -> Result<ExitCode, Error> {
+    let start = std::time::Instant::now();
+    let g = medql::data::generate::write(options)?;
+    eprintln!(
+        "medql: wrote {} and {} prediction files ({:.1} MB) in {} ms",
+        g.items_file.display(),
+        g.prediction_files.len(),
+        g.bytes as f64 / 1e6,
+        start.elapsed().as_millis()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The cache to load through: none for the demo data or with `--no-cache`;
+/// a cache that cannot be opened is a warning, and loading goes on without.
+fn open_cache(cli: &Cli, spec: &LoadSpec) -> Option<medql::data::cache::Cache> {
+    if cli.no_cache || spec.is_demo() {
+        return None;
+    }
+    let dir = cli
+        .cache
+        .clone()
+        .or_else(medql::data::cache::Cache::default_dir)?;
+    match medql::data::cache::Cache::open(&dir, build_id()) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("warning: no cache ({e}); loading without it");
+            None
+        }
+    }
+}
+
+/// Load and score the data, with a progress line on a terminal while
+/// loading takes over a second (`MEDQL_PROGRESS_AFTER_MS`); the line is
+/// gone before any error is reported.
+async fn load_session(spec: &LoadSpec, options: &medql::Options) -> Result<Session, Error> {
     let progress = (std::io::stderr().is_terminal() && !spec.is_demo()).then(|| {
         let after = std::env::var("MEDQL_PROGRESS_AFTER_MS")
             .ok()
@@ -300,92 +371,129 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             .unwrap_or(1000);
         medql::data::progress::Display::start(std::time::Duration::from_millis(after))
     });
-    let loaded = Session::load_with(&spec, &options).await;
+    let loaded = Session::load_with(spec, options).await;
     drop(progress);
-    let mut session = loaded?;
+    loaded
+}
+
+/// Say on standard error what loading did: its timing (`--timing`), that
+/// the demo data is in use, the warnings and the notes. With `--strict`,
+/// warnings are errors: they are reported as such and the exit code (1) is
+/// returned.
+fn announce_load(cli: &Cli, session: &Session, load_start: std::time::Instant) -> Option<ExitCode> {
+    let info = session.info();
     if cli.timing {
         eprintln!(
             "timing: load and score {:.1} ms ({} items, {} models: {} from the cache, {} scored in {:.1} ms)",
             load_start.elapsed().as_secs_f64() * 1e3,
-            session.info().items,
-            session.info().models.len(),
-            session.info().cache_hits,
-            session.info().cache_misses,
-            session.info().score_time.as_secs_f64() * 1e3,
+            info.items,
+            info.models.len(),
+            info.cache_hits,
+            info.cache_misses,
+            info.score_time.as_secs_f64() * 1e3,
         );
     }
-    if session.info().demo {
+    if info.demo {
         eprintln!(
             "medql: no --items or --predictions given: using the built-in synthetic demo data ({} items, {} models)",
-            session.info().items,
-            session.info().models.len()
+            info.items,
+            info.models.len()
         );
     }
-    if cli.strict && !session.info().warnings.is_empty() {
-        for w in &session.info().warnings {
+    if cli.strict && !info.warnings.is_empty() {
+        for w in &info.warnings {
             eprintln!("medql: error (--strict): {w}");
         }
-        return Ok(ExitCode::from(1));
+        return Some(ExitCode::from(1));
     }
-    for w in &session.info().warnings {
+    for w in &info.warnings {
         eprintln!("warning: {w}");
     }
-    for n in &session.info().notes {
+    for n in &info.notes {
         eprintln!("note: {n}");
     }
-    if let Some(p) = cli.policy {
-        session.set_policy(p)?;
-    }
-    session.set_params(params);
-    let tty = std::io::stdout().is_terminal();
-    let format = cli.format.unwrap_or(Format::Table);
-    let opts = RenderOptions {
-        fit: tty,
-        width: std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()),
-        ..Default::default()
-    };
+    None
+}
 
-    let (source, origin) = match (&cli.command, &cli.execute) {
-        (Some(Command::Check { .. }), _) => unreachable!("handled above"),
-        (
-            Some(Command::Report {
-                inputs,
-                leaderboard,
-                aliases,
-                alias_file,
-            }),
-            _,
-        ) => {
-            let mut pairs = vec![];
-            if let Some(f) = alias_file {
-                pairs.extend(medql::report::leaderboard::alias_file(f)?);
-            }
-            for a in aliases {
-                pairs.push(medql::report::leaderboard::parse_alias(a)?);
-            }
-            let output = std::path::PathBuf::from(
-                cli.output.clone().unwrap_or_else(|| "report.html".into()),
-            );
-            let start = std::time::Instant::now();
-            let summary = medql::report::write_report(
-                &mut session,
-                &medql::report::ReportOptions {
-                    inputs: inputs.clone(),
-                    output: output.clone(),
-                    leaderboard: *leaderboard,
-                    aliases: pairs,
-                },
-            )
-            .await?;
-            eprintln!(
-                "medql: wrote {} ({} sections, {} charts, {:.1} kB) in {} ms",
-                output.display(),
-                summary.sections,
-                summary.charts,
-                summary.bytes as f64 / 1e3,
-                start.elapsed().as_millis()
-            );
-            return Ok(ExitCode::SUCCESS);
+/// How results show on standard output: the format (`--format`, else a
+/// table), render options fitted to a terminal's width, and whether
+/// standard output is a terminal.
+struct Screen {
+    format: Format,
+    opts: RenderOptions,
+    tty: bool,
+}
+
+impl Screen {
+    /// The screen `cli` asks for, on this standard output.
+    fn of(cli: &Cli) -> Screen {
+        let tty = std::io::stdout().is_terminal();
+        Screen {
+            format: cli.format.unwrap_or(Format::Table),
+            opts: RenderOptions {
+                fit: tty,
+                width: std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()),
+                ..Default::default()
+            },
+            tty,
+        }
+    }
+}
+
+/// `medql report`: gather the aliases (`--alias-file`'s, then `--alias`'s),
+/// write the report (`-o`, else `report.html`) and say what was written.
+async fn write_report_command(
+    session: &mut Session,
+    inputs: &[String],
+    leaderboard: bool,
+    aliases: &[String],
+    alias_file: Option<&str>,
+    output: Option<&str>,
+) -> Result<ExitCode, Error> {
+    let mut pairs = vec![];
+    if let Some(f) = alias_file {
+        pairs.extend(medql::report::leaderboard::alias_file(f)?);
+    }
+    for a in aliases {
+        pairs.push(medql::report::leaderboard::parse_alias(a)?);
+    }
+    let output = std::path::PathBuf::from(output.unwrap_or("report.html"));
+    let start = std::time::Instant::now();
+    let summary = medql::report::write_report(
+        session,
+        &medql::report::ReportOptions {
+            inputs: inputs.to_vec(),
+            output: output.clone(),
+            leaderboard,
+            aliases: pairs,
+        },
+    )
+    .await?;
+    eprintln!(
+        "medql: wrote {} ({} sections, {} charts, {:.1} kB) in {} ms",
+        output.display(),
+        summary.sections,
+        summary.charts,
+        summary.bytes as f64 / 1e3,
+        start.elapsed().as_millis()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where the statements to run come from.
+enum Source {
+    /// The text of `explain`, `run FILE` or `-e`, and its name in messages.
+    Statements { source: String, origin: String },
+    /// Neither command nor `-e`: the interactive prompt.
+    Prompt,
+}
+
+/// The statements the command line names: `explain QUERY` (with `explain`
+/// put in front when missing), a query file, `-e`, or else the prompt.
+fn query_source(command: &Option<Command>, execute: &Option<String>) -> Result<Source, Error> {
+    let (source, origin) = match (command, execute) {
+        (Some(Command::Check { .. } | Command::Gen { .. } | Command::Report { .. }), _) => {
+            unreachable!("handled above")
         }
         (Some(Command::Explain { query }), _) => {
             let text = if query
@@ -399,7 +507,6 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             };
             (text, "query".to_string())
         }
-        (Some(Command::Gen { .. }), _) => unreachable!("handled above"),
         (Some(Command::Run { file }), None) => (read_query_file(file)?, file.clone()),
         (Some(Command::Run { .. }), Some(_)) => {
             return Err(Error::Usage(
@@ -407,116 +514,82 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             ))
         }
         (None, Some(q)) => (q.clone(), "query".to_string()),
-        (None, None) => {
-            let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && tty;
-            let max_rows = cli.max_rows.unwrap_or(medql::repl::DEFAULT_MAX_ROWS);
-            medql::repl::run(&mut session, format, color, max_rows).await?;
-            return Ok(ExitCode::SUCCESS);
-        }
+        (None, None) => return Ok(Source::Prompt),
     };
+    Ok(Source::Statements { source, origin })
+}
 
-    let ranges = medql::statements(&source);
+/// The interactive prompt, in colour on a terminal unless told otherwise.
+async fn prompt(cli: &Cli, session: &mut Session, screen: &Screen) -> Result<ExitCode, Error> {
+    let color = !cli.no_color && std::env::var_os("NO_COLOR").is_none() && screen.tty;
+    let max_rows = cli.max_rows.unwrap_or(medql::repl::DEFAULT_MAX_ROWS);
+    medql::repl::run(session, screen.format, color, max_rows).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Standard output across a run's statements, and what went to `-o`.
+struct Printed<'a> {
+    stdout: std::io::StdoutLock<'a>,
+    /// No result printed yet: tables after the first are set off by a
+    /// blank line.
+    first: bool,
+    /// The `-o` file was written as its result was computed.
+    written: bool,
+    /// The result for the `-o` file when it was not streamed there.
+    last: Option<QueryResult>,
+}
+
+/// Whether a result in this `-o` format is written as it is computed: the
+/// formats for programs, and Parquet (`None`).
+fn streams_to_file(f: Option<Format>) -> bool {
+    matches!(
+        f,
+        None | Some(Format::Csv | Format::Tsv | Format::Json | Format::Ndjson)
+    )
+}
+
+/// Run `source`'s statements in order, each result on standard output as
+/// it is computed; with `-o`, the last query's result goes to the file
+/// instead. A failing statement is reported and ends the run (exit 1).
+async fn run_statements(
+    cli: &Cli,
+    session: &mut Session,
+    source: &str,
+    origin: &str,
+    output_format: Option<Option<Format>>,
+    screen: &Screen,
+) -> Result<ExitCode, Error> {
+    let ranges = medql::statements(source);
     // With -o, the last query's result goes to the file and the others to
     // standard output, as without -o; in a format for programs (and
     // Parquet), results are written as they are computed.
-    let last_query = ranges.iter().rposition(|r| medql::is_query(&source, *r));
-    let streams = |f: Option<Format>| {
-        matches!(
-            f,
-            None | Some(Format::Csv | Format::Tsv | Format::Json | Format::Ndjson)
-        )
+    let last_query = ranges.iter().rposition(|r| medql::is_query(source, *r));
+    let mut out = Printed {
+        stdout: std::io::stdout().lock(),
+        first: true,
+        written: false,
+        last: None,
     };
-    let mut last: Option<QueryResult> = None;
-    let mut written = false;
-    let mut stdout = std::io::stdout().lock();
-    let mut first = true;
     for (i, range) in ranges.iter().enumerate() {
-        let to_file = output_format.is_some() && Some(i) == last_query;
-        let stream = if to_file {
-            streams(output_format.flatten())
-        } else {
+        // The `-o` format, when this statement's result goes to the file.
+        let file = output_format.filter(|_| Some(i) == last_query);
+        let stream = match file {
+            Some(f) => streams_to_file(f),
             // Every other result prints on standard output as it is
             // computed, with -o as without.
-            true
+            None => true,
         };
-        let r = session.stream_one(&source, &origin, *range, stream).await;
+        let r = session.stream_one(source, origin, *range, stream).await;
         match r {
             Ok(Streamed::Stream(q)) => {
-                let start = std::time::Instant::now();
-                let path = cli.output.clone().unwrap_or_default();
-                let rows = if to_file {
-                    let n = write_stream_file(
-                        q.batches,
-                        &q.schema,
-                        output_format.flatten(),
-                        &path,
-                        &session,
-                    )
-                    .await?;
-                    eprintln!("medql: wrote {n} rows to {path}");
-                    written = true;
-                    n
-                } else if matches!(format, Format::Table | Format::Markdown) {
-                    if !first && format == Format::Table {
-                        write_out(&mut stdout, "\n")?;
-                    }
-                    first = false;
-                    // On a terminal a table shows 40 rows unless told;
-                    // piped, all of them.
-                    let max_rows = cli.max_rows.unwrap_or(if tty {
-                        medql::repl::DEFAULT_MAX_ROWS
-                    } else {
-                        0
-                    });
-                    let (schema, styles) = (q.schema.clone(), q.styles.clone());
-                    write_text(
-                        q.batches,
-                        schema,
-                        styles,
-                        format,
-                        &opts,
-                        max_rows,
-                        &mut stdout,
-                    )
-                    .await?
-                } else {
-                    write_stream(q.batches, &q.schema, format, &mut stdout).await?
-                };
-                if cli.timing {
-                    eprintln!(
-                        "timing: parse {:.2} ms · plan {:.2} ms · execute and write {:.2} ms · {rows} rows",
-                        q.timing.parse.as_secs_f64() * 1e3,
-                        q.timing.plan.as_secs_f64() * 1e3,
-                        start.elapsed().as_secs_f64() * 1e3,
-                    );
-                }
+                print_stream(cli, session, q, file, screen, &mut out).await?
             }
             Ok(Streamed::Done(Some(Outcome::Table(t)))) => {
-                let start = std::time::Instant::now();
-                if !to_file {
-                    if !first && format == Format::Table {
-                        write_out(&mut stdout, "\n")?;
-                    }
-                    write_out(&mut stdout, &t.render_with(format, &opts)?)?;
-                    first = false;
-                }
-                if cli.timing {
-                    eprintln!(
-                        "timing: parse {:.2} ms · plan {:.2} ms · execute {:.2} ms · render {:.2} ms · {} rows",
-                        t.timing.parse.as_secs_f64() * 1e3,
-                        t.timing.plan.as_secs_f64() * 1e3,
-                        t.timing.execute.as_secs_f64() * 1e3,
-                        start.elapsed().as_secs_f64() * 1e3,
-                        t.num_rows()
-                    );
-                }
-                if to_file {
-                    last = Some(t);
-                }
+                print_table(cli, t, file.is_some(), screen, &mut out)?
             }
             Ok(Streamed::Done(Some(Outcome::Message(m)))) => {
                 if m.contains('\n') {
-                    write_out(&mut stdout, &format!("{m}\n"))?;
+                    write_out(&mut out.stdout, &format!("{m}\n"))?;
                 }
             }
             Ok(Streamed::Done(None)) => {}
@@ -526,19 +599,127 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
             }
         }
     }
-    if let (Some(path), Some(fmt), false) = (&cli.output, output_format, written) {
-        let Some(t) = last else {
-            return Err(Error::Usage(format!(
-                "-o {path}: no statement produced a result to write"
-            )));
-        };
-        match fmt {
-            Some(f) => std::fs::write(path, t.render(f)?).map_err(|e| Error::io(path, e))?,
-            None => unreachable!("parquet output is streamed"),
-        }
-        eprintln!("medql: wrote {} rows to {path}", t.num_rows());
+    if !out.written {
+        write_kept_result(&cli.output, output_format, out.last.take())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A query's rows as they are computed: to the `-o` file (`file`: its
+/// format), else on standard output, as a table or markdown (at most
+/// `--max-rows` of them) or in a format for programs; then, with
+/// `--timing`, how long it took.
+async fn print_stream(
+    cli: &Cli,
+    session: &Session,
+    q: QueryStream,
+    file: Option<Option<Format>>,
+    screen: &Screen,
+    out: &mut Printed<'_>,
+) -> Result<(), Error> {
+    let format = screen.format;
+    let start = std::time::Instant::now();
+    let rows = if let Some(file_format) = file {
+        let path = cli.output.clone().unwrap_or_default();
+        let n = write_stream_file(q.batches, &q.schema, file_format, &path, session).await?;
+        eprintln!("medql: wrote {n} rows to {path}");
+        out.written = true;
+        n
+    } else if matches!(format, Format::Table | Format::Markdown) {
+        if !out.first && format == Format::Table {
+            write_out(&mut out.stdout, "\n")?;
+        }
+        out.first = false;
+        // On a terminal a table shows 40 rows unless told; piped, all of
+        // them.
+        let max_rows = cli.max_rows.unwrap_or(if screen.tty {
+            medql::repl::DEFAULT_MAX_ROWS
+        } else {
+            0
+        });
+        let (schema, styles) = (q.schema.clone(), q.styles.clone());
+        write_text(
+            q.batches,
+            schema,
+            styles,
+            format,
+            &screen.opts,
+            max_rows,
+            &mut out.stdout,
+        )
+        .await?
+    } else {
+        write_stream(q.batches, &q.schema, format, &mut out.stdout).await?
+    };
+    if cli.timing {
+        eprintln!(
+            "timing: parse {:.2} ms · plan {:.2} ms · execute and write {:.2} ms · {rows} rows",
+            q.timing.parse.as_secs_f64() * 1e3,
+            q.timing.plan.as_secs_f64() * 1e3,
+            start.elapsed().as_secs_f64() * 1e3,
+        );
+    }
+    Ok(())
+}
+
+/// A statement's finished table: printed on standard output, or, when it
+/// is the result for the `-o` file, kept to be written at the end; then,
+/// with `--timing`, how long it took.
+fn print_table(
+    cli: &Cli,
+    t: QueryResult,
+    to_file: bool,
+    screen: &Screen,
+    out: &mut Printed<'_>,
+) -> Result<(), Error> {
+    let start = std::time::Instant::now();
+    if !to_file {
+        if !out.first && screen.format == Format::Table {
+            write_out(&mut out.stdout, "\n")?;
+        }
+        write_out(
+            &mut out.stdout,
+            &t.render_with(screen.format, &screen.opts)?,
+        )?;
+        out.first = false;
+    }
+    if cli.timing {
+        eprintln!(
+            "timing: parse {:.2} ms · plan {:.2} ms · execute {:.2} ms · render {:.2} ms · {} rows",
+            t.timing.parse.as_secs_f64() * 1e3,
+            t.timing.plan.as_secs_f64() * 1e3,
+            t.timing.execute.as_secs_f64() * 1e3,
+            start.elapsed().as_secs_f64() * 1e3,
+            t.num_rows()
+        );
+    }
+    if to_file {
+        out.last = Some(t);
+    }
+    Ok(())
+}
+
+/// With `-o` and no result streamed to it: write the kept result in the
+/// file's format; no result at all is a usage error.
+fn write_kept_result(
+    output: &Option<String>,
+    output_format: Option<Option<Format>>,
+    last: Option<QueryResult>,
+) -> Result<(), Error> {
+    let (Some(path), Some(fmt)) = (output, output_format) else {
+        return Ok(());
+    };
+    let Some(t) = last else {
+        return Err(Error::Usage(format!(
+            "-o {path}: no statement produced a result to write"
+        )));
+    };
+    match fmt {
+        Some(f) => std::fs::write(path, t.render(f)?).map_err(|e| Error::io(path, e))?,
+        None => unreachable!("parquet output is streamed"),
+    }
+    eprintln!("medql: wrote {} rows to {path}", t.num_rows());
+    Ok(())
 }
 
 /// `medql check`: parse and plan query files without reading any data.

@@ -12,6 +12,7 @@ pub mod table;
 use crate::error::Result;
 pub use items::Items;
 pub use predictions::{Coverage, PredictionSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 /// What to load.
 #[derive(Clone, Debug, Default)]
@@ -93,109 +94,241 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
 
 /// [`load_with`] through a cache.
 fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
-    use std::collections::{BTreeMap, BTreeSet};
-    // Items: one entry per set of items files.
-    let item_files = items::expand_paths(&spec.items, "items")?;
-    let mut item_entries = vec![];
-    for f in &item_files {
-        match c.lookup(f).or_else(|| c.identify(f)) {
-            Some(e) => {
-                c.store_entry(&e);
-                item_entries.push(e)
-            }
-            None => return Err(crate::Error::Usage(format!("cannot read {}", f.display()))),
-        }
-    }
-    let items_key = c.items_key(&item_entries);
-    let items = match c.get_items(&items_key) {
-        Some(items) => items,
-        None => {
-            let mut items = Items::new();
-            progress::stage(progress::Stage::Items, item_files.len() as u64);
-            for f in &item_files {
-                items::load_items_file(f, &mut items)?;
-            }
-            c.put_items(&items_key, &items);
-            items
-        }
-    };
-    let datasets = items.datasets();
-
+    let items = KeyedItems::load(spec, c)?;
     // Prediction files: known ones say which models they hold; new or
     // changed ones are read now.
     let (files, mut notes) = predictions::discover_noted(&spec.predictions)?;
     progress::stage(progress::Stage::Predictions, files.len() as u64);
-    let mut entries: Vec<Option<cache::FileEntry>> = files
-        .iter()
-        .map(|f| {
-            c.lookup(f).filter(|e| {
-                e.models.is_some() && e.datasets == datasets && e.items_key == items_key
-            })
-        })
+    let mut files = PredictionFiles::look_up(files, c, &items);
+    let misses = files.unknown();
+    files.read(&misses, c, &items)?;
+    files.recall_warnings();
+    let sources = files.sources();
+    let (mut from_cache, rebuild) = models_from_cache(c, &items, &files, &sources, &misses);
+    // Models to score: read every file they come from, then assemble.
+    let wanted: Vec<usize> = rebuild.iter().flat_map(|m| sources[m].clone()).collect();
+    files.read(&wanted, c, &items)?;
+    let tables = std::mem::take(&mut files.tables);
+    let mut fresh = assemble_fresh(tables, &items.items, &rebuild)?;
+
+    // Every model in name order, scored here or from the cache; the
+    // files' warnings first, then each model's.
+    let mut warnings: Vec<String> = std::mem::take(&mut files.warnings)
+        .into_iter()
+        .flatten()
         .collect();
-    let mut tables: BTreeMap<usize, table::RawTable> = BTreeMap::new();
-    let mut file_warnings: Vec<Vec<String>> = vec![vec![]; files.len()];
-    // Read files (those not read yet) on all cores, and note what they hold.
-    let read = |wanted: &[usize],
-                entries: &mut Vec<Option<cache::FileEntry>>,
-                tables: &mut BTreeMap<usize, table::RawTable>,
-                file_warnings: &mut Vec<Vec<String>>|
-     -> Result<()> {
+    let mut sets = vec![];
+    let mut pending = vec![];
+    let (mut hits, mut misses_n) = (0, 0);
+    for (m, srcs) in &sources {
+        if let Some(set) = fresh.remove(m) {
+            warnings.extend(set.warnings.iter().cloned());
+            notes.extend(set.notes.iter().cloned());
+            pending.push(Some((
+                files.model_key(c, &items.key, m, srcs),
+                entry_meta(m, &set),
+            )));
+            sets.push(set);
+            misses_n += 1;
+        } else if let Some((batch, meta)) = from_cache.remove(m) {
+            warnings.extend(meta.warnings.iter().cloned());
+            notes.extend(meta.notes.iter().cloned());
+            sets.push(cached_set(m, batch, meta));
+            pending.push(None);
+            hits += 1;
+        }
+    }
+    Ok(Loaded {
+        items: items.items,
+        sets,
+        warnings,
+        notes,
+        demo: false,
+        prediction_files: files
+            .paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect(),
+        pending: Some((c.clone(), pending)),
+        cache_hits: hits,
+        cache_misses: misses_n,
+    })
+}
+
+/// A cached load's items, with what its cache entries are keyed by.
+struct KeyedItems {
+    items: Items,
+    /// The key of the items files' contents: model entries are made
+    /// under it, and file entries are valid only under it.
+    key: String,
+    /// The items' datasets, which name the models in file names.
+    datasets: Vec<String>,
+}
+
+impl KeyedItems {
+    /// The items: one cache entry per set of items files. Every items file
+    /// gets a file entry (its content hash), of which the key is made; the
+    /// items come from the cache under that key, or are read from the
+    /// files and kept there.
+    fn load(spec: &LoadSpec, c: &cache::Cache) -> Result<KeyedItems> {
+        let item_files = items::expand_paths(&spec.items, "items")?;
+        let mut item_entries = vec![];
+        for f in &item_files {
+            match c.lookup(f).or_else(|| c.identify(f)) {
+                Some(e) => {
+                    c.store_entry(&e);
+                    item_entries.push(e)
+                }
+                None => return Err(crate::Error::Usage(format!("cannot read {}", f.display()))),
+            }
+        }
+        let key = c.items_key(&item_entries);
+        let items = match c.get_items(&key) {
+            Some(items) => items,
+            None => {
+                let mut items = Items::new();
+                progress::stage(progress::Stage::Items, item_files.len() as u64);
+                for f in &item_files {
+                    items::load_items_file(f, &mut items)?;
+                }
+                c.put_items(&key, &items);
+                items
+            }
+        };
+        let datasets = items.datasets();
+        Ok(KeyedItems {
+            items,
+            key,
+            datasets,
+        })
+    }
+}
+
+/// A cached load's prediction files and what is known of each. A file is
+/// read at most once, and only when it must be: when it is new or
+/// changed, or when a model it holds is to be scored.
+struct PredictionFiles {
+    paths: Vec<std::path::PathBuf>,
+    /// Each file's entry: the cache's, when valid for these items, else
+    /// the one made when the file is read.
+    entries: Vec<Option<cache::FileEntry>>,
+    /// The files read so far, by position.
+    tables: BTreeMap<usize, table::RawTable>,
+    /// Each file's warnings and notes.
+    warnings: Vec<Vec<String>>,
+}
+
+impl PredictionFiles {
+    /// The files, with the entries the cache holds for them: only entries
+    /// that name their models and were made under these items count.
+    fn look_up(paths: Vec<std::path::PathBuf>, c: &cache::Cache, items: &KeyedItems) -> Self {
+        let entries: Vec<Option<cache::FileEntry>> = paths
+            .iter()
+            .map(|f| {
+                c.lookup(f).filter(|e| {
+                    e.models.is_some() && e.datasets == items.datasets && e.items_key == items.key
+                })
+            })
+            .collect();
+        let warnings = vec![vec![]; paths.len()];
+        PredictionFiles {
+            paths,
+            entries,
+            tables: BTreeMap::new(),
+            warnings,
+        }
+    }
+
+    /// The files without an entry: new, or changed since they were read.
+    fn unknown(&self) -> Vec<usize> {
+        (0..self.paths.len())
+            .filter(|&i| self.entries[i].is_none())
+            .collect()
+    }
+
+    /// Read the `wanted` files not read yet, on all cores, and note what
+    /// they hold: their warnings, and for a file without an entry a new
+    /// one (its models), kept in the cache.
+    fn read(&mut self, wanted: &[usize], c: &cache::Cache, items: &KeyedItems) -> Result<()> {
         let todo: Vec<usize> = wanted
             .iter()
             .copied()
-            .filter(|i| !tables.contains_key(i))
+            .filter(|i| !self.tables.contains_key(i))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
-        let paths: Vec<&std::path::Path> = todo.iter().map(|&i| files[i].as_path()).collect();
-        let reduce = |t| predictions::reduce(t, &items);
+        let paths: Vec<&std::path::Path> = todo.iter().map(|&i| self.paths[i].as_path()).collect();
+        let reduce = |t| predictions::reduce(t, &items.items);
         for (&i, t) in todo.iter().zip(table::read_tables(&paths, &reduce)) {
             let t = t?;
-            let (groups, _, warning) = predictions::table_models(&t, &datasets)?;
-            file_warnings[i] = warning.into_iter().chain(t.notes.iter().cloned()).collect();
-            if entries[i].is_none() {
-                let mut e = c.identify(&files[i]).ok_or_else(|| {
-                    crate::Error::Usage(format!("cannot read {}", files[i].display()))
+            let (groups, _, warning) = predictions::table_models(&t, &items.datasets)?;
+            self.warnings[i] = warning.into_iter().chain(t.notes.iter().cloned()).collect();
+            if self.entries[i].is_none() {
+                let mut e = c.identify(&self.paths[i]).ok_or_else(|| {
+                    crate::Error::Usage(format!("cannot read {}", self.paths[i].display()))
                 })?;
                 e.models = Some(groups.into_iter().map(|(m, _)| m).collect());
-                e.datasets = datasets.clone();
-                e.items_key = items_key.clone();
-                e.warnings = file_warnings[i].clone();
+                e.datasets = items.datasets.clone();
+                e.items_key = items.key.clone();
+                e.warnings = self.warnings[i].clone();
                 c.store_entry(&e);
-                entries[i] = Some(e);
+                self.entries[i] = Some(e);
             }
-            tables.insert(i, t);
+            self.tables.insert(i, t);
         }
         Ok(())
-    };
-    let misses: Vec<usize> = (0..files.len()).filter(|&i| entries[i].is_none()).collect();
-    read(&misses, &mut entries, &mut tables, &mut file_warnings)?;
-    for (i, e) in entries.iter().enumerate() {
-        if !tables.contains_key(&i) {
-            file_warnings[i] = e.as_ref().map(|e| e.warnings.clone()).unwrap_or_default();
+    }
+
+    /// The warnings of the files not read, as their entries recorded them.
+    fn recall_warnings(&mut self) {
+        for (i, e) in self.entries.iter().enumerate() {
+            if !self.tables.contains_key(&i) {
+                self.warnings[i] = e.as_ref().map(|e| e.warnings.clone()).unwrap_or_default();
+            }
         }
     }
-    // Which files each model comes from, and its entry's key.
-    let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-    for (i, e) in entries.iter().enumerate() {
-        for m in e
-            .as_ref()
-            .and_then(|e| e.models.as_ref())
-            .into_iter()
-            .flatten()
-        {
-            sources.entry(m.clone()).or_default().push(i);
+
+    /// Which files each model comes from, by the files' entries.
+    fn sources(&self) -> BTreeMap<String, Vec<usize>> {
+        let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (i, e) in self.entries.iter().enumerate() {
+            for m in e
+                .as_ref()
+                .and_then(|e| e.models.as_ref())
+                .into_iter()
+                .flatten()
+            {
+                sources.entry(m.clone()).or_default().push(i);
+            }
         }
+        sources
     }
-    let key_of = |m: &str, srcs: &[usize], entries: &[Option<cache::FileEntry>]| {
-        let es: Vec<&cache::FileEntry> = srcs.iter().filter_map(|&i| entries[i].as_ref()).collect();
-        c.model_key(&items_key, m, &es)
-    };
-    let mut from_cache: BTreeMap<
-        String,
-        (datafusion::arrow::array::RecordBatch, cache::ModelMeta),
-    > = BTreeMap::new();
+
+    /// The key of model `m`'s cache entry: the items, the model and the
+    /// entries of the files it comes from (`srcs`).
+    fn model_key(&self, c: &cache::Cache, items_key: &str, m: &str, srcs: &[usize]) -> String {
+        let es: Vec<&cache::FileEntry> = srcs
+            .iter()
+            .filter_map(|&i| self.entries[i].as_ref())
+            .collect();
+        c.model_key(items_key, m, &es)
+    }
+}
+
+/// A model's scored columns and description, as its cache entry holds them.
+type CachedModel = (datafusion::arrow::array::RecordBatch, cache::ModelMeta);
+
+/// Which models come from the cache (looked up on all cores) and which
+/// are to be scored: those with a file new or changed (`misses`), and
+/// those whose entry is missing or unreadable.
+fn models_from_cache(
+    c: &cache::Cache,
+    items: &KeyedItems,
+    files: &PredictionFiles,
+    sources: &BTreeMap<String, Vec<usize>>,
+    misses: &[usize],
+) -> (BTreeMap<String, CachedModel>, BTreeSet<String>) {
+    let mut from_cache: BTreeMap<String, CachedModel> = BTreeMap::new();
     let mut rebuild: BTreeSet<String> = BTreeSet::new();
     let candidates: Vec<(&String, &Vec<usize>)> = sources.iter().collect();
     let hits = parallel_map(&candidates, |(m, srcs)| {
@@ -203,7 +336,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
         if changed {
             None
         } else {
-            c.get_model(&key_of(m, srcs, &entries), items.len())
+            c.get_model(&files.model_key(c, &items.key, m, srcs), items.items.len())
         }
     });
     for ((m, _), hit) in candidates.iter().zip(hits) {
@@ -217,74 +350,67 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
             }
         }
     }
-    // Models to score: read every file they come from, then assemble.
-    let wanted: Vec<usize> = rebuild.iter().flat_map(|m| sources[m].clone()).collect();
-    read(&wanted, &mut entries, &mut tables, &mut file_warnings)?;
+    (from_cache, rebuild)
+}
+
+/// The prediction sets of the models to score, by name, assembled from
+/// every file read as a load without the cache would (so a model's rows
+/// in several files meet); the other models those files hold are read
+/// from the cache and dropped here, and so are the assembly's warnings,
+/// which the sets carry.
+fn assemble_fresh(
+    tables: BTreeMap<usize, table::RawTable>,
+    items: &Items,
+    rebuild: &BTreeSet<String>,
+) -> Result<BTreeMap<String, PredictionSet>> {
     let mut assembled_warnings = vec![];
     let assembled = predictions::assemble(
         tables.into_values().collect(),
-        &items,
+        items,
         &mut assembled_warnings,
     )?;
-    let mut fresh: BTreeMap<String, predictions::PredictionSet> = assembled
+    Ok(assembled
         .into_iter()
         .filter(|s| rebuild.contains(&s.model))
         .map(|s| (s.model.clone(), s))
-        .collect();
+        .collect())
+}
 
-    let mut warnings: Vec<String> = file_warnings.into_iter().flatten().collect();
-    let mut sets = vec![];
-    let mut pending = vec![];
-    let (mut hits, mut misses_n) = (0, 0);
-    for (m, srcs) in &sources {
-        if let Some(set) = fresh.remove(m) {
-            warnings.extend(set.warnings.iter().cloned());
-            notes.extend(set.notes.iter().cloned());
-            pending.push(Some((
-                key_of(m, srcs, &entries),
-                cache::ModelMeta {
-                    model: m.clone(),
-                    files: set.files.clone(),
-                    coverage: set.coverage.clone(),
-                    warnings: set.warnings.clone(),
-                    has_hit: set.hit.is_some(),
-                    has_thinking: set.thinking.is_some(),
-                    notes: set.notes.clone(),
-                },
-            )));
-            sets.push(set);
-            misses_n += 1;
-        } else if let Some((batch, meta)) = from_cache.remove(m) {
-            warnings.extend(meta.warnings.iter().cloned());
-            notes.extend(meta.notes.iter().cloned());
-            let hit = meta.has_hit.then(Vec::new);
-            sets.push(predictions::PredictionSet {
-                model: m.clone(),
-                files: meta.files,
-                prediction: vec![],
-                answered: vec![],
-                hit,
-                thinking: meta.has_thinking.then(Vec::new),
-                coverage: meta.coverage,
-                warnings: meta.warnings,
-                notes: meta.notes,
-                cached: Some(batch),
-            });
-            pending.push(None);
-            hits += 1;
-        }
+/// The description kept in the cache entry of model `m`, scored in this
+/// load, for a later load to rebuild its set from.
+fn entry_meta(m: &str, set: &PredictionSet) -> cache::ModelMeta {
+    cache::ModelMeta {
+        model: m.to_string(),
+        files: set.files.clone(),
+        coverage: set.coverage.clone(),
+        warnings: set.warnings.clone(),
+        has_hit: set.hit.is_some(),
+        has_thinking: set.thinking.is_some(),
+        notes: set.notes.clone(),
     }
-    Ok(Loaded {
-        items,
-        sets,
-        warnings,
-        notes,
-        demo: false,
-        prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
-        pending: Some((c.clone(), pending)),
-        cache_hits: hits,
-        cache_misses: misses_n,
-    })
+}
+
+/// Model `m`'s set from its cache entry: its scored columns, and what the
+/// entry recorded; `hit` and `thinking` are empty but present when the
+/// model had them, and scoring is skipped.
+fn cached_set(
+    m: &str,
+    batch: datafusion::arrow::array::RecordBatch,
+    meta: cache::ModelMeta,
+) -> PredictionSet {
+    let hit = meta.has_hit.then(Vec::new);
+    PredictionSet {
+        model: m.to_string(),
+        files: meta.files,
+        prediction: vec![],
+        answered: vec![],
+        hit,
+        thinking: meta.has_thinking.then(Vec::new),
+        coverage: meta.coverage,
+        warnings: meta.warnings,
+        notes: meta.notes,
+        cached: Some(batch),
+    }
 }
 
 /// `f` over every element on all cores; results in order.

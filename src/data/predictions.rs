@@ -396,35 +396,22 @@ fn first_difference(a: &Portion, b: &Portion) -> Option<String> {
     (ka.len() != kb.len()).then(|| format!("{} rows against {}", ka.len(), kb.len()))
 }
 
+/// One model's prediction set from its portions: one run of raw rows
+/// and one of judged (`_result`) rows at most; the rows of the raw file
+/// (else of the result file) aligned with the items, the `hit` column of
+/// the result file, and a warning that counts what was left out.
 fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<PredictionSet> {
-    let mut warnings = vec![];
-    let warnings = &mut warnings;
     let mut notes = vec![];
-    let mut raws: Vec<&Portion> = portions.iter().filter(|p| !p.is_result).collect();
-    let mut results: Vec<&Portion> = portions.iter().filter(|p| p.is_result).collect();
-    for group in [&mut raws, &mut results] {
-        // The same rows in two files (an .xlsx and a .tsv left by switching
-        // PRED_FORMAT) are one set, read once; different rows are two runs.
-        while group.len() > 1 {
-            let (first, second) = (group[0], group[1]);
-            if let Some(diff) = first_difference(first, second) {
-                return Err(Error::data(
-                    &second.file,
-                    format!(
-                        "a second prediction set for model `{model}` (the first is {}; {diff}); point at one run, or name the model with a `model` column",
-                        first.file
-                    ),
-                ));
-            }
-            notes.push(format!(
-                "{model}: {} holds the same {} rows as {} (VLMEvalKit writes one file per PRED_FORMAT); read once",
-                second.file,
-                second.rows.len(),
-                first.file
-            ));
-            group.remove(1);
-        }
-    }
+    let raws = one_run(
+        &model,
+        portions.iter().filter(|p| !p.is_result).collect(),
+        &mut notes,
+    )?;
+    let results = one_run(
+        &model,
+        portions.iter().filter(|p| p.is_result).collect(),
+        &mut notes,
+    )?;
     let primary = raws
         .first()
         .or(results.first())
@@ -453,9 +440,74 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         notes,
         cached: None,
     };
-    let mut first_invalid: Option<String> = None;
-    let mut first_unknown: Option<i64> = None;
-    let mut first_dup: Option<(i64, u64)> = None;
+    let ignored = align(&mut set, primary, items)?;
+
+    // The hit column: from the result file (paired or alone).
+    let hit_source = secondary.or(if primary.is_result {
+        Some(primary)
+    } else {
+        None
+    });
+    if let Some(res) = hit_source {
+        set.hit = hit_column(res, primary, &set, items)?;
+    }
+
+    set.warnings = coverage_warning(&model, &set.coverage, ignored, primary.table.row_unit, n)
+        .into_iter()
+        .collect();
+    Ok(set)
+}
+
+/// A model's raw portions, or its result portions, as one run: the same
+/// rows in two files (an .xlsx and a .tsv left by switching PRED_FORMAT)
+/// are one set, read once, with a note; different rows are two runs, an
+/// error, as which to score cannot be told.
+fn one_run<'a>(
+    model: &str,
+    mut group: Vec<&'a Portion>,
+    notes: &mut Vec<String>,
+) -> Result<Vec<&'a Portion>> {
+    while group.len() > 1 {
+        let (first, second) = (group[0], group[1]);
+        if let Some(diff) = first_difference(first, second) {
+            return Err(Error::data(
+                &second.file,
+                format!(
+                    "a second prediction set for model `{model}` (the first is {}; {diff}); point at one run, or name the model with a `model` column",
+                    first.file
+                ),
+            ));
+        }
+        notes.push(format!(
+            "{model}: {} holds the same {} rows as {} (VLMEvalKit writes one file per PRED_FORMAT); read once",
+            second.file,
+            second.rows.len(),
+            first.file
+        ));
+        group.remove(1);
+    }
+    Ok(group)
+}
+
+/// The first row of each kind that [`align`] ignored, for the warning that
+/// counts them.
+#[derive(Default)]
+struct Ignored {
+    /// Where a row's index is not an integer, and what it is.
+    invalid: Option<String>,
+    /// An index no item has.
+    unknown: Option<i64>,
+    /// An index met again, and the row where it was.
+    duplicate: Option<(i64, u64)>,
+}
+
+/// Align `primary`'s rows with the items: each row's prediction (and
+/// thinking) goes to its item's position in `set`, and every row read is
+/// counted in the coverage as scored, or as invalid, unknown or duplicated
+/// (the first kept) and ignored; items left without a row are missing.
+fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ignored> {
+    let mut first = Ignored::default();
+    let n = items.len();
     let t = &primary.table;
     let ic = require(t, "index")?;
     let pc = require(t, "prediction")?;
@@ -467,7 +519,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         let raw = row.get(ic).cloned().flatten().unwrap_or_default();
         let Some(index) = parse_index(&raw) else {
             set.coverage.invalid += 1;
-            first_invalid.get_or_insert_with(|| {
+            first.invalid.get_or_insert_with(|| {
                 format!(
                     "{} {}: index `{raw}` is not an integer",
                     t.row_unit, t.row_numbers[r]
@@ -477,12 +529,12 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         };
         let Some(pos) = items.row_of(index) else {
             set.coverage.unknown += 1;
-            first_unknown.get_or_insert(index);
+            first.unknown.get_or_insert(index);
             continue;
         };
         if set.answered[pos] {
             set.coverage.duplicated += 1;
-            first_dup.get_or_insert((index, t.row_numbers[r]));
+            first.duplicate.get_or_insert((index, t.row_numbers[r]));
             continue;
         }
         set.answered[pos] = true;
@@ -494,84 +546,99 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     }
     set.thinking = thinking;
     set.coverage.missing = set.answered.iter().filter(|a| !**a).count() as u64;
+    Ok(first)
+}
 
-    // The hit column: from the result file (paired or alone).
-    let hit_source = secondary.or(if primary.is_result {
-        Some(primary)
-    } else {
-        None
-    });
-    if let Some(res) = hit_source {
-        let rt = &res.table;
-        if let Some(hc) = rt.column("hit") {
-            let rpc = rt.column("prediction");
-            let ric = require(rt, "index")?;
-            let mut hits = vec![None; n];
-            for &r in &res.rows {
-                let row = &rt.rows[r];
-                let Some(index) = row
-                    .get(ric)
-                    .cloned()
-                    .flatten()
-                    .and_then(|s| parse_index(&s))
-                else {
-                    continue;
-                };
-                let Some(pos) = items.row_of(index) else {
-                    continue;
-                };
-                if !std::ptr::eq(res, primary) {
-                    if let Some(rpc) = rpc {
-                        let theirs = row.get(rpc).cloned().flatten();
-                        if !set.answered[pos] || theirs != set.prediction[pos] {
-                            return Err(Error::data_at(
-                                &res.file,
-                                Some(rt.row_numbers[r]),
-                                Some(&rt.headers[rpc]),
-                                format!(
-                                    "the prediction for item {index} differs from {}; a raw file and its result file must be the same run",
-                                    primary.file
-                                ),
-                            ));
-                        }
-                    }
-                }
-                let cell = row.get(hc).cloned().flatten();
-                let h = parse_hit(cell.as_deref().unwrap_or("")).map_err(|other| {
-                    Error::data_at(
+/// The `hit` column of result portion `res`, aligned with the items; None
+/// when it has none. When `res` is paired with a raw `primary`, each of its
+/// predictions must be the raw file's for the item (the same run). Rows
+/// whose index is invalid or unknown are left out, as `primary`'s are.
+fn hit_column(
+    res: &Portion,
+    primary: &Portion,
+    set: &PredictionSet,
+    items: &Items,
+) -> Result<Option<Vec<Option<bool>>>> {
+    let rt = &res.table;
+    let Some(hc) = rt.column("hit") else {
+        return Ok(None);
+    };
+    let rpc = rt.column("prediction");
+    let ric = require(rt, "index")?;
+    let mut hits = vec![None; items.len()];
+    for &r in &res.rows {
+        let row = &rt.rows[r];
+        let Some(index) = row
+            .get(ric)
+            .cloned()
+            .flatten()
+            .and_then(|s| parse_index(&s))
+        else {
+            continue;
+        };
+        let Some(pos) = items.row_of(index) else {
+            continue;
+        };
+        if !std::ptr::eq(res, primary) {
+            if let Some(rpc) = rpc {
+                let theirs = row.get(rpc).cloned().flatten();
+                if !set.answered[pos] || theirs != set.prediction[pos] {
+                    return Err(Error::data_at(
                         &res.file,
                         Some(rt.row_numbers[r]),
-                        Some(&rt.headers[hc]),
-                        format!("expected 0 or 1 in `hit`, found `{other}`"),
-                    )
-                })?;
-                hits[pos] = h;
+                        Some(&rt.headers[rpc]),
+                        format!(
+                            "the prediction for item {index} differs from {}; a raw file and its result file must be the same run",
+                            primary.file
+                        ),
+                    ));
+                }
             }
-            set.hit = Some(hits);
         }
+        let cell = row.get(hc).cloned().flatten();
+        let h = parse_hit(cell.as_deref().unwrap_or("")).map_err(|other| {
+            Error::data_at(
+                &res.file,
+                Some(rt.row_numbers[r]),
+                Some(&rt.headers[hc]),
+                format!("expected 0 or 1 in `hit`, found `{other}`"),
+            )
+        })?;
+        hits[pos] = h;
     }
+    Ok(Some(hits))
+}
 
-    let c = &set.coverage;
+/// The warning on a model's coverage, when any rows were ignored or items
+/// left unanswered: the counts, each with its first example (`row_unit`:
+/// what the primary file's rows are called), in one line.
+fn coverage_warning(
+    model: &str,
+    c: &Coverage,
+    first: Ignored,
+    row_unit: &str,
+    n: usize,
+) -> Option<String> {
     let mut parts = vec![];
     if c.unknown > 0 {
         parts.push(format!(
             "{} predictions for unknown items ignored (first: index {})",
             c.unknown,
-            first_unknown.unwrap_or_default()
+            first.unknown.unwrap_or_default()
         ));
     }
     if c.duplicated > 0 {
-        let (i, row) = first_dup.unwrap_or_default();
+        let (i, row) = first.duplicate.unwrap_or_default();
         parts.push(format!(
-            "{} duplicate predictions ignored, the first kept (first: index {i} again at {} {row})",
-            c.duplicated, t.row_unit
+            "{} duplicate predictions ignored, the first kept (first: index {i} again at {row_unit} {row})",
+            c.duplicated
         ));
     }
     if c.invalid > 0 {
         parts.push(format!(
             "{} rows with an invalid index ignored ({})",
             c.invalid,
-            first_invalid.unwrap_or_default()
+            first.invalid.unwrap_or_default()
         ));
     }
     if c.missing > 0 && (c.missing as usize) < n {
@@ -579,11 +646,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
     } else if c.missing as usize == n && n > 0 {
         parts.push(format!("no prediction matches any of the {n} loaded items"));
     }
-    if !parts.is_empty() {
-        warnings.push(format!("{model}: {}", parts.join("; ")));
-    }
-    set.warnings = std::mem::take(warnings);
-    Ok(set)
+    (!parts.is_empty()).then(|| format!("{model}: {}", parts.join("; ")))
 }
 
 /// A `hit` cell: a verdict, none (empty), or the text that is neither.

@@ -12,6 +12,7 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::functions::core::expr_fn::get_field;
 use datafusion::prelude::*;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// Rows per batch of the scored relation.
@@ -67,78 +68,179 @@ pub struct Scored {
 /// functions (sets read from the cache keep their scores), and return the
 /// scored batches partitioned for parallel scans.
 pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) -> Result<Scored> {
-    let (mut fields, item_cols) = item_arrays(items);
-    // Model names as string views: short names sit inline, so grouping and
-    // filtering by model compare 16-byte views, not heap strings.
-    fields.insert(0, Field::new("model", DataType::Utf8View, false));
-    // The model's position among the loaded models (sorted by name): the
-    // planner groups by this integer instead of the name.
-    fields.insert(1, Field::new("model_id", DataType::Int32, false));
-    // The item's position among the loaded items: pairs of models join on
-    // this integer instead of (dataset, index).
-    fields.insert(2, Field::new("item_id", DataType::Int32, false));
-    fields.push(Field::new("answered", DataType::Boolean, false));
-    fields.push(Field::new("prediction", DataType::Utf8, true));
-    // VLMEvalKit's `thinking` column (SPLIT_THINK=1): in the relation when
-    // any model's file has one, null for the others.
-    let with_thinking = sets.iter().any(|s| s.thinking.is_some());
-    if with_thinking {
-        fields.push(Field::new("thinking", DataType::Utf8, true));
-    }
-    fields.push(Field::new("hit", DataType::Boolean, true));
-    let schema = Arc::new(Schema::new(fields));
-    let n = items.len();
-    let parts = ctx.state().config().target_partitions().max(1);
-    // Every set's rows in chunks of BATCH_ROWS, numbered in order; chunk k
-    // goes to partition k % parts, as its (k / parts)-th batch.
-    let chunks = n.div_ceil(BATCH_ROWS);
+    let loaded = LoadedColumns::new(items, sets);
+    let layout = Layout::new(items.len(), ctx.state().config().target_partitions());
     let fresh_sets = sets.iter().filter(|s| s.cached.is_none()).count();
     // Every rule set's function counts its rows.
-    crate::data::progress::to_score((RULE_SETS.len() * fresh_sets * n) as u64);
-    let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; parts];
-    let mut k = 0;
-    for (ordinal, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
-        let mut start = 0;
-        while start < n {
-            let len = BATCH_ROWS.min(n - start);
-            let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
-            cols.push(model_column(&set.model, len));
-            cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
-            cols.push(item_id_column(start, len));
-            cols.extend(item_cols.iter().map(|a| a.slice(start, len)));
-            cols.push(Arc::new(BooleanArray::from(
-                set.answered[start..start + len].to_vec(),
-            )));
-            cols.push(Arc::new(StringArray::from_iter(
-                set.prediction[start..start + len].iter(),
-            )));
-            if with_thinking {
-                cols.push(match &set.thinking {
-                    Some(t) => {
-                        Arc::new(StringArray::from_iter(t[start..start + len].iter())) as ArrayRef
-                    }
-                    None => new_null_array(&DataType::Utf8, len),
-                });
-            }
-            cols.push(Arc::new(match &set.hit {
-                Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
-                None => BooleanArray::from(vec![None; len]),
-            }));
-            let b = RecordBatch::try_new(schema.clone(), cols)
-                .map_err(|e| Error::engine("building predictions", e))?;
-            partitions[k % parts].push(b);
-            k += 1;
-            start += len;
+    crate::data::progress::to_score((RULE_SETS.len() * fresh_sets * layout.rows) as u64);
+    let partitions = loaded.partitions(sets, &layout)?;
+    let (schema, mut batches) =
+        score_loaded(ctx, &loaded.schema, partitions, sets, &layout).await?;
+    let fresh = fresh_columns(sets, &batches, &schema, &layout)?;
+    // The cached sets' chunks follow the scored ones.
+    let first_chunk = fresh.iter().filter(|f| f.is_some()).count() * layout.chunks;
+    add_cached_sets(sets, &loaded, &schema, &layout, first_chunk, &mut batches)?;
+    Ok(Scored {
+        schema,
+        partitions: batches,
+        fresh,
+    })
+}
+
+/// How the relation's rows are laid out in batches: every set's rows in
+/// chunks of BATCH_ROWS, numbered in order; chunk k goes to partition
+/// k % parts, as its (k / parts)-th batch.
+struct Layout {
+    /// The items, and so the rows of each set.
+    rows: usize,
+    /// Partitions, for parallel scans.
+    parts: usize,
+    /// Chunks per set.
+    chunks: usize,
+}
+
+impl Layout {
+    fn new(rows: usize, target_partitions: usize) -> Layout {
+        Layout {
+            rows,
+            parts: target_partitions.max(1),
+            chunks: rows.div_ceil(BATCH_ROWS),
         }
     }
+
+    /// A set's chunks, as (first row, rows).
+    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
+        let n = self.rows;
+        (0..n)
+            .step_by(BATCH_ROWS)
+            .map(move |start| (start, BATCH_ROWS.min(n - start)))
+    }
+}
+
+/// The loaded relation's columns before scoring: its schema, the item
+/// columns every set's rows share (sliced, not copied), and whether it
+/// has a `thinking` column.
+struct LoadedColumns {
+    schema: SchemaRef,
+    item_cols: Vec<ArrayRef>,
+    with_thinking: bool,
+}
+
+impl LoadedColumns {
+    /// `model`, `model_id` and `item_id`, the item columns, then each
+    /// prediction's `answered`, `prediction`, `thinking` (when any set has
+    /// it) and `hit`.
+    fn new(items: &Items, sets: &[PredictionSet]) -> LoadedColumns {
+        let (mut fields, item_cols) = item_arrays(items);
+        // Model names as string views: short names sit inline, so grouping and
+        // filtering by model compare 16-byte views, not heap strings.
+        fields.insert(0, Field::new("model", DataType::Utf8View, false));
+        // The model's position among the loaded models (sorted by name): the
+        // planner groups by this integer instead of the name.
+        fields.insert(1, Field::new("model_id", DataType::Int32, false));
+        // The item's position among the loaded items: pairs of models join on
+        // this integer instead of (dataset, index).
+        fields.insert(2, Field::new("item_id", DataType::Int32, false));
+        fields.push(Field::new("answered", DataType::Boolean, false));
+        fields.push(Field::new("prediction", DataType::Utf8, true));
+        // VLMEvalKit's `thinking` column (SPLIT_THINK=1): in the relation when
+        // any model's file has one, null for the others.
+        let with_thinking = sets.iter().any(|s| s.thinking.is_some());
+        if with_thinking {
+            fields.push(Field::new("thinking", DataType::Utf8, true));
+        }
+        fields.push(Field::new("hit", DataType::Boolean, true));
+        LoadedColumns {
+            schema: Arc::new(Schema::new(fields)),
+            item_cols,
+            with_thinking,
+        }
+    }
+
+    /// The rows of every set to score (not read from the cache), in
+    /// [`Layout`]'s batches and partitions.
+    fn partitions(&self, sets: &[PredictionSet], layout: &Layout) -> Result<Vec<Vec<RecordBatch>>> {
+        let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; layout.parts];
+        let mut k = 0;
+        for (ordinal, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
+            for (start, len) in layout.chunks() {
+                let b = self.batch(ordinal, set, start, len)?;
+                partitions[k % layout.parts].push(b);
+                k += 1;
+            }
+        }
+        Ok(partitions)
+    }
+
+    /// Rows `start..start + len` of set `ordinal`, unscored.
+    fn batch(
+        &self,
+        ordinal: usize,
+        set: &PredictionSet,
+        start: usize,
+        len: usize,
+    ) -> Result<RecordBatch> {
+        let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        cols.push(model_column(&set.model, len));
+        cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
+        cols.push(item_id_column(start, len));
+        cols.extend(self.item_cols.iter().map(|a| a.slice(start, len)));
+        cols.push(Arc::new(BooleanArray::from(
+            set.answered[start..start + len].to_vec(),
+        )));
+        cols.push(Arc::new(StringArray::from_iter(
+            set.prediction[start..start + len].iter(),
+        )));
+        if self.with_thinking {
+            cols.push(match &set.thinking {
+                Some(t) => {
+                    Arc::new(StringArray::from_iter(t[start..start + len].iter())) as ArrayRef
+                }
+                None => new_null_array(&DataType::Utf8, len),
+            });
+        }
+        cols.push(Arc::new(match &set.hit {
+            Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
+            None => BooleanArray::from(vec![None; len]),
+        }));
+        RecordBatch::try_new(self.schema.clone(), cols)
+            .map_err(|e| Error::engine("building predictions", e))
+    }
+}
+
+/// Score the loaded rows through the engine, in two selections (each rule
+/// set's extraction, then choices, rules and correctness under every
+/// policy); the scored schema and batches, one list per partition.
+async fn score_loaded(
+    ctx: &SessionContext,
+    schema: &SchemaRef,
+    partitions: Vec<Vec<RecordBatch>>,
+    sets: &[PredictionSet],
+    layout: &Layout,
+) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
     let loaded = MemTable::try_new(schema.clone(), partitions)
         .map_err(|e| Error::engine("building predictions", e))?;
     let df = ctx
         .read_table(Arc::new(loaded))
         .map_err(|e| Error::engine("scoring", e))?;
-    let fail = |e: datafusion::error::DataFusionError| Error::engine("scoring", e);
+    let df = df.select(extractions(schema)?).map_err(fail)?;
+    let scored = df.select(verdicts(schema, sets)?).map_err(fail)?;
+    let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
+    let mut batches = scored.collect_partitioned().await.map_err(fail)?;
+    if batches.len() < layout.parts {
+        batches.resize(layout.parts, vec![]);
+    }
+    Ok((out_schema, batches))
+}
 
-    // Step 1: each rule set's {choice, rule}, computed once per answered row.
+/// The column of rule set `r`'s extraction, {choice, rule}.
+fn extracted(r: &RuleSet) -> String {
+    format!("x_{}", r.name)
+}
+
+/// Step 1: the loaded columns, and each rule set's {choice, rule},
+/// computed once per answered row.
+fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
     let opts = || -> Vec<Expr> {
         let mut v = vec![col("prediction")];
         v.extend(["A", "B", "C", "D", "E"].iter().map(|c| ident(*c)));
@@ -146,7 +248,6 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     };
     let answered = col("answered");
     let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-    let extracted = |r: &RuleSet| format!("x_{}", r.name);
     for r in RULE_SETS {
         step1.push(
             when(answered.clone(), ExtractUdf::udf(r).call(opts()))
@@ -155,9 +256,13 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                 .alias(extracted(r)),
         );
     }
-    let df = df.select(step1).map_err(fail)?;
+    Ok(step1)
+}
 
-    // Step 2: choices, rules and correctness under every policy.
+/// Step 2: the loaded columns, and choices, rules and correctness under
+/// every policy.
+fn verdicts(schema: &Schema, sets: &[PredictionSet]) -> Result<Vec<Expr>> {
+    let answered = col("answered");
     let answer = col("answer");
     let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
     for r in RULE_SETS {
@@ -175,8 +280,13 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
         select.push(rule.alias(r.rule()));
         select.push(correct.alias(r.correct()));
     }
-    // `recorded`: VLMEvalKit's own hit; an unanswered item is wrong. A
-    // model with no `hit` column at all has no recorded verdicts: null.
+    select.push(recorded(sets)?.alias("correct_recorded"));
+    Ok(select)
+}
+
+/// `recorded`: VLMEvalKit's own hit; an unanswered item is wrong. A
+/// model with no `hit` column at all has no recorded verdicts: null.
+fn recorded(sets: &[PredictionSet]) -> Result<Expr> {
     let unrecorded: Vec<Expr> = sets
         .iter()
         .enumerate()
@@ -188,20 +298,21 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     } else {
         col("model_id").in_list(unrecorded, false)
     };
-    let recorded = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
+    when(col("answer").is_null(), lit(ScalarValue::Boolean(None)))
         .when(no_verdicts, lit(ScalarValue::Boolean(None)))
-        .when(answered.not(), lit(false))
+        .when(col("answered").not(), lit(false))
         .otherwise(col("hit"))
-        .map_err(fail)?;
-    select.push(recorded.alias("correct_recorded"));
-    let scored = df.select(select).map_err(fail)?;
-    let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
-    let mut batches = scored.collect_partitioned().await.map_err(fail)?;
-    if batches.len() < parts {
-        batches.resize(parts, vec![]);
-    }
+        .map_err(fail)
+}
 
-    // The scored columns of every set scored here, for the cache.
+/// The scored columns of every set scored here, for the cache (None for
+/// the sets read from it).
+fn fresh_columns(
+    sets: &[PredictionSet],
+    batches: &[Vec<RecordBatch>],
+    schema: &Schema,
+    layout: &Layout,
+) -> Result<Vec<Option<RecordBatch>>> {
     let mut fresh = vec![];
     let mut s = 0;
     for set in sets.iter() {
@@ -209,109 +320,92 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
             fresh.push(None);
             continue;
         }
+        fresh.push(Some(cache_batch(s, batches, schema, layout)?));
         s += 1;
-        let s = s - 1;
-        let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; cached_columns().len()];
-        for c in 0..chunks {
-            let k = s * chunks + c;
-            let b = batches
-                .get(k % parts)
-                .and_then(|p| p.get(k / parts))
-                .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
-            for (i, name) in cached_columns().iter().enumerate() {
-                let a = match b.column_by_name(name) {
-                    Some(a) => a.clone(),
-                    None if *name == "thinking" => new_null_array(&DataType::Utf8, b.num_rows()),
-                    None => return Err(Error::engine("scoring", format!("no column {name}"))),
-                };
-                pieces[i].push(a);
-            }
-        }
-        let mut cols = vec![];
-        let mut fields = vec![];
-        for (i, name) in cached_columns().iter().enumerate() {
-            let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
-            let a = if refs.is_empty() {
-                let ty = match out_schema.field_with_name(name) {
-                    Ok(f) => f.data_type().clone(),
-                    Err(_) if *name == "thinking" => DataType::Utf8,
-                    Err(e) => return Err(fail_arrow(e)),
-                };
-                new_null_array(&ty, 0)
-            } else {
-                concat(&refs).map_err(fail_arrow)?
-            };
-            fields.push(Field::new(*name, a.data_type().clone(), true));
-            cols.push(a);
-        }
-        fresh.push(Some(
-            RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail_arrow)?,
-        ));
     }
+    Ok(fresh)
+}
 
-    // Sets from the cache: their columns as they are, correctness from the
-    // cached choices, without a pass through the engine.
-    let mut k = fresh.iter().filter(|f| f.is_some()).count() * chunks;
-    let answer_col = item_cols[2 + ITEM_COLUMNS
+/// The [`cached_columns`] of the `s`-th set scored, concatenated from
+/// its scored chunks.
+fn cache_batch(
+    s: usize,
+    batches: &[Vec<RecordBatch>],
+    schema: &Schema,
+    layout: &Layout,
+) -> Result<RecordBatch> {
+    let parts = layout.parts;
+    let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; cached_columns().len()];
+    for c in 0..layout.chunks {
+        let k = s * layout.chunks + c;
+        let b = batches
+            .get(k % parts)
+            .and_then(|p| p.get(k / parts))
+            .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
+        for (i, name) in cached_columns().iter().enumerate() {
+            let a = match b.column_by_name(name) {
+                Some(a) => a.clone(),
+                None if *name == "thinking" => new_null_array(&DataType::Utf8, b.num_rows()),
+                None => return Err(Error::engine("scoring", format!("no column {name}"))),
+            };
+            pieces[i].push(a);
+        }
+    }
+    let mut cols = vec![];
+    let mut fields = vec![];
+    for (i, name) in cached_columns().iter().enumerate() {
+        let refs: Vec<&dyn Array> = pieces[i].iter().map(|a| a.as_ref()).collect();
+        let a = if refs.is_empty() {
+            let ty = match schema.field_with_name(name) {
+                Ok(f) => f.data_type().clone(),
+                Err(_) if *name == "thinking" => DataType::Utf8,
+                Err(e) => return Err(fail_arrow(e)),
+            };
+            new_null_array(&ty, 0)
+        } else {
+            concat(&refs).map_err(fail_arrow)?
+        };
+        fields.push(Field::new(*name, a.data_type().clone(), true));
+        cols.push(a);
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail_arrow)
+}
+
+/// Sets from the cache: their columns as they are, correctness from the
+/// cached choices, without a pass through the engine. Their chunks are
+/// numbered on from `first_chunk` and added to `batches`.
+fn add_cached_sets(
+    sets: &[PredictionSet],
+    loaded: &LoadedColumns,
+    schema: &SchemaRef,
+    layout: &Layout,
+    first_chunk: usize,
+    batches: &mut [Vec<RecordBatch>],
+) -> Result<()> {
+    let mut k = first_chunk;
+    let answer_col = &loaded.item_cols[2 + ITEM_COLUMNS
         .iter()
         .position(|(c, _)| *c == "answer")
-        .expect("answer is an item column")]
-    .clone();
+        .expect("answer is an item column")];
     // `correct_<name>` -> `choice_<name>`, for every rule set.
-    let correct_of: std::collections::HashMap<&str, &str> = RULE_SETS
+    let correct_of: HashMap<&str, &str> = RULE_SETS
         .iter()
         .map(|r| (r.correct(), r.choice()))
         .collect();
     for (ordinal, set) in sets.iter().enumerate() {
-        let Some(c) = &set.cached else { continue };
-        let mut start = 0;
-        while start < n {
-            let len = BATCH_ROWS.min(n - start);
-            let answer = answer_col.slice(start, len);
-            let cached = |name: &str| -> Result<ArrayRef> {
-                let i = cached_columns()
-                    .iter()
-                    .position(|c| *c == name)
-                    .ok_or_else(|| Error::engine("reading the cache", name))?;
-                Ok(c.column(i).slice(start, len))
+        let Some(columns) = &set.cached else { continue };
+        for (start, len) in layout.chunks() {
+            let chunk = CachedChunk {
+                set,
+                ordinal,
+                columns,
+                start,
+                len,
+                answer: answer_col.slice(start, len),
             };
-            let mut cols: Vec<ArrayRef> = Vec::with_capacity(out_schema.fields().len());
-            for f in out_schema.fields() {
-                let name = f.name().as_str();
-                let a: ArrayRef = match name {
-                    "model" => model_column(&set.model, len),
-                    "model_id" => Arc::new(Int32Array::from(vec![ordinal as i32; len])),
-                    "item_id" => item_id_column(start, len),
-                    _ if cached_columns().contains(&name) => cached(name)?,
-                    _ if correct_of.contains_key(name) => {
-                        let choice = cached(correct_of[name])?;
-                        Arc::new(eq(&choice, &answer).map_err(fail_arrow)?)
-                    }
-                    "correct_recorded" if set.hit.is_none() => {
-                        new_null_array(&DataType::Boolean, len)
-                    }
-                    "correct_recorded" => {
-                        let answered = cached("answered")?;
-                        let answered = answered.as_boolean();
-                        let hit = cached("hit")?;
-                        let hit = hit.as_boolean();
-                        Arc::new(BooleanArray::from_iter((0..len).map(|r| {
-                            if answer.is_null(r) {
-                                None
-                            } else if !answered.value(r) {
-                                Some(false)
-                            } else {
-                                hit.is_valid(r).then(|| hit.value(r))
-                            }
-                        })))
-                    }
-                    other => {
-                        let i = schema
-                            .index_of(other)
-                            .map_err(|e| Error::engine("reading the cache", e))?;
-                        item_cols[i - 3].slice(start, len)
-                    }
-                };
+            let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
+            for f in schema.fields() {
+                let a = chunk.column(f.name(), loaded, &correct_of)?;
                 let a = if a.data_type() == f.data_type() {
                     a
                 } else {
@@ -319,17 +413,82 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
                 };
                 cols.push(a);
             }
-            let b = RecordBatch::try_new(out_schema.clone(), cols).map_err(fail_arrow)?;
-            batches[k % parts].push(b);
+            let b = RecordBatch::try_new(schema.clone(), cols).map_err(fail_arrow)?;
+            batches[k % layout.parts].push(b);
             k += 1;
-            start += len;
         }
     }
-    Ok(Scored {
-        schema: out_schema,
-        partitions: batches,
-        fresh,
-    })
+    Ok(())
+}
+
+/// Rows `start..start + len` of a set read from the cache.
+struct CachedChunk<'a> {
+    set: &'a PredictionSet,
+    /// The set's position among the loaded sets: its `model_id`.
+    ordinal: usize,
+    /// The set's [`cached_columns`].
+    columns: &'a RecordBatch,
+    start: usize,
+    len: usize,
+    /// The items' `answer` in these rows.
+    answer: ArrayRef,
+}
+
+impl CachedChunk<'_> {
+    /// A cached column in these rows.
+    fn cached(&self, name: &str) -> Result<ArrayRef> {
+        let i = cached_columns()
+            .iter()
+            .position(|c| *c == name)
+            .ok_or_else(|| Error::engine("reading the cache", name))?;
+        Ok(self.columns.column(i).slice(self.start, self.len))
+    }
+
+    /// The scored relation's column `name` in these rows: made (`model`,
+    /// `model_id`, `item_id`), cached, computed from cached ones
+    /// (`correct_<name>`, `correct_recorded`), or an item column.
+    fn column(
+        &self,
+        name: &str,
+        loaded: &LoadedColumns,
+        correct_of: &HashMap<&str, &str>,
+    ) -> Result<ArrayRef> {
+        let (start, len) = (self.start, self.len);
+        Ok(match name {
+            "model" => model_column(&self.set.model, len),
+            "model_id" => Arc::new(Int32Array::from(vec![self.ordinal as i32; len])),
+            "item_id" => item_id_column(start, len),
+            _ if cached_columns().contains(&name) => self.cached(name)?,
+            _ if correct_of.contains_key(name) => {
+                let choice = self.cached(correct_of[name])?;
+                Arc::new(eq(&choice, &self.answer).map_err(fail_arrow)?)
+            }
+            "correct_recorded" if self.set.hit.is_none() => new_null_array(&DataType::Boolean, len),
+            "correct_recorded" => {
+                let answered = self.cached("answered")?;
+                let answered = answered.as_boolean();
+                let hit = self.cached("hit")?;
+                let hit = hit.as_boolean();
+                let answer = &self.answer;
+                Arc::new(BooleanArray::from_iter((0..len).map(|r| {
+                    if answer.is_null(r) {
+                        None
+                    } else if !answered.value(r) {
+                        Some(false)
+                    } else {
+                        hit.is_valid(r).then(|| hit.value(r))
+                    }
+                })))
+            }
+            other => {
+                let i = loaded
+                    .schema
+                    .index_of(other)
+                    .map_err(|e| Error::engine("reading the cache", e))?;
+                loaded.item_cols[i - 3].slice(start, len)
+            }
+        })
+    }
 }
 
 /// A batch's `item_id` column: the positions `start..start + len`.
@@ -347,6 +506,11 @@ fn model_column(model: &str, len: usize) -> ArrayRef {
 }
 
 fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
+    Error::engine("scoring", e)
+}
+
+/// An engine error while scoring.
+fn fail(e: datafusion::error::DataFusionError) -> Error {
     Error::engine("scoring", e)
 }
 
