@@ -3,9 +3,8 @@
 //! a changed file invalidates only the models it holds; a damaged entry is
 //! a miss, not an error.
 
-mod common;
-
-use common::{medql, query, rt};
+use crate::common;
+use crate::common::{medql, query, rt};
 use medql::data::cache::Cache;
 use medql::render::Format;
 use medql::{LoadSpec, Options, Session};

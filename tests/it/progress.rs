@@ -2,8 +2,7 @@
 //! output. `MEDQL_PROGRESS_AFTER_MS=0` removes the one-second wait so that
 //! a small load shows it.
 
-mod common;
-
+use crate::common;
 use rexpect::session::spawn_command;
 use std::process::Command;
 

@@ -2,10 +2,10 @@
 //! output compared with the `.out` file beside it. `demo` cases run on the
 //! built-in demo data; `real` cases on the real GMAI-MMBench VAL data with 3
 //! models (aggregates, indexes and labels only). Run with `UPDATE_GOLDEN=1`
-//! to write the expected files after checking a change by eye.
+//! to write the expected files after checking a change by eye:
+//! `UPDATE_GOLDEN=1 cargo test --locked --test it golden::`.
 
-mod common;
-
+use crate::common;
 use medql::render::Format;
 use medql::{Error, LoadSpec, Outcome, Session};
 use std::path::{Path, PathBuf};

@@ -2,9 +2,7 @@
 //! the same as collected ones, `--memory-limit` fails clearly, `--strict`
 //! turns loading warnings into errors.
 
-mod common;
-
-use common::{medql, query, rt};
+use crate::common::{medql, query, rt};
 use medql::render::Format;
 use medql::{LoadSpec, Session};
 

@@ -1,9 +1,7 @@
 //! `medql gen`: the same synthetic benchmark in every file format scores the
 //! same, and an image column does not change anything but the file size.
 
-mod common;
-
-use common::medql;
+use crate::common::medql;
 
 #[test]
 fn every_format_scores_the_same() {

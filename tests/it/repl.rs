@@ -1,8 +1,7 @@
 //! The interactive prompt, driven through a pseudo-terminal like a person
 //! would: type, paste, Tab, Enter, Ctrl-C, and a second session for history.
 
-mod common;
-
+use crate::common;
 use rexpect::session::{spawn_command, PtySession};
 use std::process::Command;
 use std::time::{Duration, Instant};

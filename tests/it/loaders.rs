@@ -2,9 +2,7 @@
 //! tests write: round trips, TEST splits, concatenated parts, image columns,
 //! and the counts and errors of imperfect files.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medql::render::{self, Format};
 use medql::{Error, LoadSpec, Session};
 use std::path::Path;

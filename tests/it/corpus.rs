@@ -11,8 +11,7 @@
 //!   counted in the `coverage` relation (`read = scored + duplicated + unknown +
 //!   invalid`).
 
-mod common;
-
+use crate::common;
 use std::path::{Path, PathBuf};
 
 // ----------------------------------------------------------------- helpers --

@@ -2,9 +2,7 @@
 //! GMAI-MMBench VAL items: item by item, and the accuracy tables to 1e-9.
 //! The reference files are read here directly, not through medql's loaders.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medql::render::Cell;
 use medql::Policy;
 use std::collections::HashMap;

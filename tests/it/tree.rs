@@ -1,9 +1,7 @@
 //! Lexical-tree terms on a benchmark with other names, where one name is a
 //! value in two dimensions: the tree is built from whatever is loaded.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medql::{LoadSpec, Session};
 
 fn session() -> (tokio::runtime::Runtime, Session, tempfile::TempDir) {

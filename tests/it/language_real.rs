@@ -3,9 +3,7 @@
 //! with the csv crate) and VLMEvalKit's per-item `hit` and accuracy tables.
 //! All queries run under `legacy`, the rules VLMEvalKit's files were made with.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use medql::render::Cell;
 use medql::{Policy, Session};
 use std::collections::{BTreeMap, HashMap};

@@ -1,8 +1,7 @@
 //! The `medql` binary: the README's commands, output formats, files and exit codes.
 
-mod common;
-
-use common::medql;
+use crate::common;
+use crate::common::medql;
 
 #[test]
 fn demo_run_prints_a_table_per_model_and_says_it_is_demo_data() {

@@ -4,9 +4,8 @@
 //! output, a misspelt model, aliases, a TEST split with no answers, and
 //! `check` without reading data.
 
-mod common;
-
-use common::medql;
+use crate::common;
+use crate::common::medql;
 use std::path::Path;
 
 /// A VLMEvalKit output folder with three raw prediction files and one

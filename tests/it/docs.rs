@@ -2,8 +2,7 @@
 //! real data with three models, `mql-error` blocks must fail with the error
 //! their first comment names.
 
-mod common;
-
+use crate::common;
 use medql::Session;
 
 fn blocks(kind: &str) -> Vec<String> {

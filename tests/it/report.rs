@@ -2,9 +2,8 @@
 //! tables, its structure, the published leaderboard ranking, the demo
 //! report, and hostile text staying text in a real browser.
 
-mod common;
-
-use common::medql;
+use crate::common;
+use crate::common::medql;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

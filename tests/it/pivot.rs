@@ -2,9 +2,7 @@
 //! pivot column); with a `macro` metric they take the one-pass plan. Both
 //! plans must give the same cells, including empty ones (`n` = 0).
 
-mod common;
-
-use common::{query, rt};
+use crate::common::{query, rt};
 use medql::render::Format;
 use medql::{LoadSpec, Session};
 

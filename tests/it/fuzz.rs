@@ -2,8 +2,7 @@
 //! queries, every error inside the text with a span; and the coverage
 //! counts add up for any mix of prediction rows.
 
-mod common;
-
+use crate::common;
 use medql::data::items::{Items, ITEM_COLUMNS};
 use medql::data::predictions::assemble;
 use medql::data::table::RawTable;
