@@ -2,12 +2,13 @@
 //! without running anything; `check` executes no plan, `explain` shows the
 //! steps a query needs first and the plans that then run.
 
+use crate::common::{medql, rt};
 use medql::bind::{self, Output, Relation, Side};
 use medql::{Error, LoadSpec, Outcome, Session};
 use std::collections::HashMap;
 
 fn demo() -> (tokio::runtime::Runtime, Session) {
-    let rt = tokio::runtime::Runtime::new().unwrap();
+    let rt = rt();
     let s = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
     (rt, s)
 }
@@ -219,13 +220,9 @@ fn check_without_data_names_any_model() {
         "compare 'my-model' vs 'other-model';\nwhere model = 'my-model' score acc;\nby task compare each vs best;\n",
     )
     .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medql"))
-        .args(["check", q.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{err}");
-    assert!(String::from_utf8_lossy(&out.stdout).starts_with("ok: "));
+    let (code, out, err) = medql(&["check", q.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: "), "{out}");
 }
 
 #[test]
@@ -278,15 +275,8 @@ fn results_carry_roles_and_styles_as_field_metadata() {
     // A Parquet file keeps them.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("acc.parquet");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_medql"))
-        .args(["-o", path.to_str().unwrap(), "-e", "by model score acc, n"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let (code, _, err) = medql(&["-o", path.to_str().unwrap(), "-e", "by model score acc, n"]);
+    assert_eq!(code, 0, "{err}");
     let file = std::fs::File::open(&path).unwrap();
     let reader =
         medql::datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(
