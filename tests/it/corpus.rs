@@ -10,6 +10,10 @@
 //! * never a panic, never a silent drop: every prediction row read is scored or
 //!   counted in the `coverage` relation (`read = scored + duplicated + unknown +
 //!   invalid`).
+//!
+//! A case that needs only text files and ends in one fatal error is a row of
+//! `tests/corpus/fatal.json` (run by `fatal_cases_from_the_table`); cases that
+//! build workbooks or Parquet files, or check several outcomes, are functions.
 
 use crate::common;
 use std::path::{Path, PathBuf};
@@ -269,15 +273,6 @@ fn write_parquet(path: &Path, rows: &[(Option<&str>, Option<&str>)]) {
 // ------------------------------------------------------ 1-3: empty, not a zip --
 
 #[test]
-fn empty_items_tsv_is_fatal() {
-    let d = Dir::new();
-    let items = d.write("Bench_VAL.tsv", "");
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(&r, &items, None, None, &["the items file is empty"]);
-}
-
-#[test]
 fn empty_prediction_file_is_fatal_in_every_format() {
     let d = Dir::new();
     let items = d.items(3);
@@ -286,24 +281,6 @@ fn empty_prediction_file_is_fatal_in_every_format() {
         let r = query(&[&items], &[&preds], "score n");
         assert_fatal(&r, &preds, None, None, &["the file is empty"]);
     }
-}
-
-#[test]
-fn xlsx_that_is_text_is_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.xlsx",
-        "index,prediction\n1,A\n(a CSV saved with an .xlsx name)\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        None,
-        None,
-        &["cannot read as an .xlsx workbook", "is the file complete?"],
-    );
 }
 
 #[test]
@@ -339,61 +316,6 @@ fn truncated_xlsx_is_fatal() {
 // ------------------------------------------------------------ 4: ragged rows --
 
 #[test]
-fn ragged_items_row_with_fewer_fields_is_fatal() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\n3\tq\tx\ty\tA\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(3)),
-        None,
-        &["3 fields where the header has 5"],
-    );
-}
-
-#[test]
-fn ragged_items_row_with_more_fields_is_fatal() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\ty\tB\tstray\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(3)),
-        None,
-        &["6 fields where the header has 5"],
-    );
-}
-
-#[test]
-fn ragged_items_row_after_a_multi_line_cell_names_its_own_line() {
-    // The quoted cell spans lines 2-3; the short row is on line 4.
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tA\tB\tanswer\n1\t\"two\nlines\"\tx\ty\tA\n2\tq\tx\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(4)),
-        None,
-        &["3 fields where the header has 5"],
-    );
-}
-
-#[test]
 fn ragged_prediction_csv_rows_are_fatal() {
     let d = Dir::new();
     let items = d.items(3);
@@ -415,21 +337,6 @@ fn ragged_prediction_csv_rows_are_fatal() {
         None,
         &["1 fields where the header has 2"],
     );
-}
-
-#[test]
-fn unterminated_quote_in_prediction_csv_is_fatal_not_a_silent_drop() {
-    // The quote opened on line 2 never closes: read as CSV, lines 3 and 4
-    // become part of item 1's prediction and two rows vanish. pandas refuses
-    // the file ("EOF inside string"); medql must too, or count the rows.
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.csv",
-        "index,prediction\n1,\"A is my answer\n2,B\n3,C\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(&r, &preds, Some(&line(2)), Some("prediction"), &["quote"]);
 }
 
 // ------------------------------------------ 5-6: quoting, CRLF and the BOM --
@@ -540,48 +447,6 @@ fn bom_before_a_json_array_loads_fine() {
 // -------------------------------------------------------- 7: non-UTF-8 bytes --
 
 #[test]
-fn latin1_byte_in_an_items_cell_is_fatal() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        b"index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tcaf\xe9?\tx\ty\tB\n".as_slice(),
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(3)),
-        Some("question"),
-        &[
-            "invalid UTF-8 at byte 3 of the cell",
-            "save the file as UTF-8",
-        ],
-    );
-}
-
-#[test]
-fn latin1_byte_in_a_prediction_csv_cell_is_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.csv",
-        b"index,prediction\n1,A\n2,caf\xe9 B\n3,C\n".as_slice(),
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&line(3)),
-        Some("prediction"),
-        &[
-            "invalid UTF-8 at byte 3 of the cell",
-            "save the file as UTF-8",
-        ],
-    );
-}
-
-#[test]
 fn latin1_byte_in_a_jsonl_value_is_fatal_naming_the_key() {
     let d = Dir::new();
     let items = d.items(3);
@@ -601,27 +466,6 @@ fn latin1_byte_in_a_jsonl_value_is_fatal_naming_the_key() {
 }
 
 // --------------------------------------------- 8: required and optional columns --
-
-#[test]
-fn items_without_index_column_is_fatal() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "idx\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(1)),
-        Some("index"),
-        &[
-            "missing required column `index`",
-            "the header has: idx, question, A, B, answer",
-        ],
-    );
-}
 
 #[test]
 fn items_without_answer_load_as_a_test_split_with_null_correctness() {
@@ -674,42 +518,6 @@ fn items_without_question_department_or_labels_load() {
 }
 
 #[test]
-fn predictions_without_prediction_column_are_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write("m_Bench_VAL.csv", "index,answer\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&line(1)),
-        Some("prediction"),
-        &[
-            "missing required column `prediction`",
-            "the header has: index, answer",
-        ],
-    );
-}
-
-#[test]
-fn predictions_without_index_column_are_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write("m_Bench_VAL.csv", "idx,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&line(1)),
-        Some("index"),
-        &[
-            "missing required column `index`",
-            "the header has: idx, prediction",
-        ],
-    );
-}
-
-#[test]
 fn xlsx_without_prediction_column_is_fatal_at_row_1() {
     let d = Dir::new();
     let items = d.items(3);
@@ -748,70 +556,7 @@ fn json_records_without_index_key_are_fatal() {
     assert!(m.contains("missing required column `index`"), "{m}");
 }
 
-#[test]
-fn duplicate_prediction_column_is_fatal() {
-    // Which of two `prediction` columns is the model's? Using the first one
-    // silently would drop the other.
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.csv",
-        "index,prediction,prediction\n1,A,B\n2,B,C\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(&r, &preds, Some(&line(1)), Some("prediction"), &["twice"]);
-}
-
-#[test]
-fn items_header_with_index_twice_is_fatal() {
-    // Other item columns appearing twice are fatal; `index` must be too.
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tindex\tA\tB\tanswer\n1\tq\t7\tx\ty\tA\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(&r, &items, Some(&line(1)), Some("index"), &["twice"]);
-}
-
-#[test]
-fn items_header_with_answer_twice_is_fatal() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tA\tB\tanswer\tanswer\n1\tq\tx\ty\tA\tB\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(1)),
-        Some("answer"),
-        &["the column appears twice in the header"],
-    );
-}
-
 // ------------------------------------------------------ 9: duplicate item index --
-
-#[test]
-fn duplicate_item_index_is_fatal_naming_both_lines() {
-    let d = Dir::new();
-    let items = d.write(
-        "Bench_VAL.tsv",
-        "index\tquestion\tA\tB\tanswer\n1\tq\tx\ty\tA\n2\tq\tx\ty\tB\n1\tq again\tx\ty\tB\n",
-    );
-    let preds = d.write("m_Bench_VAL.csv", "index,prediction\n1,A\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &items,
-        Some(&line(4)),
-        Some("index"),
-        &["duplicate item index 1", "line 2"],
-    );
-}
 
 #[test]
 fn duplicate_item_index_across_parts_names_the_other_file() {
@@ -1235,21 +980,6 @@ fn two_files_naming_the_same_model_in_a_model_column_are_fatal() {
     );
 }
 
-#[test]
-fn empty_model_cell_is_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write("runs.csv", "model,index,prediction\nalpha,1,A\n,2,B\n");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&line(3)),
-        Some("model"),
-        &["empty model name"],
-    );
-}
-
 // ------------------------------------- 16: item columns in prediction files --
 
 #[test]
@@ -1389,90 +1119,6 @@ fn non_integer_item_indexes_are_fatal() {
 }
 
 // --------------------------------------------------- JSON and JSONL records --
-
-#[test]
-fn json_record_that_is_not_an_object_names_the_record() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.json",
-        "[\n {\"index\": 1, \"prediction\": \"A\"},\n 42,\n {\"index\": 2, \"prediction\": \"B\"}\n]\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&record(2)),
-        None,
-        &["expected a JSON object"],
-    );
-}
-
-#[test]
-fn json_syntax_error_names_the_record() {
-    // The second record has a trailing comma; it is on line 3 of the file.
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.json",
-        "[\n {\"index\": 1, \"prediction\": \"A\"},\n {\"index\": 2, \"prediction\": \"B\",}\n]\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&record(2)),
-        None,
-        &["invalid JSON", "line 3"],
-    );
-}
-
-#[test]
-fn json_that_is_not_an_array_is_fatal() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write("m_Bench_VAL.json", "{\"index\": 1, \"prediction\": \"A\"}");
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        None,
-        None,
-        &["expected a JSON array of records"],
-    );
-}
-
-#[test]
-fn jsonl_syntax_error_names_the_file_line_only() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.jsonl",
-        "{\"index\": 1, \"prediction\": \"A\"}\n{\"index\": 2, \"prediction\": \"B\"\n{\"index\": 3, \"prediction\": \"C\"}\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(&r, &preds, Some(&line(2)), None, &["invalid JSON"]);
-    // serde's own position counts within the line: "at line 1" on line 2 misleads.
-    assert!(!r.err.contains("at line 1 column"), "{}", r.err);
-}
-
-#[test]
-fn jsonl_record_that_is_not_an_object_names_the_line() {
-    let d = Dir::new();
-    let items = d.items(3);
-    let preds = d.write(
-        "m_Bench_VAL.jsonl",
-        "{\"index\": 1, \"prediction\": \"A\"}\n\n[2, \"B\"]\n",
-    );
-    let r = query(&[&items], &[&preds], "score n");
-    assert_fatal(
-        &r,
-        &preds,
-        Some(&line(3)),
-        None,
-        &["expected a JSON object"],
-    );
-}
 
 // ------------------------------------ 18: VLMEvalKit's own outputs, as written --
 
@@ -2150,4 +1796,85 @@ fn a_long_item_text_that_differs_is_shown_where_it_differs() {
             "upper lobe of the right lung?\" here",
         ],
     );
+}
+
+// ------------------------------------------------------ the table of cases --
+
+/// One case of `tests/corpus/fatal.json`: files to write, what to load,
+/// and the fatal error expected. A file's text may hold `\xHH` for a raw
+/// byte (`\\` is a backslash); `@items N` stands for a good items file of
+/// N items.
+#[derive(serde::Deserialize)]
+struct FatalCase {
+    case: String,
+    files: std::collections::BTreeMap<String, String>,
+    items: Vec<String>,
+    predictions: Vec<String>,
+    #[serde(default)]
+    query: Option<String>,
+    fatal: Fatal,
+}
+
+#[derive(serde::Deserialize)]
+struct Fatal {
+    file: String,
+    place: Option<String>,
+    column: Option<String>,
+    says: Vec<String>,
+}
+
+/// A case file's text as bytes: `\xHH` is a byte, `\\` a backslash.
+fn case_bytes(text: &str) -> Vec<u8> {
+    if let Some(n) = text.strip_prefix("@items ") {
+        return items_text(n.parse().expect("@items N")).into_bytes();
+    }
+    let mut out = vec![];
+    let mut rest = text;
+    while let Some(i) = rest.find('\\') {
+        out.extend_from_slice(&rest.as_bytes()[..i]);
+        let after = &rest[i + 1..];
+        if let Some(hex) = after.strip_prefix('x') {
+            out.push(u8::from_str_radix(&hex[..2], 16).expect("\\xHH"));
+            rest = &hex[2..];
+        } else if let Some(r) = after.strip_prefix('\\') {
+            out.push(b'\\');
+            rest = r;
+        } else {
+            panic!("unknown escape in {text:?}");
+        }
+    }
+    out.extend_from_slice(rest.as_bytes());
+    out
+}
+
+#[test]
+fn fatal_cases_from_the_table() {
+    let cases: Vec<FatalCase> =
+        serde_json::from_str(include_str!("../corpus/fatal.json")).expect("fatal.json");
+    assert!(cases.len() >= 20, "{} cases", cases.len());
+    for c in cases {
+        eprintln!("case: {}", c.case);
+        let d = Dir::new();
+        let path: std::collections::BTreeMap<&str, String> = c
+            .files
+            .iter()
+            .map(|(name, text)| (name.as_str(), d.write(name, case_bytes(text))))
+            .collect();
+        let paths = |names: &[String]| -> Vec<&str> {
+            names.iter().map(|n| path[n.as_str()].as_str()).collect()
+        };
+        let r = query(
+            &paths(&c.items),
+            &paths(&c.predictions),
+            c.query.as_deref().unwrap_or("score n"),
+        );
+        let says: Vec<&str> = c.fatal.says.iter().map(String::as_str).collect();
+        assert_fatal(
+            &r,
+            &path[c.fatal.file.as_str()],
+            c.fatal.place.as_deref(),
+            c.fatal.column.as_deref(),
+            &says,
+        );
+    }
 }
