@@ -77,10 +77,28 @@ pub struct Extraction {
 /// Which VLMEvalKit rule set to apply.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Policy {
-    /// VLMEvalKit until August 2025 (the 2024 rules).
+    /// VLMEvalKit until August 2025 (the 2024 rules, `v2024`).
     Legacy,
-    /// VLMEvalKit today.
+    /// VLMEvalKit from PR #1175 (2025-08-04) until PR #1552 (2026-06-17),
+    /// `v2025`: a letter counts only among the last four tokens, and the
+    /// text pass refuses long predictions; no `answer is` search.
+    V2025,
+    /// VLMEvalKit today (`v2026`): `v2025` and the `answer is X` search.
     Current,
+}
+
+impl Policy {
+    /// Since `v2025`: a single letter is accepted only when its first
+    /// occurrence is among the last four tokens, and the text pass fails
+    /// on a prediction longer than twice the option texts.
+    fn late_and_short(self) -> bool {
+        self != Policy::Legacy
+    }
+
+    /// Since `v2026`: the `answer is X` search.
+    fn searches_answer_is(self) -> bool {
+        self == Policy::Current
+    }
 }
 
 /// What a null prediction (NaN in a data frame) turns into under `str()`.
@@ -316,11 +334,8 @@ fn letter_pass(policy: Policy, p: &str, choices: u32) -> LetterPass {
         }
     }
     if count == 1 {
-        let accepted = match policy {
-            Policy::Legacy => true,
-            // `i > len(tokens) - 5`, in unsigned arithmetic.
-            Policy::Current => scan.first[letter] + 5 > scan.tokens,
-        };
+        // Since v2025: `i > len(tokens) - 5`, in unsigned arithmetic.
+        let accepted = !policy.late_and_short() || scan.first[letter] + 5 > scan.tokens;
         if accepted {
             return LetterPass::Found(Extraction {
                 choice: b'A' + letter as u8,
@@ -412,7 +427,7 @@ fn char_len(s: &str) -> usize {
 /// the lower-cased prediction; exactly one gives the result.
 fn text_pass(policy: Policy, p: &str, options: &[Option<&str>], choices: u32) -> Option<u8> {
     let mut bound = usize::MAX;
-    if policy == Policy::Current {
+    if policy.late_and_short() {
         // len(P.lower()) > 2 * sum(len(option text)), lengths in code points,
         // option texts as given (not lower-cased).
         let total: usize = choice_texts(options, choices)
@@ -433,7 +448,7 @@ fn text_pass(policy: Policy, p: &str, options: &[Option<&str>], choices: u32) ->
     if !p_ascii {
         let lp = p.to_lowercase();
         // The lower-cased text can be longer (e.g. 'İ' becomes two code points).
-        if policy == Policy::Current && char_len(&lp) > bound {
+        if policy.late_and_short() && char_len(&lp) > bound {
             return None;
         }
         lowered = Some(lp);
@@ -514,9 +529,10 @@ pub fn extract(policy: Policy, prediction: Option<&str>, options: &[Option<&str>
         LetterPass::Failed { api_failure } => {
             // The current policy's `answer is X` search, skipped when the
             // API-failure marker ended the letter pass.
-            let searched = match policy {
-                Policy::Current if !api_failure => answer_is(p, choices),
-                _ => None,
+            let searched = if policy.searches_answer_is() && !api_failure {
+                answer_is(p, choices)
+            } else {
+                None
             };
             if let Some(choice) = searched {
                 return Extraction {
@@ -552,6 +568,35 @@ mod tests {
     fn ex(policy: Policy, p: &str, opts: &[Option<&str>]) -> (char, Rule) {
         let e = extract(policy, Some(p), opts);
         (e.choice as char, e.rule)
+    }
+
+    #[test]
+    fn the_three_eras_differ_where_their_rules_do() {
+        let eras =
+            |p: &str| [Policy::Legacy, Policy::V2025, Policy::Current].map(|e| ex(e, p, &ABCD));
+        // A letter early in a long answer: only v2024 takes it; v2026
+        // finds it by `answer is`; v2025 has neither.
+        assert_eq!(
+            eras("I think the answer is C because of what the image shows here"),
+            [
+                ('C', Rule::Letter),
+                ('Z', Rule::None),
+                ('C', Rule::AnswerIs)
+            ]
+        );
+        // An option text in a prediction over twice the options' length:
+        // v2024 finds it, v2025 and v2026 refuse the text pass.
+        let long = format!("polyp {}", "and more words ".repeat(10));
+        assert_eq!(
+            eras(&long),
+            [
+                ('D', Rule::OptionText),
+                ('Z', Rule::None),
+                ('Z', Rule::None)
+            ]
+        );
+        // A letter among the last four tokens: every era takes it.
+        assert_eq!(eras("so it is B"), [('B', Rule::Letter); 3]);
     }
 
     fn both(p: &str, opts: &[Option<&str>]) -> [(char, Rule); 2] {
@@ -627,7 +672,7 @@ mod tests {
             }
         }
         let lp = p.to_lowercase();
-        if policy == Policy::Current {
+        if policy != Policy::Legacy {
             let total: usize = choices.iter().map(|(_, t)| t.chars().count()).sum();
             if lp.chars().count() > 2 * total {
                 return z(Rule::None);
@@ -959,7 +1004,7 @@ mod tests {
             }
         );
         let opts = [Some("NaN"), Some("polyp")];
-        for policy in [Policy::Legacy, Policy::Current] {
+        for policy in [Policy::Legacy, Policy::V2025, Policy::Current] {
             assert_eq!(
                 extract(policy, None, &opts),
                 Extraction {
@@ -1141,7 +1186,7 @@ mod tests {
                 p.push_str(pieces[(next() % pieces.len() as u64) as usize]);
             }
             let opts = option_sets[(next() % option_sets.len() as u64) as usize];
-            for policy in [Policy::Legacy, Policy::Current] {
+            for policy in [Policy::Legacy, Policy::V2025, Policy::Current] {
                 assert_eq!(
                     extract(policy, Some(&p), opts),
                     naive_extract(policy, Some(&p), opts),

@@ -161,3 +161,58 @@ fn result_files_pair_with_raw_files_and_recorded_equals_legacy() {
     assert!((h("legacy") - 48.90).abs() < 0.005, "{}", h("legacy"));
     assert!((h("current") - 45.25).abs() < 0.005, "{}", h("current"));
 }
+
+/// VLMEvalKit's three eras on the shared predictions: `v2025` (from PR
+/// #1175, 2025-08-04, until PR #1552, 2026-06-17) applied to every row by
+/// the extraction functions, beside `v2024` and `v2026` as medql scores
+/// them. The accuracies are the ones the design notes give for these files.
+#[test]
+fn the_three_eras_on_the_shared_predictions() {
+    use medql::scoring::extract::{extract, Policy as Era};
+    let Some(dir) = shared_data() else { return };
+    let rt = rt();
+    let mut s = rt
+        .block_on(medql::Session::load(&real_spec(&dir, &["predictions"])))
+        .expect("load");
+    let t = query(
+        &rt,
+        &mut s,
+        "where answered show model, prediction, A, B, C, D, E, answer, choice_legacy, choice_current",
+    );
+    // model -> [rows, hits under v2024, v2025, v2026]
+    let mut acc: std::collections::BTreeMap<String, [u32; 4]> = Default::default();
+    for r in rows(&t) {
+        let model = text(&r[0]).unwrap();
+        let options: Vec<Option<String>> = (2..7).map(|i| text(&r[i])).collect();
+        let options: Vec<Option<&str>> = options.iter().map(|o| o.as_deref()).collect();
+        let prediction = text(&r[1]);
+        let answer = text(&r[7]).unwrap();
+        let e = |era| (extract(era, prediction.as_deref(), &options).choice as char).to_string();
+        // medql's scored columns are the extraction functions' results.
+        assert_eq!(e(Era::Legacy), text(&r[8]).unwrap());
+        assert_eq!(e(Era::Current), text(&r[9]).unwrap());
+        let a = acc.entry(model).or_default();
+        a[0] += 1;
+        for (k, era) in [Era::Legacy, Era::V2025, Era::Current]
+            .into_iter()
+            .enumerate()
+        {
+            a[k + 1] += u32::from(e(era) == answer);
+        }
+    }
+    let percent = |h: u32, n: u32| format!("{:.2}", 100.0 * h as f64 / n as f64);
+    let got: Vec<(String, [String; 3])> = acc
+        .into_iter()
+        .map(|(m, a)| (m, [1, 2, 3].map(|k| percent(a[k], a[0]))))
+        .collect();
+    let want = [
+        ("HuatuoGPT_Vision_7B", ["48.90", "44.77", "45.25"]),
+        ("Qwen2-VL-7B-Instruct", ["46.46", "46.11", "46.11"]),
+        ("qwen_chat", ["33.63", "29.58", "29.89"]),
+    ];
+    let want: Vec<(String, [String; 3])> = want
+        .iter()
+        .map(|(m, a)| (m.to_string(), a.map(str::to_string)))
+        .collect();
+    assert_eq!(got, want);
+}
