@@ -176,9 +176,11 @@ fn wanted(p: &Path) -> bool {
         .to_ascii_lowercase();
     let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s);
     // VLMEvalKit's accuracy tables (`_acc.csv`, `_acc.json`, GMAI's three
-    // `..._department_acc.csv`), score files and run records.
+    // `..._department_acc.csv`), score and rating files (any extension) and
+    // run records.
     !(stem.ends_with("_acc")
         || stem.ends_with("_score")
+        || stem.ends_with("_rating")
         || name == "status.json"
         || name.starts_with('.'))
 }

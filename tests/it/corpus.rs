@@ -1634,6 +1634,19 @@ fn a_vlmevalkit_work_folder_loads_with_its_pickles_and_links_noted() {
         &format!("{run_dir}/m_Bench_VAL_acc.json"),
         r#"[{"split": "none", "Overall": 0.667}]"#,
     );
+    // Score and rating files, in any extension, are not predictions.
+    d.write(
+        &format!("{run_dir}/m_Bench_VAL_score.csv"),
+        "split,Overall\nnone,0.667\n",
+    );
+    d.write(
+        &format!("{run_dir}/m_Bench_VAL_rating.json"),
+        r#"{"Overall": 0.667}"#,
+    );
+    d.write(
+        &format!("{run_dir}/m_Bench_VAL_rating.tsv"),
+        "Overall\n0.667\n",
+    );
     #[cfg(unix)]
     {
         std::os::unix::fs::symlink(&preds, d.path("work/m/m_Bench_VAL.xlsx")).unwrap();
