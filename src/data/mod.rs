@@ -74,9 +74,9 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         items::load_items_file(&f, &mut items)?;
     }
     let mut warnings = vec![];
-    let (files, mut notes) = predictions::discover_noted(&spec.predictions)?;
+    let (files, mut notes, runs) = predictions::discover_noted(&spec.predictions)?;
     progress::stage(progress::Stage::Predictions, files.len() as u64);
-    let sets = predictions::load_predictions(&files, &items, &mut warnings)?;
+    let sets = predictions::load_predictions(&files, &items, &runs, &mut warnings)?;
     notes.extend(sets.iter().flat_map(|s| s.notes.iter().cloned()));
     let n = sets.len();
     Ok(Loaded {
@@ -97,19 +97,19 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     let items = KeyedItems::load(spec, c)?;
     // Prediction files: known ones say which models they hold; new or
     // changed ones are read now.
-    let (files, mut notes) = predictions::discover_noted(&spec.predictions)?;
+    let (files, mut notes, runs) = predictions::discover_noted(&spec.predictions)?;
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let mut files = PredictionFiles::look_up(files, c, &items);
     let misses = files.unknown();
     files.read(&misses, c, &items)?;
     files.recall_warnings();
-    let sources = files.sources();
+    let (sources, several) = files.sources(&runs);
     let (mut from_cache, rebuild) = models_from_cache(c, &items, &files, &sources, &misses);
     // Models to score: read every file they come from, then assemble.
     let wanted: Vec<usize> = rebuild.iter().flat_map(|m| sources[m].clone()).collect();
     files.read(&wanted, c, &items)?;
     let tables = std::mem::take(&mut files.tables);
-    let mut fresh = assemble_fresh(tables, &items.items, &rebuild)?;
+    let mut fresh = assemble_fresh(tables, &items.items, &runs, &several, &rebuild)?;
 
     // Every model in name order, scored here or from the cache; the
     // files' warnings first, then each model's.
@@ -288,9 +288,17 @@ impl PredictionFiles {
         }
     }
 
-    /// Which files each model comes from, by the files' entries.
-    fn sources(&self) -> BTreeMap<String, Vec<usize>> {
-        let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+    /// Which files each model (each run of a model with several) comes
+    /// from, by the files' entries; and the models with several runs.
+    fn sources(
+        &self,
+        runs: &predictions::Runs,
+    ) -> (
+        BTreeMap<String, Vec<usize>>,
+        std::collections::HashSet<String>,
+    ) {
+        let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
+        let mut pairs: Vec<(&str, usize)> = vec![];
         for (i, e) in self.entries.iter().enumerate() {
             for m in e
                 .as_ref()
@@ -298,10 +306,18 @@ impl PredictionFiles {
                 .into_iter()
                 .flatten()
             {
-                sources.entry(m.clone()).or_default().push(i);
+                pairs.push((m.as_str(), i));
             }
         }
-        sources
+        let several = runs.several(pairs.iter().map(|(m, i)| (*m, paths[*i].as_str())));
+        let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (m, i) in pairs {
+            sources
+                .entry(runs.name(m, &paths[i], &several))
+                .or_default()
+                .push(i);
+        }
+        (sources, several)
     }
 
     /// The key of model `m`'s cache entry: the items, the model and the
@@ -361,12 +377,16 @@ fn models_from_cache(
 fn assemble_fresh(
     tables: BTreeMap<usize, table::RawTable>,
     items: &Items,
+    runs: &predictions::Runs,
+    several: &std::collections::HashSet<String>,
     rebuild: &BTreeSet<String>,
 ) -> Result<BTreeMap<String, PredictionSet>> {
     let mut assembled_warnings = vec![];
     let assembled = predictions::assemble(
         tables.into_values().collect(),
         items,
+        runs,
+        Some(several),
         &mut assembled_warnings,
     )?;
     Ok(assembled
@@ -488,8 +508,14 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
         })
         .collect();
     let mut warnings = vec![];
-    let sets =
-        predictions::assemble(tables, &items, &mut warnings).expect("demo predictions assemble");
+    let sets = predictions::assemble(
+        tables,
+        &items,
+        &predictions::Runs::default(),
+        None,
+        &mut warnings,
+    )
+    .expect("demo predictions assemble");
     let n = sets.len();
     Loaded {
         items,

@@ -6,7 +6,7 @@
 use crate::data::items::{canonical_item_column, parse_index, Items, ITEM_COLUMNS};
 use crate::data::table::{Format, RawTable};
 use crate::error::{Error, Result};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 /// What happened to a model's prediction rows. Always
@@ -50,6 +50,87 @@ pub struct PredictionSet {
 /// directories and globs are skipped.
 pub fn discover(specs: &[String]) -> Result<Vec<PathBuf>> {
     Ok(discover_noted(specs)?.0)
+}
+
+/// Which run of its model each prediction file is: the label given with
+/// `--predictions LABEL=PATH`, else the VLMEvalKit run folder
+/// (`{work_dir}/{model}/{eval_id}/`, an eval_id such as `T20260409-153012`)
+/// the file really lies in. A model whose files come from two or more runs
+/// is one model per run, named `model@run`; a model with one run keeps its
+/// name.
+#[derive(Clone, Debug, Default)]
+pub struct Runs {
+    /// Files (as their paths are shown) given under a label.
+    labels: HashMap<String, String>,
+}
+
+impl Runs {
+    /// The run a file belongs to, if any is known.
+    pub fn label(&self, file: &str) -> Option<String> {
+        if let Some(l) = self.labels.get(file) {
+            return Some(l.clone());
+        }
+        let real = std::fs::canonicalize(file).ok()?;
+        let parent = real.parent()?;
+        parent
+            .components()
+            .rev()
+            .filter_map(|c| c.as_os_str().to_str())
+            .find(|c| is_eval_id(c))
+            .map(str::to_string)
+    }
+
+    /// The models with files in more than one run, from `(model, file)`
+    /// pairs.
+    pub fn several<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> HashSet<String> {
+        let mut seen: HashMap<&str, Option<String>> = HashMap::new();
+        let mut several = HashSet::new();
+        for (model, file) in pairs {
+            let label = self.label(file);
+            match seen.get(model) {
+                None => {
+                    seen.insert(model, label);
+                }
+                Some(first) if *first != label => {
+                    several.insert(model.to_string());
+                }
+                Some(_) => {}
+            }
+        }
+        several
+    }
+
+    /// The name of the run of `model` that `file` belongs to.
+    pub fn name(&self, model: &str, file: &str, several: &HashSet<String>) -> String {
+        match self.label(file) {
+            Some(l) if several.contains(model) => format!("{model}@{l}"),
+            _ => model.to_string(),
+        }
+    }
+}
+
+/// A VLMEvalKit eval_id: `T`, a date of 8 digits, `-` or `_`, and more
+/// (`T20260409-153012`, `T20250409_Gabc1234`).
+fn is_eval_id(name: &str) -> bool {
+    let b = name.as_bytes();
+    b.len() > 10
+        && b[0] == b'T'
+        && b[1..9].iter().all(u8::is_ascii_digit)
+        && matches!(b[9], b'-' | b'_')
+        && b[10..]
+            .iter()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_'))
+}
+
+/// `LABEL=PATH`: a run's label and where its files are, when PATH exists
+/// (or is a pattern) and the label is a plain name.
+fn labelled(spec: &str) -> Option<(&str, &str)> {
+    let (label, path) = spec.split_once('=')?;
+    let plain = !label.is_empty()
+        && label
+            .chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    (plain && (Path::new(path).exists() || path.contains(['*', '?', '[']))).then_some((label, path))
 }
 
 /// Files found, and what was skipped.
@@ -123,12 +204,33 @@ impl Found {
 /// [`discover`], with notes on the files skipped (VLMEvalKit's pickles and
 /// run records). A path that exists is taken as it is, even when it holds
 /// `[`, `]`, `*` or `?`; only then is it tried as a pattern.
-pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
+pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>, Runs)> {
     let mut found = Found::default();
+    let mut runs = Runs::default();
     for spec in specs {
+        let spec = spec.as_str();
+        let (label, spec) = match labelled(spec) {
+            Some((l, path)) if !Path::new(spec).exists() => (Some(l), path),
+            _ => (None, spec),
+        };
+        let before = found.files.len();
+        discover_one(spec, &mut found)?;
+        if let Some(l) = label {
+            for f in &found.files[before..] {
+                runs.labels.insert(f.display().to_string(), l.to_string());
+            }
+        }
+    }
+    let notes = found.notes();
+    Ok((found.files, notes, runs))
+}
+
+/// The files of one `--predictions` spec.
+fn discover_one(spec: &str, found: &mut Found) -> Result<()> {
+    {
         let p = Path::new(spec);
         if p.is_dir() {
-            if walk(p, &mut found)? == 0 {
+            if walk(p, found)? == 0 {
                 return Err(Error::Usage(format!(
                     "no prediction files (.xlsx .csv .tsv .json .jsonl .parquet) in {spec}"
                 )));
@@ -149,7 +251,7 @@ pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
             let mut n = 0;
             for m in matched {
                 if m.is_dir() {
-                    n += walk(&m, &mut found)?;
+                    n += walk(&m, found)?;
                 } else if found.consider(&m) {
                     n += 1;
                 }
@@ -161,8 +263,7 @@ pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>)> {
             return Err(Error::Usage(format!("predictions not found: {spec}")));
         }
     }
-    let notes = found.notes();
-    Ok((found.files, notes))
+    Ok(())
 }
 
 fn wanted(p: &Path) -> bool {
@@ -268,36 +369,58 @@ struct Portion {
 pub fn load_predictions(
     files: &[PathBuf],
     items: &Items,
+    runs: &Runs,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PredictionSet>> {
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
     let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, items))
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
-    assemble(tables, items, warnings)
+    assemble(tables, items, runs, None, warnings)
 }
 
 /// Build prediction sets from tables already read (files, or generated data).
+/// A model with files in several runs (see [`Runs`]) is one set per run;
+/// `several` names those models when the tables are not all the files
+/// (a load through the cache), else it is found from the tables.
 pub fn assemble(
     tables: Vec<RawTable>,
     items: &Items,
+    runs: &Runs,
+    several: Option<&HashSet<String>>,
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PredictionSet>> {
     let datasets = items.datasets();
-    let mut by_model: BTreeMap<String, Vec<Portion>> = BTreeMap::new();
+    let mut portions: Vec<(String, Portion)> = vec![];
     for t in tables {
         let (groups, is_result, warning) = table_models(&t, &datasets)?;
         warnings.extend(warning);
         warnings.extend(t.notes.iter().cloned());
         let table = std::rc::Rc::new(t);
         for (m, rows) in groups {
-            by_model.entry(m).or_default().push(Portion {
-                file: table.file.clone(),
-                is_result,
-                table: table.clone(),
-                rows,
-            });
+            portions.push((
+                m,
+                Portion {
+                    file: table.file.clone(),
+                    is_result,
+                    table: table.clone(),
+                    rows,
+                },
+            ));
         }
+    }
+    let found;
+    let several = match several {
+        Some(s) => s,
+        None => {
+            found = runs.several(portions.iter().map(|(m, p)| (m.as_str(), p.file.as_str())));
+            &found
+        }
+    };
+    let mut by_model: BTreeMap<String, Vec<Portion>> = BTreeMap::new();
+    for (m, p) in portions {
+        let name = runs.name(&m, &p.file, several);
+        by_model.entry(name).or_default().push(p);
     }
     let mut sets = vec![];
     for (model, portions) in by_model {

@@ -1891,3 +1891,63 @@ fn fatal_cases_from_the_table() {
         );
     }
 }
+
+#[test]
+fn two_runs_of_one_model_are_two_models_named_by_run() {
+    // VLMEvalKit's work folder with two runs of model m; run.py links the
+    // newer run's files into {work_dir}/m/.
+    let d = Dir::new();
+    let items = d.items(3);
+    let first = d.write(
+        "work/m/T20260409-153012/m_Bench_VAL.csv",
+        "index,prediction\n1,A\n2,B\n3,A\n",
+    );
+    let second = d.write(
+        "work/m/T20260410-101500/m_Bench_VAL.csv",
+        "index,prediction\n1,B\n2,C\n3,C\n",
+    );
+    let _ = first;
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&second, d.path("work/m/m_Bench_VAL.csv")).unwrap();
+    let work = d.path("work").display().to_string();
+    let q = "by model score hits, n";
+    let want = vec![
+        vec!["m@T20260409-153012".to_string(), "2".into(), "3".into()],
+        vec!["m@T20260410-101500".to_string(), "1".into(), "3".into()],
+    ];
+    // Scored, then again from the cache: the same models.
+    for _ in 0..2 {
+        assert_eq!(table(&[&items], &[&work], q), want);
+    }
+    // The runs compare like any two models.
+    let rows = table(
+        &[&items],
+        &[&work],
+        "compare 'm@T20260409-153012' vs 'm@T20260410-101500'",
+    );
+    assert_eq!(
+        rows[0][..3],
+        ["m@T20260409-153012", "m@T20260410-101500", "3"]
+    );
+    // One run alone keeps the plain name.
+    let one = d.path("work/m/T20260409-153012").display().to_string();
+    assert_eq!(table(&[&items], &[&one], q)[0][0], "m");
+
+    // Runs named on the command line: LABEL=PATH.
+    let a = d.write("a/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,C\n");
+    let b = d.write("b/m_Bench_VAL.csv", "index,prediction\n1,B\n2,B\n3,C\n");
+    let (a, b) = (format!("base={a}"), format!("tuned={b}"));
+    let rows = table(&[&items], &[&a, &b], q);
+    assert_eq!(rows[0][..1], ["m@base"]);
+    assert_eq!(rows[1][..1], ["m@tuned"]);
+    // Two sets for one model with nothing to tell them apart stay an error.
+    let plain_a = d.path("a/m_Bench_VAL.csv").display().to_string();
+    let plain_b = d.path("b/m_Bench_VAL.csv").display().to_string();
+    let r = query(&[&items], &[&plain_a, &plain_b], q);
+    assert_eq!(r.code, 1, "{}", r.err);
+    assert!(
+        r.err.contains("a second prediction set for model `m`"),
+        "{}",
+        r.err
+    );
+}

@@ -167,7 +167,7 @@ proptest! {
             notes: vec![],
         };
         let mut warnings = vec![];
-        let sets = assemble(vec![table], &items, &mut warnings).unwrap();
+        let sets = assemble(vec![table], &items, &Default::default(), None, &mut warnings).unwrap();
         let c = &sets[0].coverage;
         prop_assert_eq!(c.read, rows.len() as u64);
         prop_assert_eq!(c.read, c.scored + c.duplicated + c.unknown + c.invalid);
