@@ -654,7 +654,7 @@ impl Session {
                     .map_err(|m: String| Error::query(QueryError::new(m, value.span)))?;
                 self.set_policy(p)
                     .map_err(|e| Error::query(QueryError::new(e.to_string(), value.span)))?;
-                Ok(Some(Outcome::Message(format!("policy = {p}"))))
+                Ok(Some(Outcome::Message(format!("policy = {}", value.text))))
             }
             Statement::Let { name, predicate } => {
                 let key = name.text.to_lowercase();

@@ -135,6 +135,25 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("original task", "original_task"),
 ];
 
+/// A rule-set column written with another name of its rule set
+/// (`choice_legacy` for `choice_v2024`): the canonical column.
+fn rule_set_alias(lower: &str) -> Option<&'static str> {
+    let (stem, set) = lower.split_once('_')?;
+    crate::scoring::rules::find(set)?.column(stem)
+}
+
+/// How a written column is headed in output: as written when it names a
+/// rule-set column by an alias of its rule set (`show choice_legacy` heads
+/// `choice_legacy`), else by its canonical name.
+pub fn header(name: &Name, canonical: &str) -> String {
+    let written = name.text.trim();
+    if written != canonical && rule_set_alias(&written.to_lowercase()) == Some(canonical) {
+        written.to_string()
+    } else {
+        canonical.to_string()
+    }
+}
+
 /// The field of `schema` a written name refers to.
 pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, QueryError> {
     let written = name.text.trim();
@@ -145,6 +164,11 @@ pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, Que
     let lower = written.to_lowercase();
     if let Some((_, canon)) = ALIASES.iter().find(|(a, _)| *a == lower) {
         if let Some(f) = fields.iter().find(|f| f.eq_ignore_ascii_case(canon)) {
+            return Ok(f.to_string());
+        }
+    }
+    if let Some(canon) = rule_set_alias(&lower) {
+        if let Some(f) = fields.iter().find(|f| **f == canon) {
             return Ok(f.to_string());
         }
     }

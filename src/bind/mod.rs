@@ -65,6 +65,9 @@ pub struct Bound {
     pub filter: Option<Expr>,
     /// The `by` keys, as column names.
     pub keys: Vec<String>,
+    /// Keys whose output header is not their name: a rule-set column
+    /// written by an alias of its rule set keeps that spelling.
+    pub key_headers: HashMap<String, String>,
     pub output: Output,
     /// Some rows may lack a verdict (see [`Env::partial_verdicts`]).
     pub partial_verdicts: bool,
@@ -85,6 +88,9 @@ pub enum Output {
     /// rows when `sort` names none of the shown columns.
     Show {
         columns: Vec<String>,
+        /// Each column's header: its name, or as written for a rule-set
+        /// column named by an alias (`choice_legacy`).
+        headers: Vec<String>,
         presort: Vec<(String, bool)>,
         default_order: Vec<String>,
     },
@@ -125,6 +131,13 @@ pub struct Metric {
     /// Output names (two for `ci`).
     pub names: Vec<String>,
     pub span: Span,
+}
+
+impl Bound {
+    /// A key's output header.
+    pub fn key_header<'a>(&'a self, key: &'a str) -> &'a str {
+        self.key_headers.get(key).map_or(key, String::as_str)
+    }
 }
 
 impl Metric {
@@ -201,10 +214,15 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         o => o.clone(),
     };
     let mut keys: Vec<String> = vec![];
+    let mut key_headers = HashMap::new();
     for k in &q.by {
         let c = columns::resolve(k, schema, "columns")?;
         if keys.contains(&c) {
             return Err(qerr(format!("`{c}` is already a key"), k.span));
+        }
+        let h = columns::header(k, &c);
+        if h != c {
+            key_headers.insert(c.clone(), h);
         }
         keys.push(c);
     }
@@ -255,6 +273,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         pinned,
         filter,
         keys,
+        key_headers,
         output,
         partial_verdicts: env.partial_verdicts(by_policy) && !from_items,
         having: q.having.clone(),
@@ -302,18 +321,24 @@ fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> 
             .with_help("drop `by`, or use `score` to aggregate"),
         ));
     }
-    let names: Vec<String> = if all {
-        schema
+    let (names, headers): (Vec<String>, Vec<String>) = if all {
+        let names: Vec<String> = schema
             .fields()
             .iter()
             .map(|f| f.name().clone())
             .filter(|n| n != MODEL_ID && n != ITEM_ID)
-            .collect()
+            .collect();
+        (names.clone(), names)
     } else {
         columns
             .iter()
-            .map(|c| columns::resolve(c, schema, "columns").map_err(Error::query))
-            .collect::<Result<_>>()?
+            .map(|c| {
+                let canon = columns::resolve(c, schema, "columns").map_err(Error::query)?;
+                Ok((canon.clone(), columns::header(c, &canon)))
+            })
+            .collect::<Result<Vec<_>>>()?
+            .into_iter()
+            .unzip()
     };
     // Case rows come in a stable order: by model, then item index.
     let base: Vec<String> = ["model", "index"]
@@ -337,6 +362,7 @@ fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> 
     Ok(Output::Show {
         default_order: base.into_iter().filter(|b| names.contains(b)).collect(),
         columns: names,
+        headers,
         presort,
     })
 }
@@ -513,13 +539,19 @@ pub fn resolve_metrics(
             ));
         }
         // `acc` under the session's policy is plain `acc`; under a rule set `acc_<set>`.
-        let default_names: Vec<String> = match &arg {
-            Some(a) => def
+        // A rule set keeps its spelling in the header (`acc(legacy)` heads
+        // `acc_legacy`), whichever name of it was written.
+        let shown: Option<String> = match (def.arg, &m.arg) {
+            (Arg::RuleSet, Some(w)) => Some(w.text.clone()),
+            _ => arg.clone(),
+        };
+        let default_names: Vec<String> = match (&arg, &shown) {
+            (Some(a), Some(w)) => def
                 .output_names(Some(a))
                 .into_iter()
-                .map(|n| if n == def.name { format!("{n}_{a}") } else { n })
+                .map(|n| if n == def.name { format!("{n}_{w}") } else { n })
                 .collect(),
-            None => def.output_names(None),
+            _ => def.output_names(None),
         };
         let names = match &m.alias {
             Some(a) if default_names.len() > 1 => {

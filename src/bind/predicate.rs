@@ -104,6 +104,8 @@ impl Preds<'_, '_> {
                 let (r, rt) = self.operand(right, schema)?;
                 let l = self.coerce(l, left, rt.as_ref())?;
                 let r = self.coerce(r, right, lt.as_ref())?;
+                let l = self.policy_name(l, left, right, schema);
+                let r = self.policy_name(r, right, left, schema);
                 match op {
                     CmpOp::Eq => l.eq(r),
                     CmpOp::NotEq => l.not_eq(r),
@@ -122,7 +124,8 @@ impl Preds<'_, '_> {
                 let mut items = vec![];
                 for o in list {
                     let (x, _) = self.operand(o, schema)?;
-                    items.push(self.coerce(x, o, lt.as_ref())?);
+                    let x = self.coerce(x, o, lt.as_ref())?;
+                    items.push(self.policy_name(x, o, operand, schema));
                 }
                 l.in_list(items, *negated)
             }
@@ -179,6 +182,27 @@ impl Preds<'_, '_> {
             _ => return None,
         };
         Some(self.env.catalog.model_id(&text).unwrap_or(-1))
+    }
+
+    /// A text compared with the `policy` column names a policy by any of
+    /// its names (`'legacy'`): it becomes the canonical name the column
+    /// holds (`'v2024'`).
+    fn policy_name(&self, e: Expr, value: &Operand, col: &Operand, schema: &DFSchema) -> Expr {
+        let Operand::Column(name) = col else {
+            return e;
+        };
+        if columns::resolve(name, schema, "").ok().as_deref() != Some("policy") {
+            return e;
+        }
+        let text = match value {
+            Operand::Str(s, _) => Some(s.clone()),
+            Operand::Param(p) => self.env.params.get(&p.text).cloned(),
+            _ => None,
+        };
+        match text.and_then(|t| t.parse::<crate::scoring::Policy>().ok()) {
+            Some(p) => lit(p.name()),
+            None => e,
+        }
     }
 
     /// The error for a model name no loaded model has, with the nearest.

@@ -164,7 +164,10 @@ pub fn compare(
     let key = |e: Expr, name: &str| labelled(e, name, Role::Key, None);
     let value = |e: Expr, name: &str, style: Option<Style>| labelled(e, name, Role::Metric, style);
     let pct = Some(Style::Percent);
-    let mut sel: Vec<Expr> = keys.iter().map(|k| key(ident(k.as_str()), k)).collect();
+    let mut sel: Vec<Expr> = keys
+        .iter()
+        .map(|k| key(ident(k.as_str()), b.key_header(k)))
+        .collect();
     sel.extend([
         key(ident("__ma"), "model_a"),
         key(ident("__mb"), "model_b"),
@@ -182,7 +185,7 @@ pub fn compare(
     ]);
     let mut order: Vec<_> = keys
         .iter()
-        .map(|k| ident(k.as_str()).sort(true, false))
+        .map(|k| ident(b.key_header(k)).sort(true, false))
         .collect();
     order.push(ident("model_a").sort(true, false));
     agg.select(sel).map_err(engine)?.sort(order).map_err(engine)

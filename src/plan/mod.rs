@@ -253,12 +253,16 @@ pub async fn lower(
     env: &Env<'_>,
 ) -> Result<Lowered> {
     let mut df = scan(ctx, b, env).await?;
-    let mut default_order = b.keys.clone();
+    let headed = |keys: &[String]| -> Vec<String> {
+        keys.iter().map(|k| b.key_header(k).to_string()).collect()
+    };
+    let mut default_order = headed(&b.keys);
     let mut presorted = false;
     let mut holm = false;
     let cx = score::Context {
         models: &env.catalog.models,
         partial_verdicts: b.partial_verdicts,
+        headers: &b.key_headers,
     };
     match &b.output {
         Output::Score {
@@ -279,10 +283,11 @@ pub async fn lower(
         } => {
             let scopes = score::pivot_scopes(pv, metrics, &facts.pivot_values)?;
             df = score::score(df, &pv.rest, metrics, &scopes, &cx)?;
-            default_order = pv.rest.clone();
+            default_order = headed(&pv.rest);
         }
         Output::Show {
             columns,
+            headers,
             presort,
             default_order: order,
         } => {
@@ -295,14 +300,15 @@ pub async fn lower(
             }
             presorted = true;
             default_order = order.clone();
-            df = df
-                .select(
-                    columns
-                        .iter()
-                        .map(|n| ident(n.as_str()))
-                        .collect::<Vec<_>>(),
-                )
-                .map_err(engine)?;
+            let select: Vec<Expr> = columns
+                .iter()
+                .zip(headers)
+                .map(|(c, h)| match c == h {
+                    true => ident(c.as_str()),
+                    false => ident(c.as_str()).alias(h.as_str()),
+                })
+                .collect();
+            df = df.select(select).map_err(engine)?;
         }
         Output::Compare { left, right, .. } => {
             let right = match right {

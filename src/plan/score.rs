@@ -46,6 +46,8 @@ pub struct Context<'a> {
     /// model without recorded verdicts under `recorded`); accuracy then
     /// counts only the rows with one.
     pub partial_verdicts: bool,
+    /// Output headers of keys that are not their names.
+    pub headers: &'a std::collections::HashMap<String, String>,
 }
 
 /// Aggregate `df` by `keys` and compute `metrics` in every scope. Output:
@@ -235,7 +237,8 @@ pub fn score(
                 "model" if by_id => model_name()?,
                 k => ident(k),
             };
-            Ok(labelled(e, k, Role::Key, None))
+            let header = cx.headers.get(k).map_or(k.as_str(), String::as_str);
+            Ok(labelled(e, header, Role::Key, None))
         })
         .collect::<Result<_>>()?;
     for s in scopes {

@@ -220,7 +220,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         let cmd = ws.first().map(String::as_str).unwrap_or("");
         let cands = match (cmd, ws.len()) {
             (".load", 1) => matching(word, ["items", "predictions"]),
-            (".policy", 1) => matching(word, Policy::names()),
+            (".policy", 1) => matching(word, Policy::spellings()),
             (".format", 1) => matching(word, crate::render::Format::NAMES),
             (".timer", 1) => matching(word, ["on", "off"]),
             (".tree", _) => return (start, term_candidates(v, word, "")),
@@ -248,7 +248,7 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
     let last = ws.last().map(String::as_str).unwrap_or("");
     // `set policy = ...`
     if ws.len() >= 2 && ws[ws.len() - 2] == "policy" && last == "=" {
-        return (start, plain(matching(word, Policy::names())));
+        return (start, plain(matching(word, Policy::spellings())));
     }
     if last == "set" {
         return (start, plain(matching(word, ["policy"])));

@@ -51,6 +51,18 @@ impl Policy {
         Policy::all().into_iter().map(Policy::name).collect()
     }
 
+    /// Every name a policy can be written with: each policy's name, then
+    /// its rule set's aliases (`legacy`, `current`).
+    pub fn spellings() -> Vec<&'static str> {
+        let mut v = Policy::names();
+        v.extend(
+            rules::RULE_SETS
+                .iter()
+                .flat_map(|r| r.aliases.iter().copied()),
+        );
+        v
+    }
+
     /// The policy names as prose: `legacy, current or recorded` with `last`
     /// = "or".
     pub fn names_joined(last: &str) -> String {

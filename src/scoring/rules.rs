@@ -25,18 +25,25 @@ pub struct RuleSet {
     pub extract: fn(Option<&str>, &[Option<&str>]) -> Extraction,
 }
 
-/// Every rule set, in the order columns, policies and help list them.
+/// Every rule set, in the order columns, policies and help list them: the
+/// eras of VLMEvalKit's exact matching (`vlmeval/utils/matching_util.py`).
 pub static RULE_SETS: &[RuleSet] = &[
     RuleSet {
-        name: "legacy",
-        aliases: &[],
-        doc: "2024 rules",
+        name: "v2024",
+        aliases: &["legacy"],
+        doc: "2024 rules (until PR #1175, 2025-08-04; GMAI-MMBench's publication)",
         extract: |p, options| extract(Variant::Legacy, p, options),
     },
     RuleSet {
-        name: "current",
+        name: "v2025",
         aliases: &[],
-        doc: "current rules",
+        doc: "2025 rules (PR #1175, 2025-08-04, until PR #1552, 2026-06-17)",
+        extract: |p, options| extract(Variant::V2025, p, options),
+    },
+    RuleSet {
+        name: "v2026",
+        aliases: &["current"],
+        doc: "2026 rules (since PR #1552, 2026-06-17; VLMEvalKit today)",
         extract: |p, options| extract(Variant::Current, p, options),
     },
 ];
@@ -44,11 +51,11 @@ pub static RULE_SETS: &[RuleSet] = &[
 /// The rule set VLMEvalKit's result files were scored with (its 2024
 /// rules): `recorded`'s `choice` is its letter, and `shift` and `flips`
 /// measure [`DEFAULT`] against it.
-pub const BASELINE: &str = "legacy";
+pub const BASELINE: &str = "v2024";
 
 /// The default policy's rule set (VLMEvalKit today), which `shift` and
 /// `flips` compare with [`BASELINE`].
-pub const DEFAULT: &str = "current";
+pub const DEFAULT: &str = "v2026";
 
 /// The stems of each rule set's scored columns, in the order the scored
 /// table has them: `choice_<name>`, `rule_<name>`, `correct_<name>`.

@@ -126,7 +126,7 @@ fn run_file_with_params_and_parquet_output() {
         .unwrap_or_default();
     assert!(kv
         .iter()
-        .any(|k| k.key == "medql.policy" && k.value.as_deref() == Some("current")));
+        .any(|k| k.key == "medql.policy" && k.value.as_deref() == Some("v2026")));
     let rows: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
     assert_eq!(rows, 18, "one row per clinical VQA task");
     // Options may also follow the command.

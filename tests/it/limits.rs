@@ -93,7 +93,7 @@ fn streamed_parquet_holds_every_row_and_the_policy() {
         .unwrap_or_default();
     assert!(kv
         .iter()
-        .any(|k| k.key == "medql.policy" && k.value.as_deref() == Some("legacy")));
+        .any(|k| k.key == "medql.policy" && k.value.as_deref() == Some("v2024")));
 }
 
 #[test]

@@ -11,6 +11,7 @@ mod cli;
 mod corpus;
 mod day_one;
 mod docs;
+mod eras;
 mod fuzz;
 mod gen;
 mod golden;

@@ -98,7 +98,7 @@ fn ctrl_c_cancels_a_running_query_and_the_prompt_stays() {
     p.exp_string("cancelled").unwrap();
     p.exp_string("medql> ").unwrap();
     enter(&mut p, ".policy");
-    p.exp_string("policy current").unwrap();
+    p.exp_string("policy v2026").unwrap();
     quit(p);
 }
 
@@ -144,7 +144,7 @@ fn save_read_schema_and_load_meta_commands() {
     enter(&mut p, &format!(".read {}", saved.display()));
     p.exp_string("4 rows").unwrap();
     enter(&mut p, ".schema");
-    p.exp_string("choice_legacy").unwrap();
+    p.exp_string("choice_v2024").unwrap();
     // Load other items, then add predictions: the session is scored again.
     let items = home.path().join("Tiny.tsv");
     std::fs::write(
@@ -232,7 +232,7 @@ fn the_readme_two_line_example_pasted_runs_as_one_statement() {
     assert!(!out.contains(" rows ·"), "only one result: {out}");
     p.exp_string("medql> ").unwrap();
     enter(&mut p, ".policy");
-    p.exp_string("policy current").unwrap();
+    p.exp_string("policy v2026").unwrap();
     quit(p);
 }
 
@@ -338,21 +338,21 @@ fn save_after_set_policy_writes_the_policy_first() {
     let text = std::fs::read_to_string(&saved).unwrap();
     assert_eq!(
         text,
-        "set policy = legacy;\nby model score acc sort model;\n"
+        "set policy = v2024;\nby model score acc sort model;\n"
     );
     // `.policy` sets it as well; the policy saved is the one the statement ran under.
     enter(&mut p, ".policy current");
-    p.exp_string("policy current").unwrap();
+    p.exp_string("policy v2026").unwrap();
     enter(&mut p, "by model score n");
     p.exp_string("4 rows").unwrap();
     enter(&mut p, ".policy legacy");
-    p.exp_string("policy legacy").unwrap();
+    p.exp_string("policy v2024").unwrap();
     let again = home.path().join("current.mql");
     enter(&mut p, &format!(".save {}", again.display()));
     p.exp_string("saved to").unwrap();
     assert_eq!(
         std::fs::read_to_string(&again).unwrap(),
-        "set policy = current;\nby model score n;\n"
+        "set policy = v2026;\nby model score n;\n"
     );
     quit(p);
     // Run again, the file gives the legacy result.

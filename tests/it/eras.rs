@@ -1,0 +1,75 @@
+//! VLMEvalKit's three eras of answer extraction as rule sets: `v2024`,
+//! `v2025` and `v2026`, with `legacy` and `current` as other names of the
+//! first and the last. Output names them canonically; what a user writes
+//! keeps its spelling in headers.
+
+use crate::common::{float, query, rows, rt, text};
+use medql::{LoadSpec, Outcome, Session};
+
+fn headers(t: &medql::QueryResult) -> Vec<String> {
+    t.schema.fields().iter().map(|f| f.name().clone()).collect()
+}
+
+#[test]
+fn eras_by_canonical_names_and_aliases_as_written() {
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
+    // `by policy`: one row per era, by its canonical name.
+    let t = query(&rt, &mut s, "by policy score n");
+    let policies: Vec<String> = rows(&t).iter().map(|r| text(&r[0]).unwrap()).collect();
+    assert_eq!(policies, ["v2024", "v2025", "v2026"]);
+    // A policy named by an alias in a condition means the canonical one.
+    let t = query(&rt, &mut s, "where policy = 'legacy' by policy score n");
+    assert_eq!(text(&rows(&t)[0][0]).as_deref(), Some("v2024"));
+    let t = query(
+        &rt,
+        &mut s,
+        "where policy in ('current', 'v2025') by policy score n",
+    );
+    let policies: Vec<String> = rows(&t).iter().map(|r| text(&r[0]).unwrap()).collect();
+    assert_eq!(policies, ["v2025", "v2026"]);
+    // Columns and metrics written with an alias keep that spelling.
+    let t = query(
+        &rt,
+        &mut s,
+        "show choice_legacy, correct_current, choice_v2025 limit 1",
+    );
+    assert_eq!(
+        headers(&t),
+        ["choice_legacy", "correct_current", "choice_v2025"]
+    );
+    let t = query(&rt, &mut s, "by rule_current score n sort n desc limit 1");
+    assert_eq!(headers(&t), ["rule_current", "n"]);
+    let t = query(
+        &rt,
+        &mut s,
+        "by model score acc(legacy), acc(v2024), acc(v2025), acc(current), acc(v2026)",
+    );
+    assert_eq!(
+        headers(&t),
+        [
+            "model",
+            "acc_legacy",
+            "acc_v2024",
+            "acc_v2025",
+            "acc_current",
+            "acc_v2026"
+        ]
+    );
+    for r in rows(&t) {
+        let acc = |i: usize| float(&r[i]).expect("an accuracy");
+        assert_eq!(acc(1), acc(2), "legacy is v2024");
+        assert_eq!(acc(4), acc(5), "current is v2026");
+    }
+    // `show *` lists the canonical columns only.
+    let t = query(&rt, &mut s, "show * limit 1");
+    let h = headers(&t);
+    assert!(h.contains(&"choice_v2025".to_string()));
+    assert!(!h
+        .iter()
+        .any(|c| c.contains("legacy") || c.contains("current")));
+    // `set policy` echoes what was typed; the session holds the era.
+    let out = rt.block_on(s.run("set policy = legacy", "q")).unwrap();
+    assert!(matches!(&out[0], Outcome::Message(m) if m == "policy = legacy"));
+    assert_eq!(s.policy().name(), "v2024");
+}
