@@ -128,6 +128,8 @@ pub struct Metric {
     pub def: &'static MetricDef,
     /// The resolved argument: a column name (`macro`) or a rule set (`acc`).
     pub arg: Option<String>,
+    /// `shift(a, b)`, `flips(a, b)`: the two rule sets' names.
+    pub pair: Option<(String, String)>,
     /// Output names (two for `ci`).
     pub names: Vec<String>,
     pub span: Span,
@@ -146,6 +148,11 @@ impl Metric {
         (self.def.arg == Arg::Column)
             .then_some(self.arg.as_deref())
             .flatten()
+    }
+
+    /// The rule sets `shift(a, b)` or `flips(a, b)` compare.
+    pub fn rule_pair(&self) -> Option<(&str, &str)> {
+        self.pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()))
     }
 
     /// The rule set a metric is evaluated under, when it names one.
@@ -453,6 +460,7 @@ fn default_metrics(span: Span) -> Vec<ast::Metric> {
                 span,
             },
             arg: None,
+            arg2: None,
             alias: None,
             span,
         })
@@ -480,7 +488,36 @@ pub fn resolve_metrics(
                     .with_help(help),
             ));
         };
+        if let (Some(extra), false) = (&m.arg2, def.arg == Arg::RuleSetPair) {
+            return Err(Error::query(
+                QueryError::new(format!("`{name}` takes one argument at most"), extra.span)
+                    .with_help("only `shift(a, b)` and `flips(a, b)` take two"),
+            ));
+        }
+        let mut pair: Option<(String, String)> = None;
         let arg = match (def.arg, &m.arg) {
+            (Arg::RuleSetPair, None) => None,
+            (Arg::RuleSetPair, Some(a)) => {
+                let Some(b) = &m.arg2 else {
+                    return Err(Error::query(
+                        QueryError::new(
+                            format!("`{name}({})` compares two rule sets", a.text),
+                            a.span,
+                        )
+                        .with_help(format!(
+                            "write `{name}({}, <rule set>)`, or `{name}` for {} against {}",
+                            a.text,
+                            crate::scoring::rules::DEFAULT,
+                            crate::scoring::rules::BASELINE
+                        )),
+                    ));
+                };
+                pair = Some((
+                    rule_set_named(name.as_str(), a)?.name.to_string(),
+                    rule_set_named(name.as_str(), b)?.name.to_string(),
+                ));
+                None
+            }
             (Arg::None, Some(a)) => {
                 return Err(Error::query(
                     QueryError::new(format!("`{name}` takes no argument"), a.span)
@@ -496,28 +533,14 @@ pub fn resolve_metrics(
                 ))
             }
             (Arg::Column, Some(a)) => Some(columns::resolve(a, schema, "columns")?),
-            (Arg::RuleSet, Some(a)) => {
-                // The rule sets `acc(<rule set>)` can name: the registry's.
-                let Some(r) = crate::scoring::rules::find(&a.text) else {
-                    return Err(Error::query(
-                        QueryError::new(format!("`{name}({})`: no such rule set", a.text), a.span)
-                            .with_help(format!(
-                                "write {}, or `{name}` for the session's policy",
-                                crate::scoring::rules::names()
-                                    .map(|r| format!("`{name}({r})`"))
-                                    .collect::<Vec<_>>()
-                                    .join(" or ")
-                            )),
-                    ));
-                };
-                Some(r.name.to_string())
-            }
+            (Arg::RuleSet, Some(a)) => Some(rule_set_named(name.as_str(), a)?.name.to_string()),
         };
         let probe = Cells {
             part: &|_| lit(0i64),
             partial_verdicts: false,
             macro_cells: None,
             rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
+            rule_pair: pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
         };
         if from_items && !def.on_items(&probe) {
             let usable: Vec<&str> = registry::METRICS
@@ -541,11 +564,12 @@ pub fn resolve_metrics(
         // `acc` under the session's policy is plain `acc`; under a rule set `acc_<set>`.
         // A rule set keeps its spelling in the header (`acc(legacy)` heads
         // `acc_legacy`), whichever name of it was written.
-        let shown: Option<String> = match (def.arg, &m.arg) {
-            (Arg::RuleSet, Some(w)) => Some(w.text.clone()),
+        let shown: Option<String> = match (def.arg, &m.arg, &m.arg2) {
+            (Arg::RuleSet, Some(w), _) => Some(w.text.clone()),
+            (Arg::RuleSetPair, Some(a), Some(b)) => Some(format!("{}_{}", a.text, b.text)),
             _ => arg.clone(),
         };
-        let default_names: Vec<String> = match (&arg, &shown) {
+        let default_names: Vec<String> = match (arg.as_ref().or(shown.as_ref()), &shown) {
             (Some(a), Some(w)) => def
                 .output_names(Some(a))
                 .into_iter()
@@ -581,9 +605,27 @@ pub fn resolve_metrics(
         out.push(Metric {
             def,
             arg,
+            pair,
             names,
             span: m.span,
         });
     }
     Ok(out)
+}
+
+/// The rule set a metric's argument names, by any of its names.
+fn rule_set_named(metric: &str, a: &Name) -> Result<&'static crate::scoring::rules::RuleSet> {
+    crate::scoring::rules::find(&a.text).ok_or_else(|| {
+        Error::query(
+            QueryError::new(format!("`{metric}({})`: no such rule set", a.text), a.span).with_help(
+                format!(
+                    "write {}, or `{metric}` for the session's policy",
+                    crate::scoring::rules::names()
+                        .map(|r| format!("`{metric}({r})`"))
+                        .collect::<Vec<_>>()
+                        .join(" or ")
+                ),
+            ),
+        )
+    })
 }

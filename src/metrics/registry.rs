@@ -20,6 +20,9 @@ pub enum Arg {
     Column,
     /// An extraction rule set: `acc(legacy)`; without one the session's policy.
     RuleSet,
+    /// Two rule sets, from and to: `shift(v2024, v2025)`; without them
+    /// [`rules::BASELINE`] and [`rules::DEFAULT`].
+    RuleSetPair,
 }
 
 /// An additive part of the metrics, aggregated once per group and scope.
@@ -40,9 +43,8 @@ pub enum Part {
     Unjudged,
     /// Correct rows under one rule set (`acc(<rule set>)`, `shift`).
     HitsUnder(&'static RuleSet),
-    /// Rows whose letter differs between the rule sets `shift` compares
-    /// ([`rules::BASELINE`] and [`rules::DEFAULT`]).
-    Flips,
+    /// Rows whose letter differs between two rule sets.
+    Flips(&'static RuleSet, &'static RuleSet),
     /// The mean of 1 / n_options.
     Inv,
 }
@@ -58,7 +60,7 @@ impl Part {
             Part::Missing => "missing",
             Part::Unjudged => "unjudged",
             Part::HitsUnder(r) => r.hits_name(),
-            Part::Flips => "flips",
+            Part::Flips(a, b) => rules::flips_name(a, b),
             Part::Inv => "inv",
         }
     }
@@ -82,9 +84,9 @@ impl Part {
                     .and(ident("correct").is_null()),
             )),
             Part::HitsUnder(r) => Aggregate::Sum(one_if(ident(r.correct()))),
-            Part::Flips => Aggregate::Sum(one_if(
-                ident(rules::baseline().choice()).not_eq(ident(rules::default_set().choice())),
-            )),
+            Part::Flips(a, b) => {
+                Aggregate::Sum(one_if(ident(a.choice()).not_eq(ident(b.choice()))))
+            }
             Part::Inv => Aggregate::Avg(
                 case(ident("n_options").gt(lit(0i64)))
                     .when(
@@ -130,6 +132,8 @@ pub struct Cells<'a> {
     pub macro_cells: Option<(Expr, Expr)>,
     /// For `acc(<rule set>)`: the rule set's name.
     pub rule_set: Option<&'a str>,
+    /// For `shift(a, b)` and `flips(a, b)`: the two rule sets' names.
+    pub rule_pair: Option<(&'a str, &'a str)>,
 }
 
 /// An expression as a Float64.
@@ -179,6 +183,15 @@ impl Cells<'_> {
         case((self.part)(Part::Answers).gt(lit(0i64)))
             .when(lit(true), e)
             .end()
+    }
+
+    /// The rule sets `shift` and `flips` compare: from and to.
+    fn pair(&self) -> (&'static RuleSet, &'static RuleSet) {
+        let find = |n: &str| rules::find(n);
+        match self.rule_pair.and_then(|(a, b)| find(a).zip(find(b))) {
+            Some(p) => p,
+            None => (rules::baseline(), rules::default_set()),
+        }
     }
 
     /// The correct rows under `acc(<rule set>)`'s rule set.
@@ -242,6 +255,7 @@ impl MetricDef {
             Arg::None => self.name.to_string(),
             Arg::Column => format!("{}(<key>)", self.name),
             Arg::RuleSet => format!("{}[(<rule set>)]", self.name),
+            Arg::RuleSetPair => format!("{}[(<rule set>, <rule set>)]", self.name),
         }
     }
 }
@@ -365,31 +379,39 @@ pub static METRICS: &[MetricDef] = &[
     },
     MetricDef {
         name: "shift",
-        doc: "points gained by the {default} rules over the {baseline} ones",
-        arg: Arg::None,
+        doc: "points gained by the {default} rules over the {baseline} ones; shift(a, b): by b over a",
+        arg: Arg::RuleSetPair,
         outputs: &["shift"],
-        parts: |_| {
+        parts: |c| {
+            let (from, to) = c.pair();
             vec![
                 Part::N,
                 Part::Answers,
-                Part::HitsUnder(rules::baseline()),
-                Part::HitsUnder(rules::default_set()),
+                Part::HitsUnder(from),
+                Part::HitsUnder(to),
             ]
         },
         value: |c| {
-            let diff = Cells::f64e((c.part)(Part::HitsUnder(rules::default_set())))
-                - Cells::f64e((c.part)(Part::HitsUnder(rules::baseline())));
+            let (from, to) = c.pair();
+            let diff = Cells::f64e((c.part)(Part::HitsUnder(to)))
+                - Cells::f64e((c.part)(Part::HitsUnder(from)));
             Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::N))?)?])
         },
         style: Some(Style::Percent),
     },
     MetricDef {
         name: "flips",
-        doc: "rows whose extracted letter differs between the two rule sets",
-        arg: Arg::None,
+        doc: "rows whose extracted letter differs between the two rule sets; flips(a, b): between a and b",
+        arg: Arg::RuleSetPair,
         outputs: &["flips"],
-        parts: |_| vec![Part::Flips],
-        value: |c| Ok(vec![(c.part)(Part::Flips)]),
+        parts: |c| {
+            let (a, b) = c.pair();
+            vec![Part::Flips(a, b)]
+        },
+        value: |c| {
+            let (a, b) = c.pair();
+            Ok(vec![(c.part)(Part::Flips(a, b))])
+        },
         style: None,
     },
 ];
@@ -433,6 +455,7 @@ mod tests {
             partial_verdicts: false,
             macro_cells: None,
             rule_set: None,
+            rule_pair: None,
         };
         let acc = find("acc").unwrap();
         assert_eq!(
@@ -448,6 +471,7 @@ mod tests {
                 partial_verdicts: true,
                 macro_cells: None,
                 rule_set: Some(r.name),
+                rule_pair: None,
             };
             let p = (acc.parts)(&recorded);
             assert!(

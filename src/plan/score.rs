@@ -121,6 +121,7 @@ pub fn score(
             partial_verdicts: partial,
             macro_cells: None,
             rule_set: m.rule_set(),
+            rule_pair: m.rule_pair(),
         };
         for p in (m.def.parts)(&probe) {
             if !parts.contains(&p) {
@@ -254,6 +255,7 @@ pub fn score(
                 partial_verdicts: partial,
                 macro_cells,
                 rule_set: m.rule_set(),
+                rule_pair: m.rule_pair(),
             };
             let exprs = (m.def.value)(&cells).map_err(engine)?;
             for (e, name) in exprs.into_iter().zip(names) {

@@ -78,6 +78,30 @@ pub fn default_set() -> &'static RuleSet {
     find(DEFAULT).expect("DEFAULT names a rule set")
 }
 
+/// The name of the metric part counting rows whose letter differs
+/// between two rule sets: `flips_<a>_<b>`.
+pub fn flips_name(a: &RuleSet, b: &RuleSet) -> &'static str {
+    static NAMES: OnceLock<Vec<Vec<String>>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| {
+        RULE_SETS
+            .iter()
+            .map(|x| {
+                RULE_SETS
+                    .iter()
+                    .map(|y| format!("flips_{}_{}", x.name, y.name))
+                    .collect()
+            })
+            .collect()
+    });
+    let at = |r: &RuleSet| {
+        RULE_SETS
+            .iter()
+            .position(|x| x.name == r.name)
+            .expect("a rule set of the registry")
+    };
+    &names[at(a)][at(b)]
+}
+
 /// The rule-set names, in registry order.
 pub fn names() -> impl Iterator<Item = &'static str> {
     RULE_SETS.iter().map(|r| r.name)

@@ -67,6 +67,8 @@ pub enum CompareSide {
 pub struct Metric {
     pub name: Name,
     pub arg: Option<Name>,
+    /// A second argument: `shift(v2024, v2025)`.
+    pub arg2: Option<Name>,
     pub alias: Option<Name>,
     pub span: Span,
 }

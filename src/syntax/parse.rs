@@ -393,10 +393,12 @@ impl Builder {
         let mut it = p.into_inner();
         let name = self.name(it.next().expect("metric name"));
         let mut arg = None;
+        let mut arg2 = None;
         let mut alias = None;
         for rest in it {
             match rest.as_rule() {
-                Rule::column => arg = Some(self.name(rest)),
+                Rule::column if arg.is_none() => arg = Some(self.name(rest)),
+                Rule::column => arg2 = Some(self.name(rest)),
                 Rule::name => alias = Some(self.name(rest)),
                 _ => {}
             }
@@ -404,6 +406,7 @@ impl Builder {
         Metric {
             name,
             arg,
+            arg2,
             alias,
             span,
         }

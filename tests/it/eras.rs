@@ -73,3 +73,57 @@ fn eras_by_canonical_names_and_aliases_as_written() {
     assert!(matches!(&out[0], Outcome::Message(m) if m == "policy = legacy"));
     assert_eq!(s.policy().name(), "v2024");
 }
+
+#[test]
+fn shift_and_flips_between_any_two_eras() {
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
+    let t = query(
+        &rt,
+        &mut s,
+        "by model score acc(v2024), acc(v2025), acc(v2026), shift, shift(legacy, v2025), \
+         shift(v2025, current), flips, flips(v2024, v2026), flips(v2024, v2025)",
+    );
+    assert_eq!(
+        headers(&t)[4..],
+        [
+            "shift",
+            "shift_legacy_v2025",
+            "shift_v2025_current",
+            "flips",
+            "flips_v2024_v2026",
+            "flips_v2024_v2025"
+        ]
+    );
+    for r in rows(&t) {
+        let v = |i: usize| float(&r[i]).expect("a number");
+        let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+        // shift(a, b) = acc(b) - acc(a); plain shift is v2026 against v2024.
+        assert!(close(v(4), v(3) - v(1)), "{r:?}");
+        assert!(close(v(5), v(2) - v(1)), "{r:?}");
+        assert!(close(v(6), v(3) - v(2)), "{r:?}");
+        assert_eq!(v(7), v(8), "plain flips is flips(v2024, v2026)");
+    }
+    // flips(a, b) counts rows whose letters differ.
+    let t = query(
+        &rt,
+        &mut s,
+        "where choice_v2024 != choice_v2025 by model score n",
+    );
+    let by_rows: Vec<f64> = rows(&t).iter().map(|r| float(&r[1]).unwrap()).collect();
+    let t = query(&rt, &mut s, "by model score flips(v2024, v2025)");
+    let by_metric: Vec<f64> = rows(&t).iter().map(|r| float(&r[1]).unwrap()).collect();
+    assert_eq!(by_rows, by_metric);
+    // Wrong arguments are errors at their place.
+    for (q, says) in [
+        ("by model score shift(v2024)", "compares two rule sets"),
+        (
+            "by model score acc(v2024, v2025)",
+            "takes one argument at most",
+        ),
+        ("by model score flips(v2024, v2099)", "no such rule set"),
+    ] {
+        let e = rt.block_on(s.run(q, "q")).unwrap_err().to_string();
+        assert!(e.contains(says), "{q}: {e}");
+    }
+}
