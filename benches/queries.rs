@@ -56,7 +56,7 @@ fn main() {
         s.info().models.len()
     );
     println!(
-        "scoring (both rule sets, in parallel)\t{:.3}\ts\t{:.0} predictions/s",
+        "scoring (every rule set, in parallel)\t{:.3}\ts\t{:.0} predictions/s",
         s.info().score_time.as_secs_f64(),
         rows as f64 / s.info().score_time.as_secs_f64()
     );

@@ -23,32 +23,32 @@ con.execute(f"CREATE TABLE results AS SELECT * FROM read_parquet('{scored}')")
 model = con.execute("SELECT DISTINCT model FROM results ORDER BY model").fetchall()
 model = model[1][0] if len(model) > 1 else model[0][0]
 
-# The same questions as medql's QUERIES, under the current policy.
+# The same questions as medql's QUERIES, under the current policy (v2026).
 QUERIES = [
     ("overall by model",
-     "SELECT model, 100.0 * sum(CASE WHEN correct_current THEN 1 ELSE 0 END) / count(*) AS acc "
+     "SELECT model, 100.0 * sum(CASE WHEN correct_v2026 THEN 1 ELSE 0 END) / count(*) AS acc "
      "FROM results GROUP BY model ORDER BY model"),
     ("model x department on #DD and #CT",
-     "SELECT model, department, 100.0 * sum(CASE WHEN correct_current THEN 1 ELSE 0 END) / count(*) AS acc "
+     "SELECT model, department, 100.0 * sum(CASE WHEN correct_v2026 THEN 1 ELSE 0 END) / count(*) AS acc "
      "FROM results WHERE task = 'Disease Diagnosis' AND modality = 'CT' "
      "GROUP BY model, department ORDER BY model, department NULLS LAST"),
     ("pivot by task",
-     "PIVOT (SELECT model, task, correct_current::INT AS c FROM results) ON task USING avg(c) * 100 "
+     "PIVOT (SELECT model, task, correct_v2026::INT AS c FROM results) ON task USING avg(c) * 100 "
      "GROUP BY model ORDER BY model"),
     ("paired comparison by task",
      "WITH best AS (SELECT model FROM results GROUP BY model "
-     "  ORDER BY avg(correct_current::INT) DESC, model LIMIT 1), "
+     "  ORDER BY avg(correct_v2026::INT) DESC, model LIMIT 1), "
      "a AS (SELECT * FROM results WHERE model <> (SELECT model FROM best)), "
      "b AS (SELECT * FROM results WHERE model = (SELECT model FROM best)) "
      "SELECT a.task, a.model AS model_a, b.model AS model_b, count(*) AS n, "
-     "100.0 * avg(a.correct_current::INT) AS acc_a, 100.0 * avg(b.correct_current::INT) AS acc_b, "
-     "sum(CASE WHEN a.correct_current AND NOT b.correct_current THEN 1 ELSE 0 END) AS only_a, "
-     "sum(CASE WHEN b.correct_current AND NOT a.correct_current THEN 1 ELSE 0 END) AS only_b "
+     "100.0 * avg(a.correct_v2026::INT) AS acc_a, 100.0 * avg(b.correct_v2026::INT) AS acc_b, "
+     "sum(CASE WHEN a.correct_v2026 AND NOT b.correct_v2026 THEN 1 ELSE 0 END) AS only_a, "
+     "sum(CASE WHEN b.correct_v2026 AND NOT a.correct_v2026 THEN 1 ELSE 0 END) AS only_b "
      "FROM a JOIN b ON a.dataset = b.dataset AND a.\"index\" = b.\"index\" "
      "WHERE a.answered AND b.answered GROUP BY a.task, a.model, b.model ORDER BY a.task, model_a"),
     ("20 failures of one model",
-     f"SELECT \"index\", question, answer, choice_current, prediction FROM results "
-     f"WHERE model = '{model}' AND NOT correct_current ORDER BY \"index\" LIMIT 20"),
+     f"SELECT \"index\", question, answer, choice_v2026, prediction FROM results "
+     f"WHERE model = '{model}' AND NOT correct_v2026 ORDER BY \"index\" LIMIT 20"),
 ]
 
 medql = {}
@@ -125,8 +125,8 @@ def summary(figures_path):
     for name, (m, d) in ratios.items():
         rows.append((f"query: {name}", f"{m:.2f} ms vs DuckDB {d:.2f} ms = {m / d:.2f}",
                      "ratio <= 1.0", m / d <= 1.0))
-    cur = harness.get("extraction current (one core)")
-    leg = harness.get("extraction legacy (one core)")
+    cur = harness.get("extraction v2026 (one core)")
+    leg = harness.get("extraction v2024 (one core)")
     if cur:
         rate = float(cur[2].split()[0]) if len(cur) > 2 else float("nan")
         py = python_rates.get("current")
@@ -139,9 +139,9 @@ def summary(figures_path):
         extra = f"; Python per row {py:,.0f}/s" if py else ""
         rows.append(("extraction, legacy policy (one core)", f"{rate:,.0f} predictions/s{extra}",
                      "(no target)", True))
-    sc = harness.get("scoring (both rule sets, in parallel)")
+    sc = harness.get("scoring (every rule set, in parallel)")
     if sc:
-        rows.append(("scoring, both rule sets, all cores", f"{sc[0]} s ({sc[2]})", "(no target)", True))
+        rows.append(("scoring, every rule set, all cores", f"{sc[0]} s ({sc[2]})", "(no target)", True))
     x = med("medql xlsx load+score (3 files)", 0)
     rows.append(("xlsx load (3 files)", f"medql {x:.2f} s (load + score, whole process) vs pandas.read_excel {pandas_s:.2f} s = {pandas_s / x:.1f}x",
                  ">= 10x faster", pandas_s / x >= 10))

@@ -30,6 +30,9 @@ import pandas as pd
 
 POLICIES = ("legacy", "v2025", "current")
 
+# medql's scored columns (in its Parquet export) of each rule set here.
+MEDQL_CHOICES = {"choice_v2024": "legacy", "choice_v2025": "v2025", "choice_v2026": "current"}
+
 # v2025 has no VLMEvalKit file here to compare with, row by row; its
 # accuracies on these files are the design notes' figures.
 V2025_ACCURACY = {"HuatuoGPT_Vision_7B": "44.77", "Qwen2-VL-7B-Instruct": "46.11", "qwen_chat": "29.58"}
@@ -248,7 +251,7 @@ def load_sample(source, n):
             glob.glob(os.path.join(source, "**", "*.parquet"), recursive=True))
         import pyarrow.parquet as pq
         names = pq.read_schema(paths[0]).names
-        extra = [c for c in ("choice_legacy", "choice_current") if c in names]
+        extra = [c for c in MEDQL_CHOICES if c in names]
         df = pd.concat([pd.read_parquet(p, columns=columns + extra) for p in paths],
                        ignore_index=True)
     if len(df) > n:
@@ -275,7 +278,7 @@ def time_policies(source, n=200000, out=sys.stdout):
               f"{rows} rows in {secs:.2f} s", file=out)
     # When the sample carries medql's own choices, say how far they agree.
     for col in extra:
-        policy = col.split("_", 1)[1]
+        policy = MEDQL_CHOICES[col]
         agree = int((results[policy].to_numpy() == df[col].astype(str).to_numpy()).sum())
         print(f"# python vs medql {col}: {agree}/{rows} rows agree", file=out)
     return results
