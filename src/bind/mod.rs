@@ -235,7 +235,10 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
     }
     let output = match output {
         ast::Output::Score(metrics) => {
-            let metrics = resolve_metrics(&metrics, schema, from_items)?;
+            // `acc(recorded)` where verdicts were loaded (or may be: a
+            // check without data).
+            let recorded = !env.catalog.recorded.is_empty() || !env.catalog.models_known;
+            let metrics = resolve_metrics(&metrics, schema, from_items, recorded)?;
             let pivot = q
                 .pivot
                 .as_ref()
@@ -333,7 +336,7 @@ fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> 
             .fields()
             .iter()
             .map(|f| f.name().clone())
-            .filter(|n| n != MODEL_ID && n != ITEM_ID)
+            .filter(|n| !n.starts_with("__"))
             .collect();
         (names.clone(), names)
     } else {
@@ -473,6 +476,7 @@ pub fn resolve_metrics(
     metrics: &[ast::Metric],
     schema: &DFSchema,
     from_items: bool,
+    recorded: bool,
 ) -> Result<Vec<Metric>> {
     let mut out: Vec<Metric> = vec![];
     for m in metrics {
@@ -533,6 +537,20 @@ pub fn resolve_metrics(
                 ))
             }
             (Arg::Column, Some(a)) => Some(columns::resolve(a, schema, "columns")?),
+            (Arg::RuleSet, Some(a)) if a.text.eq_ignore_ascii_case(registry::RECORDED) => {
+                if !recorded {
+                    return Err(Error::query(
+                        QueryError::new(
+                            format!("`{name}(recorded)` needs VLMEvalKit's verdicts"),
+                            a.span,
+                        )
+                        .with_help(
+                            "load result files with a `hit` column (VLMEvalKit's *_result.xlsx)",
+                        ),
+                    ));
+                }
+                Some(registry::RECORDED.to_string())
+            }
             (Arg::RuleSet, Some(a)) => Some(rule_set_named(name.as_str(), a)?.name.to_string()),
         };
         let probe = Cells {

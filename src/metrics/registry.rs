@@ -43,6 +43,11 @@ pub enum Part {
     Unjudged,
     /// Correct rows under one rule set (`acc(<rule set>)`, `shift`).
     HitsUnder(&'static RuleSet),
+    /// Correct rows by VLMEvalKit's recorded verdicts (`acc(recorded)`).
+    HitsRecorded,
+    /// Rows with an answer but no recorded verdict (a model without a
+    /// result file).
+    UnjudgedRecorded,
     /// Rows whose letter differs between two rule sets.
     Flips(&'static RuleSet, &'static RuleSet),
     /// The mean of 1 / n_options.
@@ -60,6 +65,8 @@ impl Part {
             Part::Missing => "missing",
             Part::Unjudged => "unjudged",
             Part::HitsUnder(r) => r.hits_name(),
+            Part::HitsRecorded => "hits_recorded",
+            Part::UnjudgedRecorded => "unjudged_recorded",
             Part::Flips(a, b) => rules::flips_name(a, b),
             Part::Inv => "inv",
         }
@@ -84,6 +91,12 @@ impl Part {
                     .and(ident("correct").is_null()),
             )),
             Part::HitsUnder(r) => Aggregate::Sum(one_if(ident(r.correct()))),
+            Part::HitsRecorded => Aggregate::Sum(one_if(ident(RECORDED_CORRECT))),
+            Part::UnjudgedRecorded => Aggregate::Sum(one_if(
+                ident("answer")
+                    .is_not_null()
+                    .and(ident(RECORDED_CORRECT).is_null()),
+            )),
             Part::Flips(a, b) => {
                 Aggregate::Sum(one_if(ident(a.choice()).not_eq(ident(b.choice()))))
             }
@@ -260,13 +273,22 @@ impl MetricDef {
     }
 }
 
+/// The hidden column of the results view holding the recorded verdict
+/// whatever the policy (`acc(recorded)`).
+pub const RECORDED_CORRECT: &str = "__correct_recorded";
+
+/// `acc(<rule set>)` names `recorded`: VLMEvalKit's verdicts.
+pub const RECORDED: &str = "recorded";
+
 fn acc_parts(c: &Cells) -> Vec<Part> {
     let mut v = vec![Part::N, Part::Hits, Part::Answers];
     if c.partial_verdicts {
         v.push(Part::Unjudged);
     }
-    if c.rule_set.is_some() {
-        v.push(c.hits_under());
+    match c.rule_set {
+        Some(RECORDED) => v.extend([Part::HitsRecorded, Part::UnjudgedRecorded]),
+        Some(_) => v.push(c.hits_under()),
+        None => {}
     }
     v
 }
@@ -310,6 +332,16 @@ pub static METRICS: &[MetricDef] = &[
         parts: acc_parts,
         value: |c| {
             Ok(vec![match c.rule_set {
+                // VLMEvalKit's verdicts: rows without one do not count,
+                // and a group with none has no accuracy.
+                Some(RECORDED) => {
+                    let unjudged = || (c.part)(Part::UnjudgedRecorded);
+                    let judged = (c.part)(Part::Answers) - unjudged();
+                    let n = (c.part)(Part::N) - unjudged();
+                    case(judged.gt(lit(0i64)))
+                        .when(lit(true), c.pct_of((c.part)(Part::HitsRecorded), n)?)
+                        .end()?
+                }
                 // Under one rule set every answered row has a verdict.
                 Some(_) => c.gate_all(c.pct_of((c.part)(c.hits_under()), (c.part)(Part::N))?)?,
                 None => c.gate(c.pct_of((c.part)(Part::Hits), c.judged_n())?)?,

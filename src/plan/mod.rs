@@ -144,6 +144,7 @@ pub fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) ->
     if with_policy_col {
         select.push(lit(policy.name()).alias("policy"));
     }
+    select.push(ident("correct_recorded").alias(crate::metrics::registry::RECORDED_CORRECT));
     select.push(ident("model_id").alias(MODEL_ID));
     select.push(ident("item_id").alias(ITEM_ID));
     scored.select(select).map_err(engine)

@@ -127,3 +127,39 @@ fn shift_and_flips_between_any_two_eras() {
         assert!(e.contains(says), "{q}: {e}");
     }
 }
+
+#[test]
+fn acc_recorded_is_vlmevalkits_verdicts_whatever_the_policy() {
+    let rt = rt();
+    // Without result files there are no verdicts to score by.
+    let mut demo = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
+    let e = rt
+        .block_on(demo.run("by model score acc(recorded)", "q"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("needs VLMEvalKit's verdicts"), "{e}");
+    let Some(dir) = crate::common::shared_data() else {
+        return;
+    };
+    let spec = crate::common::real_spec(
+        &dir,
+        &[
+            "predictions",
+            "reference/qwen_chat_GMAI-MMBench_VAL_openai_result.xlsx",
+        ],
+    );
+    let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    let t = query(&rt, &mut s, "by model score acc(recorded), acc(v2024)");
+    assert_eq!(headers(&t), ["model", "acc_recorded", "acc_v2024"]);
+    for r in rows(&t) {
+        let model = text(&r[0]).unwrap();
+        if model == "qwen_chat" {
+            // VLMEvalKit's verdicts are its 2024 rules: 33.63.
+            let rec = float(&r[1]).unwrap();
+            assert!((rec - 33.63).abs() < 0.005, "{rec}");
+            assert_eq!(float(&r[1]), float(&r[2]));
+        } else {
+            assert_eq!(float(&r[1]), None, "{model} has no verdicts");
+        }
+    }
+}
