@@ -60,24 +60,15 @@ pub fn discover(specs: &[String]) -> Result<Vec<PathBuf>> {
 /// name.
 #[derive(Clone, Debug, Default)]
 pub struct Runs {
-    /// Files (as their paths are shown) given under a label.
+    /// Each file's run (files as their paths are shown), found once when
+    /// the files are discovered.
     labels: HashMap<String, String>,
 }
 
 impl Runs {
     /// The run a file belongs to, if any is known.
     pub fn label(&self, file: &str) -> Option<String> {
-        if let Some(l) = self.labels.get(file) {
-            return Some(l.clone());
-        }
-        let real = std::fs::canonicalize(file).ok()?;
-        let parent = real.parent()?;
-        parent
-            .components()
-            .rev()
-            .filter_map(|c| c.as_os_str().to_str())
-            .find(|c| is_eval_id(c))
-            .map(str::to_string)
+        self.labels.get(file).cloned()
     }
 
     /// The models with files in more than one run, from `(model, file)`
@@ -107,6 +98,16 @@ impl Runs {
             _ => model.to_string(),
         }
     }
+}
+
+/// The VLMEvalKit run folder (an eval_id) a file really lies in.
+fn run_folder(real: &Path) -> Option<String> {
+    real.parent()?
+        .components()
+        .rev()
+        .filter_map(|c| c.as_os_str().to_str())
+        .find(|c| is_eval_id(c))
+        .map(str::to_string)
 }
 
 /// A VLMEvalKit eval_id: `T`, a date of 8 digits, `-` or `_`, and more
@@ -142,6 +143,8 @@ struct Found {
     skipped: std::collections::HashSet<PathBuf>,
     pickles: usize,
     status: usize,
+    /// The run folder of each file found in one, by its shown path.
+    runs: HashMap<String, String>,
 }
 
 impl Found {
@@ -175,7 +178,11 @@ impl Found {
     /// each run's files into the model's folder).
     fn add(&mut self, p: &Path) {
         let key = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+        let run = run_folder(&key);
         if self.seen.insert(key) {
+            if let Some(run) = run {
+                self.runs.insert(p.display().to_string(), run);
+            }
             self.files.push(p.to_path_buf());
         }
     }
@@ -222,6 +229,10 @@ pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>, Ru
         }
     }
     let notes = found.notes();
+    // A label given on the command line wins over the run folder.
+    for (file, run) in std::mem::take(&mut found.runs) {
+        runs.labels.entry(file).or_insert(run);
+    }
     Ok((found.files, notes, runs))
 }
 

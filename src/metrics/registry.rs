@@ -155,10 +155,6 @@ pub fn f64e(e: Expr) -> Expr {
 }
 
 impl Cells<'_> {
-    fn f64e(e: Expr) -> Expr {
-        f64e(e)
-    }
-
     /// Rows that count for accuracy (without those lacking a verdict).
     pub fn judged_n(&self) -> Expr {
         if self.partial_verdicts {
@@ -180,7 +176,7 @@ impl Cells<'_> {
     /// `100 * num / n`, null when n = 0.
     pub fn pct_of(&self, num: Expr, n: Expr) -> Result<Expr> {
         case(n.clone().gt(lit(0i64)))
-            .when(lit(true), Self::f64e(num) / Self::f64e(n) * lit(100.0f64))
+            .when(lit(true), f64e(num) / f64e(n) * lit(100.0f64))
             .end()
     }
 
@@ -356,7 +352,7 @@ pub static METRICS: &[MetricDef] = &[
         outputs: &["ci_low", "ci_high"],
         parts: acc_parts,
         value: |c| {
-            let args = vec![Cells::f64e((c.part)(Part::Hits)), Cells::f64e(c.judged_n())];
+            let args = vec![f64e((c.part)(Part::Hits)), f64e(c.judged_n())];
             Ok(vec![
                 c.gate(super::WilsonUdf::udf(false).call(args.clone()))?,
                 c.gate(super::WilsonUdf::udf(true).call(args))?,
@@ -388,7 +384,7 @@ pub static METRICS: &[MetricDef] = &[
         arg: Arg::None,
         outputs: &["random"],
         parts: |_| vec![Part::Inv],
-        value: |c| Ok(vec![Cells::f64e((c.part)(Part::Inv)) * lit(100.0f64)]),
+        value: |c| Ok(vec![f64e((c.part)(Part::Inv)) * lit(100.0f64)]),
         style: Some(Style::Percent),
     },
     MetricDef {
@@ -402,7 +398,7 @@ pub static METRICS: &[MetricDef] = &[
             let e = case(keys.clone().gt(lit(0i64)))
                 .when(
                     lit(true),
-                    Cells::f64e(sum) / Cells::f64e(keys) * lit(100.0f64),
+                    f64e(sum) / f64e(keys) * lit(100.0f64),
                 )
                 .end()?;
             Ok(vec![c.gate(e)?])
@@ -425,8 +421,8 @@ pub static METRICS: &[MetricDef] = &[
         },
         value: |c| {
             let (from, to) = c.pair();
-            let diff = Cells::f64e((c.part)(Part::HitsUnder(to)))
-                - Cells::f64e((c.part)(Part::HitsUnder(from)));
+            let diff = f64e((c.part)(Part::HitsUnder(to)))
+                - f64e((c.part)(Part::HitsUnder(from)));
             Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::N))?)?])
         },
         style: Some(Style::Percent),
