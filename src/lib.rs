@@ -737,7 +737,7 @@ impl Session {
                 s.plan.display_indent()
             ));
         }
-        let df = if lowered.holm {
+        if lowered.holm {
             let body = lowered.body.clone();
             out.push_str(&format!(
                 "the comparison (run, then Holm's adjustment adds p_holm over all its rows in memory):\n{}\n\n",
@@ -745,15 +745,8 @@ impl Session {
             ));
             out.push_str(&physical(body).await?);
             out.push_str("\n\nthen, over the adjusted rows in memory:\n");
-            plan::tail(
-                plan::holm_placeholder(&self.ctx, &lowered.body)?,
-                &lowered,
-                &bound,
-                &env,
-            )?
-        } else {
-            plan::tail(lowered.body.clone(), &lowered, &bound, &env)?
-        };
+        }
+        let df = plan::tail_unrun(&self.ctx, &lowered, &bound, &env)?;
         out.push_str(&format!(
             "logical plan:\n{}\n\n",
             df.logical_plan().display_indent()

@@ -341,7 +341,7 @@ pub async fn holm(ctx: &SessionContext, body: DataFrame, runs: &Runs) -> Result<
 }
 
 /// [`holm`] without running anything: the tail over no rows, for a check.
-pub fn holm_placeholder(ctx: &SessionContext, body: &DataFrame) -> Result<DataFrame> {
+fn holm_placeholder(ctx: &SessionContext, body: &DataFrame) -> Result<DataFrame> {
     let schema = Arc::new(body.schema().as_arrow().clone());
     ctx.read_batch(compare::with_holm(&schema, &[])?)
         .map_err(engine)
@@ -450,12 +450,23 @@ pub async fn prepare(
 pub async fn check(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<()> {
     let facts = Facts::placeholder(b, env);
     let l = lower(ctx, b, &facts, env).await?;
+    tail_unrun(ctx, &l, b, env).map(|_| ())
+}
+
+/// The final plan of a lowered query without running Holm's step: the
+/// tail over the body, or over no adjusted rows (a check, `explain`).
+pub fn tail_unrun(
+    ctx: &SessionContext,
+    l: &Lowered,
+    b: &Bound,
+    env: &Env<'_>,
+) -> Result<DataFrame> {
     let rows = if l.holm {
         holm_placeholder(ctx, &l.body)?
     } else {
         l.body.clone()
     };
-    tail(rows, &l, b, env).map(|_| ())
+    tail(rows, l, b, env)
 }
 
 /// The plan that finds a pivot key's values.
