@@ -52,6 +52,9 @@ pub struct SessionInfo {
     pub datasets: Vec<String>,
     pub models: Vec<String>,
     pub coverage: Vec<(String, data::Coverage)>,
+    /// Where every model's numbers came from: one row per model and
+    /// dataset, as the `provenance` relation holds them.
+    pub provenance: Vec<scoring::provenance::Row>,
     pub warnings: Vec<String>,
     /// What loading noted that is no problem (skipped files, a file read
     /// once of two alike); printed as notes, never an error.
@@ -347,8 +350,19 @@ impl Session {
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
             .map_err(|e| Error::engine("registering results", e))?;
+        let provenance = scoring::provenance::Provenance::build(
+            &ctx,
+            &loaded.sets,
+            &loaded.items.datasets(),
+            &loaded.runs,
+        )
+        .await?;
+        ctx.register_table("provenance", Arc::new(provenance.table()?))
+            .map_err(|e| Error::engine("registering provenance", e))?;
         let mut warnings = loaded.warnings;
         warnings.extend(unrecorded_warning(&loaded.sets));
+        let mut notes = loaded.notes;
+        notes.extend(provenance.notes());
         let info = SessionInfo {
             items: loaded.items.len(),
             datasets: loaded.items.datasets(),
@@ -358,8 +372,9 @@ impl Session {
                 .iter()
                 .map(|s| (s.model.clone(), s.coverage.clone()))
                 .collect(),
+            provenance: provenance.rows.clone(),
             warnings,
-            notes: loaded.notes,
+            notes,
             demo: loaded.demo,
             item_files: loaded.items.files.clone(),
             prediction_files: loaded.prediction_files,
@@ -394,9 +409,14 @@ impl Session {
                 table("scored").await?,
                 Policy::default(),
                 true,
+                &[],
             )?),
-            schema(table("items").await?),
-            schema(table("coverage").await?),
+            [
+                schema(table("items").await?),
+                schema(table("coverage").await?),
+                schema(table("provenance").await?),
+            ],
+            provenance.recorded_rules(),
             info.models.clone(),
             info.recorded_models.clone(),
             info.datasets.clone(),

@@ -147,9 +147,18 @@ fn parse_policy(s: &str) -> Result<Policy, String> {
     s.parse()
 }
 
-/// `--policy`'s help: `Answer-extraction policy: legacy, current or recorded`.
+/// `--policy`'s help: `Answer-extraction policy: v2024, v2025, v2026 or
+/// recorded (legacy = v2024, current = v2026)`.
 fn policy_help() -> String {
-    format!("Answer-extraction policy: {}", Policy::names_joined("or"))
+    let aliases: Vec<String> = medql::scoring::rules::RULE_SETS
+        .iter()
+        .flat_map(|r| r.aliases.iter().map(move |a| format!("{a} = {}", r.name)))
+        .collect();
+    format!(
+        "Answer-extraction policy: {} ({})",
+        Policy::names_joined("or"),
+        aliases.join(", ")
+    )
 }
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {

@@ -18,17 +18,31 @@ pub enum Relation {
     Items,
     /// One row per model: what happened to its prediction rows.
     Coverage,
+    /// One row per model and dataset: where its numbers came from.
+    Provenance,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 3] = [Relation::Results, Relation::Items, Relation::Coverage];
+    pub const ALL: [Relation; 4] = [
+        Relation::Results,
+        Relation::Items,
+        Relation::Coverage,
+        Relation::Provenance,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
             Relation::Results => "results",
             Relation::Items => "items",
             Relation::Coverage => "coverage",
+            Relation::Provenance => "provenance",
         }
+    }
+
+    /// Whether the relation is shown as it is, never scored: one row per
+    /// model (or model and dataset), not per case.
+    pub fn shown_only(self) -> bool {
+        matches!(self, Relation::Coverage | Relation::Provenance)
     }
 
     /// The relation a written name means (case-insensitive).
@@ -53,6 +67,10 @@ pub struct Catalog {
     results: DFSchemaRef,
     items: DFSchemaRef,
     coverage: DFSchemaRef,
+    provenance: DFSchemaRef,
+    /// Under `recorded`, the models whose verdicts follow another rule set
+    /// than the baseline (era detection), with that rule set.
+    pub detected: Vec<crate::scoring::provenance::Detected>,
     /// The loaded models, in order: a model's id is its position.
     pub models: Vec<String>,
     /// The models with VLMEvalKit's recorded verdicts (a `hit` column).
@@ -66,11 +84,12 @@ pub struct Catalog {
 
 impl Catalog {
     /// `results` is the schema of the results view (with `policy` and the
-    /// hidden id columns); `items` and `coverage` those of the tables.
+    /// hidden id columns); `items`, `coverage` and `provenance` those of
+    /// the tables (`relations` in that order).
     pub fn new(
         results: DFSchemaRef,
-        items: DFSchemaRef,
-        coverage: DFSchemaRef,
+        [items, coverage, provenance]: [DFSchemaRef; 3],
+        detected: Vec<crate::scoring::provenance::Detected>,
         models: Vec<String>,
         recorded: Vec<String>,
         datasets: Vec<String>,
@@ -80,6 +99,8 @@ impl Catalog {
             results,
             items,
             coverage,
+            provenance,
+            detected,
             models,
             recorded,
             datasets,
@@ -94,6 +115,7 @@ impl Catalog {
             Relation::Results => &self.results,
             Relation::Items => &self.items,
             Relation::Coverage => &self.coverage,
+            Relation::Provenance => &self.provenance,
         }
     }
 

@@ -14,11 +14,15 @@ use std::sync::OnceLock;
 pub fn result_columns() -> &'static [&'static str] {
     static COLUMNS: OnceLock<Vec<&'static str>> = OnceLock::new();
     COLUMNS.get_or_init(|| {
-        let mut c = RESULT_COLUMNS[..RESULT_COLUMNS.len() - 1].to_vec();
+        let at = RESULT_COLUMNS
+            .iter()
+            .position(|c| *c == "hit")
+            .unwrap_or(RESULT_COLUMNS.len());
+        let mut c = RESULT_COLUMNS[..at].to_vec();
         for stem in PER_RULE_SET {
             c.extend(RULE_SETS.iter().filter_map(|r| r.column(stem)));
         }
-        c.extend(RESULT_COLUMNS.last());
+        c.extend(&RESULT_COLUMNS[at..]);
         c
     })
 }
@@ -52,6 +56,7 @@ const RESULT_COLUMNS: &[&str] = &[
     "rule",
     "correct",
     "hit",
+    "log",
 ];
 
 /// What each column of `results` holds, for `.schema`: the fixed columns,
@@ -122,6 +127,10 @@ const COLUMN_DOCS: &[(&str, &str)] = &[
     ("rule", "the extraction step that gave choice"),
     ("correct", "choice = answer"),
     ("hit", "VLMEvalKit's recorded verdict, from a result file"),
+    (
+        "log",
+        "VLMEvalKit's account of the verdict (its `log` column: judge output, `Failed in Prefetch`, random fallback); null without one",
+    ),
     ("policy", "the policy the row was scored under"),
 ];
 

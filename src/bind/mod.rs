@@ -174,26 +174,37 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         Some(n) => Relation::find(&n.text).ok_or_else(|| {
             Error::query(
                 QueryError::new(format!("unknown relation `{}`", n.text), n.span)
-                    .with_help("the relations are `results`, `items` and `coverage`"),
+                    .with_help("the relations are `results`, `items`, `coverage` and `provenance`"),
             )
         })?,
     };
     let from_items = relation == Relation::Items;
-    if relation == Relation::Coverage {
+    if relation.shown_only() {
+        let (what, example) = match relation {
+            Relation::Coverage => (
+                "one row per model",
+                "from coverage where missing > 0 show model, read, missing",
+            ),
+            _ => (
+                "one row per model and dataset",
+                "from provenance where agreement < 99 show model, judge, rules_detected, agreement",
+            ),
+        };
         if let ast::Output::Score(_) | ast::Output::Compare { .. } = &q.output {
             return Err(Error::query(
                 QueryError::new(
-                    "`coverage` has one row per model: it is shown, not scored",
+                    format!("`{}` has {what}: it is shown, not scored", relation.name()),
                     q.span,
                 )
-                .with_help(
-                    "for example `from coverage where missing > 0 show model, read, missing`",
-                ),
+                .with_help(format!("for example `{example}`")),
             ));
         }
         if let Some(k) = q.by.first() {
             return Err(qerr(
-                "`by` groups rows for `score`; `coverage` is shown as it is",
+                format!(
+                    "`by` groups rows for `score`; `{}` is shown as it is",
+                    relation.name()
+                ),
                 k.span,
             ));
         }

@@ -75,6 +75,9 @@ pub struct ModelMeta {
     pub has_thinking: bool,
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The model's result file had a `log` column.
+    #[serde(default)]
+    pub has_log: bool,
 }
 
 /// A model scored in this load, to be kept: its entry's key and description.
@@ -418,6 +421,7 @@ mod tests {
             has_hit: true,
             has_thinking: false,
             notes: vec![],
+            has_log: false,
         }
     }
 

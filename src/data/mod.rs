@@ -7,6 +7,7 @@ pub mod generate;
 pub mod items;
 pub mod predictions;
 pub mod progress;
+pub mod provenance;
 pub mod table;
 
 use crate::error::Result;
@@ -40,6 +41,9 @@ pub struct Loaded {
     pub notes: Vec<String>,
     pub demo: bool,
     pub prediction_files: Vec<String>,
+    /// Which run each prediction file belongs to, and the run records
+    /// (`status.json`) found beside them.
+    pub runs: predictions::Runs,
     /// Where sets scored in this load are to be kept: the cache and, per
     /// set, the key and description of its entry (None: read from it).
     pub pending: Option<(cache::Cache, Vec<Option<cache::Pending>>)>,
@@ -73,8 +77,8 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
     for f in item_files {
         items::load_items_file(&f, &mut items)?;
     }
-    let mut warnings = vec![];
     let (files, mut notes, runs) = predictions::discover_noted(&spec.predictions)?;
+    let mut warnings = runs.warnings.clone();
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let sets = predictions::load_predictions(&files, &items, &runs, &mut warnings)?;
     notes.extend(sets.iter().flat_map(|s| s.notes.iter().cloned()));
@@ -86,6 +90,7 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         notes,
         demo: false,
         prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
+        runs,
         pending: None,
         cache_hits: 0,
         cache_misses: n,
@@ -113,10 +118,8 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
 
     // Every model in name order, scored here or from the cache; the
     // files' warnings first, then each model's.
-    let mut warnings: Vec<String> = std::mem::take(&mut files.warnings)
-        .into_iter()
-        .flatten()
-        .collect();
+    let mut warnings: Vec<String> = runs.warnings.clone();
+    warnings.extend(std::mem::take(&mut files.warnings).into_iter().flatten());
     let mut sets = vec![];
     let mut pending = vec![];
     let (mut hits, mut misses_n) = (0, 0);
@@ -149,6 +152,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        runs,
         pending: Some((c.clone(), pending)),
         cache_hits: hits,
         cache_misses: misses_n,
@@ -405,6 +409,7 @@ fn entry_meta(m: &str, set: &PredictionSet) -> cache::ModelMeta {
         coverage: set.coverage.clone(),
         warnings: set.warnings.clone(),
         has_hit: set.hit.is_some(),
+        has_log: set.log.is_some(),
         has_thinking: set.thinking.is_some(),
         notes: set.notes.clone(),
     }
@@ -425,6 +430,7 @@ fn cached_set(
         prediction: vec![],
         answered: vec![],
         hit,
+        log: meta.has_log.then(Vec::new),
         thinking: meta.has_thinking.then(Vec::new),
         coverage: meta.coverage,
         warnings: meta.warnings,
@@ -524,6 +530,7 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
         notes: vec![],
         demo: true,
         prediction_files: vec![],
+        runs: predictions::Runs::default(),
         pending: None,
         cache_hits: 0,
         cache_misses: n,

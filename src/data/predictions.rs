@@ -31,6 +31,10 @@ pub struct PredictionSet {
     pub answered: Vec<bool>,
     /// The `hit` column of a VLMEvalKit result file, where there is one.
     pub hit: Option<Vec<Option<bool>>>,
+    /// The `log` column of a VLMEvalKit result file (how each verdict was
+    /// reached), where there is one. For a set from the cache: `Some`
+    /// (empty) when its file had one.
+    pub log: Option<Vec<Option<String>>>,
     /// The `thinking` column (VLMEvalKit's `SPLIT_THINK=1`), where there
     /// is one. For a set from the cache: `Some` (empty) when its file had one.
     pub thinking: Option<Vec<Option<String>>>,
@@ -63,12 +67,23 @@ pub struct Runs {
     /// Each file's run (files as their paths are shown), found once when
     /// the files are discovered.
     labels: HashMap<String, String>,
+    /// The VLMEvalKit run folder (eval_id) of each file that lies in one.
+    folders: HashMap<String, String>,
+    /// The run records (`status.json`) found beside the files.
+    pub records: Vec<crate::data::provenance::RunRecord>,
+    /// Run records that could not be read, each with why.
+    pub warnings: Vec<String>,
 }
 
 impl Runs {
     /// The run a file belongs to, if any is known.
     pub fn label(&self, file: &str) -> Option<String> {
         self.labels.get(file).cloned()
+    }
+
+    /// The VLMEvalKit run folder (eval_id) a file lies in, if any.
+    pub fn folder(&self, file: &str) -> Option<String> {
+        self.folders.get(file).cloned()
     }
 
     /// The models with files in more than one run, from `(model, file)`
@@ -142,7 +157,8 @@ struct Found {
     dirs: std::collections::HashSet<PathBuf>,
     skipped: std::collections::HashSet<PathBuf>,
     pickles: usize,
-    status: usize,
+    /// VLMEvalKit's run records (`status.json`), each once.
+    records: Vec<PathBuf>,
     /// The run folder of each file found in one, by its shown path.
     runs: HashMap<String, String>,
 }
@@ -167,7 +183,7 @@ impl Found {
                 if pickle {
                     self.pickles += 1;
                 } else {
-                    self.status += 1;
+                    self.records.push(p.to_path_buf());
                 }
             }
         }
@@ -197,14 +213,29 @@ impl Found {
                 plural(self.pickles)
             ));
         }
-        if self.status > 0 {
+        if !self.records.is_empty() {
             notes.push(format!(
-                "skipped {} status.json file{} (VLMEvalKit's run records, not predictions)",
-                self.status,
-                plural(self.status)
+                "read {} status.json file{} as VLMEvalKit's run record{} (`from provenance show *`)",
+                self.records.len(),
+                plural(self.records.len()),
+                plural(self.records.len())
             ));
         }
         notes
+    }
+
+    /// The run records found, read; those that cannot be read are warnings.
+    fn read_records(&self, runs: &mut Runs) {
+        for p in &self.records {
+            let real = std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+            match crate::data::provenance::RunRecord::read(p, run_folder(&real)) {
+                Ok(r) => runs.records.push(r),
+                Err(why) => runs.warnings.push(format!(
+                    "{}: not read as VLMEvalKit's run record: {why}; its run has no judge, commit or date from it",
+                    p.display()
+                )),
+            }
+        }
     }
 }
 
@@ -229,9 +260,11 @@ pub fn discover_noted(specs: &[String]) -> Result<(Vec<PathBuf>, Vec<String>, Ru
         }
     }
     let notes = found.notes();
+    found.read_records(&mut runs);
     // A label given on the command line wins over the run folder.
     for (file, run) in std::mem::take(&mut found.runs) {
-        runs.labels.entry(file).or_insert(run);
+        runs.labels.entry(file.clone()).or_insert(run.clone());
+        runs.folders.insert(file, run);
     }
     Ok((found.files, notes, runs))
 }
@@ -321,14 +354,33 @@ fn walk(dir: &Path, found: &mut Found) -> Result<usize> {
 }
 
 /// The model named by a file stem, and whether the file is a `_result` file.
-/// `None` when no dataset name is found in the stem.
+/// `None` when no dataset name is found in the stem. See [`stem_parts`].
+pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool) {
+    let p = stem_parts(stem, datasets);
+    (p.model, p.is_result)
+}
+
+/// What a prediction file's stem says: the model, the dataset, and for a
+/// judged result file the judge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StemParts {
+    pub model: Option<String>,
+    /// The dataset named, spelt as the items name it (or as VLMEvalKit
+    /// names GMAI-MMBench's splits).
+    pub dataset: Option<String>,
+    /// The text between `_<dataset>_` and `_result`, verbatim.
+    pub judge: Option<String>,
+    pub is_result: bool,
+}
+
+/// Split a file stem into model, dataset and judge.
 ///
 /// Raw predictions are `{model}_{dataset}`; VLMEvalKit's judged results are
 /// `{model}_{dataset}_{judge}_result`, where the judge is the name given to
 /// VLMEvalKit (`openai`, `gpt4`, `gpt-4o-mini`, `exact_matching`,
 /// `qwen-72b`, ...) and may contain `_`: all between `_{dataset}_` and
 /// `_result` is the judge. A result file may also be `{model}_{dataset}_result`.
-pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool) {
+pub fn stem_parts(stem: &str, datasets: &[String]) -> StemParts {
     let lower = stem.to_lowercase();
     let is_result = lower.ends_with("_result");
     let core = if is_result {
@@ -336,34 +388,52 @@ pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool
     } else {
         &lower[..]
     };
-    let mut names: Vec<String> = datasets.iter().map(|d| d.to_lowercase()).collect();
-    names.push("gmai-mmbench_val".into());
-    names.push("gmai-mmbench_test".into());
-    let mut best: Option<usize> = None;
+    let mut names: Vec<String> = datasets.to_vec();
+    names.push("GMAI-MMBench_VAL".into());
+    names.push("GMAI-MMBench_TEST".into());
+    // (position of `_<dataset>`, its length, the dataset)
+    let mut best: Option<(usize, usize, &str)> = None;
     for d in &names {
-        let pat = format!("_{d}");
+        let pat = format!("_{}", d.to_lowercase());
         let mut search = core.len();
         while let Some(pos) = core[..search].rfind(&pat) {
             let rest = &core[pos + pat.len()..];
             // `_<dataset>` ends the stem, or (result files) a judge follows.
             let ok = rest.is_empty() || (is_result && rest.len() > 1 && rest.starts_with('_'));
             if ok && pos > 0 {
-                best = Some(best.map_or(pos, |b: usize| b.min(pos)));
+                if best.is_none_or(|(b, _, _)| pos < b) {
+                    best = Some((pos, pat.len(), d));
+                }
                 break;
             }
             search = pos;
         }
     }
+    let Some((pos, len, dataset)) = best else {
+        return StemParts {
+            is_result,
+            ..StemParts::default()
+        };
+    };
     // `to_lowercase` may change byte lengths outside ASCII: cut the stem
     // where the lower-case text was cut.
-    let model = best.and_then(|pos| {
-        if lower.len() == stem.len() {
-            stem.get(..pos).map(str::to_string)
+    let same = lower.len() == stem.len();
+    let cut = |a: usize, b: usize| -> Option<String> {
+        if same {
+            stem.get(a..b).map(str::to_string)
         } else {
-            Some(lower[..pos].to_string())
+            lower.get(a..b).map(str::to_string)
         }
-    });
-    (model, is_result)
+    };
+    let judge = (is_result && pos + len < core.len())
+        .then(|| cut(pos + len + 1, core.len()))
+        .flatten();
+    StemParts {
+        model: cut(0, pos),
+        dataset: Some(dataset.to_string()),
+        judge,
+        is_result,
+    }
 }
 
 /// A part of a file that holds one model's rows.
@@ -570,6 +640,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         prediction: vec![None; n],
         answered: vec![false; n],
         hit: None,
+        log: None,
         thinking: None,
         coverage: Coverage::default(),
         warnings: vec![],
@@ -585,7 +656,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         None
     });
     if let Some(res) = hit_source {
-        set.hit = hit_column(res, primary, &set, items)?;
+        (set.hit, set.log) = verdict_columns(res, primary, &set, items)?;
     }
 
     set.warnings = coverage_warning(&model, &set.coverage, ignored, primary.table.row_unit, n)
@@ -685,23 +756,29 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
     Ok(first)
 }
 
-/// The `hit` column of result portion `res`, aligned with the items; None
-/// when it has none. When `res` is paired with a raw `primary`, each of its
-/// predictions must be the raw file's for the item (the same run). Rows
-/// whose index is invalid or unknown are left out, as `primary`'s are.
-fn hit_column(
+/// A model's verdicts as VLMEvalKit recorded them: `hit`, and `log`.
+type Verdicts = (Option<Vec<Option<bool>>>, Option<Vec<Option<String>>>);
+
+/// The `hit` and `log` columns of result portion `res`, aligned with the
+/// items; None for a column it does not have (no `log` without `hit`).
+/// When `res` is paired with a raw `primary`, each of its predictions must
+/// be the raw file's for the item (the same run). Rows whose index is
+/// invalid or unknown are left out, as `primary`'s are.
+fn verdict_columns(
     res: &Portion,
     primary: &Portion,
     set: &PredictionSet,
     items: &Items,
-) -> Result<Option<Vec<Option<bool>>>> {
+) -> Result<Verdicts> {
     let rt = &res.table;
     let Some(hc) = rt.column("hit") else {
-        return Ok(None);
+        return Ok((None, None));
     };
     let rpc = rt.column("prediction");
     let ric = require(rt, "index")?;
+    let lc = rt.column("log");
     let mut hits = vec![None; items.len()];
+    let mut logs = lc.map(|_| vec![None; items.len()]);
     for &r in &res.rows {
         let row = &rt.rows[r];
         let Some(index) = row
@@ -741,8 +818,11 @@ fn hit_column(
             )
         })?;
         hits[pos] = h;
+        if let (Some(lc), Some(logs)) = (lc, logs.as_mut()) {
+            logs[pos] = row.get(lc).cloned().flatten();
+        }
     }
-    Ok(Some(hits))
+    Ok((Some(hits), logs))
 }
 
 /// The warning on a model's coverage, when any rows were ignored or items
@@ -812,15 +892,15 @@ fn require(t: &RawTable, name: &str) -> Result<usize> {
 /// Compare the item columns a prediction file carries with the items; every
 /// differing column is reported with a count and its first example.
 /// Check a table's item columns against the items, then keep only the
-/// columns scoring needs (`model`, `index`, `prediction`, `hit`, and the
-/// `thinking` text of `SPLIT_THINK=1`): a prediction file's copy of every
+/// columns scoring needs (`model`, `index`, `prediction`, `hit`, the
+/// judge's `log`, and the `thinking` text of `SPLIT_THINK=1`): a prediction file's copy of every
 /// question is not held in memory.
 pub fn reduce(mut t: RawTable, items: &Items) -> RawTable {
     let mut notes = vec![];
     check_item_columns(&t, items, &mut notes);
     let keep: Vec<usize> = (0..t.headers.len())
         .filter(|&i| {
-            ["model", "index", "prediction", "hit", "thinking"]
+            ["model", "index", "prediction", "hit", "log", "thinking"]
                 .iter()
                 .any(|k| t.headers[i].trim().eq_ignore_ascii_case(k))
         })
@@ -948,7 +1028,20 @@ mod tests {
                 (Some("qwen_chat".into()), true),
                 "{judge}"
             );
+            // The judge is read verbatim, case and all.
+            let p = stem_parts(&format!("qwen_chat_gmai-mmbench_val_{judge}_result"), &d);
+            assert_eq!(p.judge.as_deref(), Some(judge));
+            assert_eq!(p.dataset.as_deref(), Some("GMAI-MMBench_VAL"));
         }
+        let p = stem_parts("Qwen_GMAI-MMBench_VAL_GPT-4o-Mini_result", &d);
+        assert_eq!(p.judge.as_deref(), Some("GPT-4o-Mini"));
+        // No judge without one in the name, and none in raw files.
+        assert_eq!(stem_parts("m_GMAI-MMBench_VAL_result", &d).judge, None);
+        assert_eq!(stem_parts("m_GMAI-MMBench_VAL", &d).judge, None);
+        assert_eq!(
+            stem_parts("m_GMAI-MMBench_TEST", &[]).dataset.as_deref(),
+            Some("GMAI-MMBench_TEST")
+        );
         // A raw file has nothing after the dataset.
         assert_eq!(
             model_from_stem("qwen_chat_GMAI-MMBench_VAL_exact_matching", &d),

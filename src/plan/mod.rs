@@ -125,7 +125,12 @@ impl Runs {
 }
 
 /// The `results` relation under one policy.
-pub fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) -> Result<DataFrame> {
+pub fn results_view(
+    scored: DataFrame,
+    policy: Policy,
+    with_policy_col: bool,
+    detected: &[crate::scoring::provenance::Detected],
+) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
     // `thinking` is there only when a prediction file had the column.
     let has_thinking = scored
@@ -138,7 +143,7 @@ pub fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) ->
             continue;
         }
         // `choice`, `rule`, `correct`: the policy's columns.
-        let e = policy.column(c).unwrap_or_else(|| ident(*c));
+        let e = policy.column_with(c, detected).unwrap_or_else(|| ident(*c));
         select.push(e.alias(*c));
     }
     if with_policy_col {
@@ -155,7 +160,7 @@ pub fn results_view(scored: DataFrame, policy: Policy, with_policy_col: bool) ->
 /// model's own table when the filter pins one.
 pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<DataFrame> {
     let mut df = match b.relation {
-        Relation::Items | Relation::Coverage => {
+        Relation::Items | Relation::Coverage | Relation::Provenance => {
             ctx.table(b.relation.name()).await.map_err(engine)?
         }
         Relation::Results => {
@@ -169,7 +174,7 @@ pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<Data
                 let mut out: Option<DataFrame> = None;
                 let unrecorded = env.catalog.unrecorded_ids();
                 for p in env.catalog.policies() {
-                    let mut v = results_view(scored.clone(), p, true)?;
+                    let mut v = results_view(scored.clone(), p, true, &env.catalog.detected)?;
                     if p == Policy::Recorded && !unrecorded.is_empty() {
                         // No `recorded` rows for models without verdicts.
                         let ids = unrecorded.iter().map(|i| lit(*i)).collect();
@@ -184,7 +189,7 @@ pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<Data
                 }
                 out.expect("at least one policy")
             } else {
-                results_view(scored, b.policy, true)?
+                results_view(scored, b.policy, true, &env.catalog.detected)?
             }
         }
     };

@@ -834,8 +834,20 @@ impl Repl<'_> {
             "invalid",
             "missing",
             "acc",
+            "judge",
+            "rules_detected",
+            "agreement",
         ]);
-        for (m, c) in &self.session.info().coverage {
+        let info = self.session.info();
+        for (m, c) in &info.coverage {
+            // Provenance, one line per dataset of the model.
+            let rows: Vec<_> = info.provenance.iter().filter(|p| &p.model == m).collect();
+            let joined = |f: &dyn Fn(&crate::scoring::provenance::Row) -> Option<String>| {
+                rows.iter()
+                    .map(|p| f(p).unwrap_or_default())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
             t.add_row([
                 crate::render::neutralize(m),
                 c.read.to_string(),
@@ -845,12 +857,18 @@ impl Repl<'_> {
                 c.invalid.to_string(),
                 c.missing.to_string(),
                 acc.get(m).cloned().unwrap_or_default(),
+                crate::render::neutralize(&joined(&|p| p.source.judge.clone())),
+                joined(&|p| p.rules_detected()),
+                joined(&|p| p.agreement().map(|a| format!("{a:.2}"))),
             ]);
         }
         println!("{t}");
         println!(
             "{}",
-            self.dim(&format!("acc under policy {}", self.session.policy()))
+            self.dim(&format!(
+                "acc under policy {}; every provenance column: from provenance show *",
+                self.session.policy()
+            ))
         );
     }
 

@@ -150,6 +150,8 @@ pub struct Header {
     pub models: Vec<String>,
     pub demo: bool,
     pub files: Vec<FileView>,
+    /// Where each model's numbers came from, a line per model and dataset.
+    pub scoring: Vec<String>,
     pub warnings: Vec<String>,
     /// What a reader must know before reading any number (a split without
     /// answers, say).
@@ -502,6 +504,7 @@ fn header(session: &Session) -> Header {
         models: i.models.clone(),
         demo: i.demo,
         files,
+        scoring: i.provenance.iter().map(provenance_line).collect(),
         warnings: i.warnings.clone(),
         notices: if i.demo || i.has_answers {
             vec![]
@@ -509,6 +512,30 @@ fn header(session: &Session) -> Header {
             vec![no_answers_notice(session)]
         },
     }
+}
+
+/// A provenance row as a line of the report's header.
+fn provenance_line(p: &crate::scoring::provenance::Row) -> String {
+    let s = &p.source;
+    let mut parts = vec![format!("{} on {}", p.model, s.dataset)];
+    parts.push(match &s.judge {
+        Some(j) => format!("judge {j}"),
+        None => "no judge named".into(),
+    });
+    parts.push(match (p.rules_detected(), p.agreement()) {
+        (Some(r), Some(a)) => format!("recorded verdicts follow {r} ({a:.2}%)"),
+        _ => "no recorded verdicts".into(),
+    });
+    if let Some(e) = &s.eval_id {
+        parts.push(format!("run {e}"));
+    }
+    if let Some(c) = &s.commit {
+        parts.push(format!("VLMEvalKit commit {c}"));
+    }
+    if let Some(c) = &s.created_at {
+        parts.push(format!("created {c}"));
+    }
+    parts.join(" · ")
 }
 
 /// The split name of the loaded items for labels: `TEST` or `VAL` when
@@ -542,6 +569,107 @@ fn without_comments(text: &str) -> String {
         .to_string()
 }
 
+/// The queries of "How these numbers were scored": every model's
+/// provenance, then its accuracy under every rule set (and VLMEvalKit's
+/// recorded verdicts, where loaded) side by side.
+fn scoring_queries(session: &Session) -> String {
+    let mut accs: Vec<String> = crate::scoring::rules::RULE_SETS
+        .iter()
+        .map(|r| format!("acc({})", r.name))
+        .collect();
+    if !session.info().recorded_models.is_empty() {
+        accs.push(format!("acc({})", crate::scoring::Policy::RECORDED));
+    }
+    format!(
+        "-- How these numbers were scored\n\
+         -- Per model and dataset: the judge VLMEvalKit named, its run, the rule set its recorded verdicts follow (rules_detected) and on how many of them (agreement, percent), and how often its judge failed (prefetch_failed: exact matching decided; random_fallback: a letter drawn at random). Then each model's accuracy under every era of VLMEvalKit's rules, side by side.\n\
+         from provenance show model, dataset, judge, eval_id, commit, created_at, rules_detected, agreement, prefetch_failed, random_fallback;\n\
+         by model score {}, n\n",
+        accs.join(", ")
+    )
+}
+
+/// The report's first section: how its numbers were scored.
+async fn scoring_section(session: &mut Session) -> Result<Section> {
+    let text = scoring_queries(session);
+    section(session, "scoring".into(), "built in".into(), &text).await
+}
+
+/// The section of one query file: a part per result, each with its
+/// query, table, chart and notes.
+async fn section(session: &mut Session, id: String, source: String, text: &str) -> Result<Section> {
+    let stem = Path::new(&source)
+        .file_stem()
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let (title, description) = header_comments(text, &stem);
+    let saved = session.policy();
+    let results = session.run_each(text, &source, false).await;
+    session.set_policy(saved)?;
+    let mut tables: Vec<QueryResult> = vec![];
+    for r in results {
+        if let Some(Outcome::Table(t)) = r? {
+            tables.push(t);
+        }
+    }
+    if tables.is_empty() {
+        return Err(Error::Usage(format!(
+            "{source}: no statement gives a result to report"
+        )));
+    }
+    // The query statements, in order, beside the results they gave.
+    let statements: Vec<(Statement, String)> = crate::syntax::parse_source(text)
+        .into_iter()
+        .filter_map(|p| p.ok())
+        .filter(|p| matches!(p.statement, Statement::Query(_)))
+        .map(|p| {
+            let query = without_comments(&text[p.span.start..p.span.end]);
+            (p.statement, query)
+        })
+        .collect();
+    let lone = tables.len() == 1;
+    let mut parts = vec![];
+    for (j, t) in tables.iter().enumerate() {
+        let (statement, query) = match statements.get(j) {
+            Some((st, q)) => (Some(st), q.clone()),
+            None => (None, String::new()),
+        };
+        let table = table_view(t);
+        let mut notes = vec![];
+        if table.rows.iter().any(|r| r.class.contains("small")) {
+            notes.push(format!(
+                "⚑ marks slices with fewer than {SMALL_SLICE} items, where a percentage means little."
+            ));
+        }
+        if table.headers.iter().any(|h| h == "p_holm") {
+            notes.push(format!(
+                "p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table; ✱ marks p_holm < {ALPHA}.",
+                table.rows.len()
+            ));
+        }
+        let chart = chart_for(statement, t);
+        parts.push(Part {
+            id: if lone {
+                id.clone()
+            } else {
+                format!("{id}-{}", j + 1)
+            },
+            query: if lone { without_comments(text) } else { query },
+            table,
+            chart,
+            chart_file: None,
+            notes,
+        });
+    }
+    Ok(Section {
+        id,
+        title,
+        description,
+        source,
+        parts,
+    })
+}
+
 /// Run the report's queries and write the document.
 pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result<ReportSummary> {
     let out = &opts.output;
@@ -560,78 +688,9 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
             )))
         }
     };
-    let mut sections = vec![];
+    let mut sections = vec![scoring_section(session).await?];
     for (k, (source, text)) in inputs(&opts.inputs)?.into_iter().enumerate() {
-        let stem = Path::new(&source)
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_string())
-            .unwrap_or_default();
-        let (title, description) = header_comments(&text, &stem);
-        let saved = session.policy();
-        let results = session.run_each(&text, &source, false).await;
-        session.set_policy(saved)?;
-        let mut tables: Vec<QueryResult> = vec![];
-        for r in results {
-            if let Some(Outcome::Table(t)) = r? {
-                tables.push(t);
-            }
-        }
-        if tables.is_empty() {
-            return Err(Error::Usage(format!(
-                "{source}: no statement gives a result to report"
-            )));
-        }
-        // The query statements, in order, beside the results they gave.
-        let statements: Vec<(Statement, String)> = crate::syntax::parse_source(&text)
-            .into_iter()
-            .filter_map(|p| p.ok())
-            .filter(|p| matches!(p.statement, Statement::Query(_)))
-            .map(|p| {
-                let query = without_comments(&text[p.span.start..p.span.end]);
-                (p.statement, query)
-            })
-            .collect();
-        let lone = tables.len() == 1;
-        let mut parts = vec![];
-        for (j, t) in tables.iter().enumerate() {
-            let (statement, query) = match statements.get(j) {
-                Some((st, q)) => (Some(st), q.clone()),
-                None => (None, String::new()),
-            };
-            let table = table_view(t);
-            let mut notes = vec![];
-            if table.rows.iter().any(|r| r.class.contains("small")) {
-                notes.push(format!(
-                    "⚑ marks slices with fewer than {SMALL_SLICE} items, where a percentage means little."
-                ));
-            }
-            if table.headers.iter().any(|h| h == "p_holm") {
-                notes.push(format!(
-                    "p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table; ✱ marks p_holm < {ALPHA}.",
-                    table.rows.len()
-                ));
-            }
-            let chart = chart_for(statement, t);
-            parts.push(Part {
-                id: if lone {
-                    format!("s{}", k + 1)
-                } else {
-                    format!("s{}-{}", k + 1, j + 1)
-                },
-                query: if lone { without_comments(&text) } else { query },
-                table,
-                chart,
-                chart_file: None,
-                notes,
-            });
-        }
-        sections.push(Section {
-            id: format!("s{}", k + 1),
-            title,
-            description,
-            source,
-            parts,
-        });
+        sections.push(section(session, format!("s{}", k + 1), source, &text).await?);
     }
     if opts.leaderboard {
         sections.extend(leaderboard::sections(session, &opts.aliases).await?);
@@ -674,6 +733,7 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
             title: md_escape(&head.title),
             models: head.models.iter().map(|m| md_escape(m)).collect(),
             warnings: head.warnings.iter().map(|m| md_escape(m)).collect(),
+            scoring: head.scoring.iter().map(|m| md_escape(m)).collect(),
             notices: head.notices.iter().map(|m| md_escape(m)).collect(),
             files: head
                 .files

@@ -1,14 +1,15 @@
 //! Scoring: VLMEvalKit's answer-extraction rules (`extract`), the registry
 //! of rule sets (`rules`), the rules wrapped as vectorised DataFusion scalar
-//! functions (`udf`), and the building of the scored `results` relation,
-//! once per load.
+//! functions (`udf`), the building of the scored `results` relation, once
+//! per load, and the `provenance` relation with era detection.
 
 pub mod extract;
+pub mod provenance;
 pub mod relation;
 pub mod rules;
 pub mod udf;
 
-use datafusion::logical_expr::{lit, Expr};
+use datafusion::logical_expr::{lit, when, Expr};
 use datafusion::prelude::ident;
 use rules::{RuleSet, RULE_SETS};
 use std::fmt;
@@ -91,14 +92,37 @@ impl Policy {
 
     /// What `results`' column `choice`, `rule` or `correct` is under the
     /// policy, over the scored table; None for any other column. Under
-    /// `recorded`, `choice` is the letter of [`rules::BASELINE`] (the rules
-    /// VLMEvalKit's result files were scored with) and `rule` reads
-    /// `recorded`.
+    /// `recorded`, `choice` and `rule` are those of [`rules::BASELINE`]
+    /// (the rules VLMEvalKit's reference result files were scored with).
     pub fn column(self, name: &str) -> Option<Expr> {
+        self.column_with(name, &[])
+    }
+
+    /// [`Policy::column`], where under `recorded` the models in `detected`
+    /// (and the dataset, where one is named) take `choice` and `rule` from
+    /// the rule set their recorded verdicts were found to follow.
+    pub fn column_with(self, name: &str, detected: &[provenance::Detected]) -> Option<Expr> {
         match (self, name) {
             (Policy::Rules(r), _) => r.column(name).map(ident),
-            (Policy::Recorded, "choice") => Some(ident(rules::baseline().choice())),
-            (Policy::Recorded, "rule") => Some(lit(Policy::RECORDED)),
+            (Policy::Recorded, "choice" | "rule") => {
+                let base = ident(rules::baseline().column(name)?);
+                if detected.is_empty() {
+                    return Some(base);
+                }
+                let mut arms = detected.iter().filter_map(|(id, dataset, r)| {
+                    let mut cond = ident("model_id").eq(lit(*id));
+                    if let Some(d) = dataset {
+                        cond = cond.and(ident("dataset").eq(lit(d.clone())));
+                    }
+                    Some((cond, ident(r.column(name)?)))
+                });
+                let (c, v) = arms.next()?;
+                let mut e = when(c, v);
+                for (c, v) in arms {
+                    e = e.when(c, v);
+                }
+                e.otherwise(base).ok()
+            }
             (Policy::Recorded, "correct") => Some(ident("correct_recorded")),
             (Policy::Recorded, _) => None,
         }

@@ -45,7 +45,7 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
 pub fn cached_columns() -> &'static [&'static str] {
     static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     COLUMNS.get_or_init(|| {
-        let mut c = vec!["answered", "prediction", "hit"];
+        let mut c = vec!["answered", "prediction", "hit", "log"];
         for r in RULE_SETS {
             c.push(r.choice());
             c.push(r.rule());
@@ -129,7 +129,7 @@ struct LoadedColumns {
 impl LoadedColumns {
     /// `model`, `model_id` and `item_id`, the item columns, then each
     /// prediction's `answered`, `prediction`, `thinking` (when any set has
-    /// it) and `hit`.
+    /// it), `hit` and `log`.
     fn new(items: &Items, sets: &[PredictionSet]) -> LoadedColumns {
         let (mut fields, item_cols) = item_arrays(items);
         // Model names as string views: short names sit inline, so grouping and
@@ -150,6 +150,8 @@ impl LoadedColumns {
             fields.push(Field::new("thinking", DataType::Utf8, true));
         }
         fields.push(Field::new("hit", DataType::Boolean, true));
+        // The judge's account of each verdict: null without a result file.
+        fields.push(Field::new("log", DataType::Utf8, true));
         LoadedColumns {
             schema: Arc::new(Schema::new(fields)),
             item_cols,
@@ -203,6 +205,10 @@ impl LoadedColumns {
             Some(h) => BooleanArray::from(h[start..start + len].to_vec()),
             None => BooleanArray::from(vec![None; len]),
         }));
+        cols.push(match &set.log {
+            Some(l) => Arc::new(StringArray::from_iter(l[start..start + len].iter())) as ArrayRef,
+            None => new_null_array(&DataType::Utf8, len),
+        });
         RecordBatch::try_new(self.schema.clone(), cols)
             .map_err(|e| Error::engine("building predictions", e))
     }

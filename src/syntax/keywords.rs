@@ -22,7 +22,7 @@ pub const KEYWORDS: &[(&str, Role, &str)] = &[
     (
         "from",
         Role::Clause,
-        "the relation: results (default), items or coverage",
+        "the relation: results (default), items, coverage or provenance",
     ),
     ("where", Role::Clause, "keep the rows a condition holds for"),
     ("by", Role::Clause, "group rows by columns"),

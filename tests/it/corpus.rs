@@ -1664,7 +1664,8 @@ fn a_vlmevalkit_work_folder_loads_with_its_pickles_and_links_noted() {
         r.err
     );
     assert!(
-        r.err.contains("note: skipped 1 status.json file"),
+        r.err
+            .contains("note: read 1 status.json file as VLMEvalKit's run record"),
         "{}",
         r.err
     );
@@ -1949,5 +1950,191 @@ fn two_runs_of_one_model_are_two_models_named_by_run() {
         r.err.contains("a second prediction set for model `m`"),
         "{}",
         r.err
+    );
+}
+
+/// A VLMEvalKit run record for model `m` on `Bench_VAL`.
+fn status_json(eval_id: &str, commit: &str, judge: Option<&str>) -> String {
+    let judge = judge.map_or("null".to_string(), |j| format!("\"{j}\""));
+    format!(
+        r#"{{"schema_version": "1.0", "eval_id": "{eval_id}", "created_at": "2026-04-09T15:41:07",
+ "commit": "{commit}", "argv": ["run.py", "--data", "Bench_VAL", "--model", "m"],
+ "pred_format": "xlsx", "eval_format": "csv", "model_name": "m",
+ "datasets": {{"Bench_VAL": {{"status": "done", "prediction_file": "m_Bench_VAL.xlsx",
+   "judge_model": {judge}, "metrics": {{"Overall": 0.6667}}, "primary_metric": "Overall",
+   "skip_reason": null, "error_message": null, "updated_at": "2026-04-09T15:41:07"}}}}}}"#
+    )
+}
+
+/// VLMEvalKit's judged result file as written since its judge became
+/// `gpt-4o-mini`: lower-cased column names, a `log` per row.
+fn judged_xlsx(predictions: [&str; 3], hits: [f64; 3], logs: [&str; 3]) -> Vec<u8> {
+    let rows: Vec<Vec<X>> = (0..3)
+        .map(|i| {
+            vec![
+                X::N(i as f64 + 1.0),
+                X::S(["pneumonia", "fracture", "normal"][0]),
+                X::S(predictions[i]),
+                X::S(["A", "B", "C"][i]),
+                X::N(hits[i]),
+                X::S(logs[i]),
+            ]
+        })
+        .collect();
+    xlsx_bytes(&["index", "a", "prediction", "answer", "hit", "log"], &rows)
+}
+
+const PROVENANCE: &str = "from provenance show model, dataset, judge, eval_id, commit, created_at, prefetch_failed, random_fallback, rules_detected, agreement";
+
+#[test]
+fn a_work_folder_run_has_its_judge_run_and_log_counts_in_provenance() {
+    let d = Dir::new();
+    let items = d.items(3);
+    let run_dir = "work/m/T20260409-153012";
+    let predictions = ["A", "B", "I cannot tell."];
+    let preds = d.write(
+        &format!("{run_dir}/m_Bench_VAL.xlsx"),
+        xlsx_bytes(
+            &["index", "prediction"],
+            &predictions
+                .iter()
+                .enumerate()
+                .map(|(i, p)| vec![X::N(i as f64 + 1.0), X::S(p)])
+                .collect::<Vec<_>>(),
+        ),
+    );
+    let result = d.write(
+        &format!("{run_dir}/m_Bench_VAL_gpt-4o-mini_result.xlsx"),
+        judged_xlsx(
+            predictions,
+            [1.0, 1.0, 0.0],
+            [
+                "Match Log: A. pneumonia",
+                "Match Log: Failed in Prefetch, no GPT-based answer matching under `exact_matching` policy.",
+                "Failed to predict, thus randomly generate one. ",
+            ],
+        ),
+    );
+    let status = d.write(
+        &format!("{run_dir}/status.json"),
+        status_json("T20260409-153012", "5f2c1e0", Some("gpt-4o-mini")),
+    );
+    #[cfg(unix)]
+    for (target, name) in [
+        (&preds, "m_Bench_VAL.xlsx"),
+        (&result, "m_Bench_VAL_gpt-4o-mini_result.xlsx"),
+        (&status, "status.json"),
+    ] {
+        std::os::unix::fs::symlink(target, d.path(&format!("work/m/{name}"))).unwrap();
+    }
+    let work = d.path("work").display().to_string();
+    // Scored, then read back from the cache: the same provenance.
+    for _ in 0..2 {
+        let rows = table(&[&items], &[&work], PROVENANCE);
+        assert_eq!(
+            rows,
+            vec![vec![
+                "m",
+                "Bench_VAL",
+                "gpt-4o-mini",
+                "T20260409-153012",
+                "5f2c1e0",
+                "2026-04-09T15:41:07",
+                "1",
+                "1",
+                // Every rule set finds A, B and nothing: all agree.
+                "v2024|v2025|v2026",
+                "100",
+            ]],
+        );
+        // The log rows can be listed.
+        let rows = table(
+            &[&items],
+            &[&work],
+            "where log like '%Failed in Prefetch%' or log like '%randomly generate%' show index, hit",
+        );
+        assert_eq!(rows, vec![vec!["2", "true"], vec!["3", "false"]]);
+    }
+    let files = table(&[&items], &[&work], "from provenance show files");
+    assert!(
+        files[0][0].contains("m_Bench_VAL.xlsx")
+            && files[0][0].contains("m_Bench_VAL_gpt-4o-mini_result.xlsx"),
+        "{files:?}"
+    );
+    // Without the run record, the judge is read from the file name and the
+    // eval_id from the run folder; commit and date are unknown.
+    std::fs::remove_file(&status).unwrap();
+    std::fs::remove_file(d.path("work/m/status.json")).unwrap();
+    let rows = table(&[&items], &[&work], PROVENANCE);
+    assert_eq!(
+        rows[0][..6],
+        ["m", "Bench_VAL", "gpt-4o-mini", "T20260409-153012", "", ""]
+    );
+    // A run record that cannot be read is a warning naming it.
+    d.write(&format!("{run_dir}/status.json"), "{\"eval_id\": ");
+    let r = query(&[&items], &[&work], PROVENANCE);
+    assert_eq!(r.code, 0, "{}", r.err);
+    assert!(
+        r.err
+            .contains("status.json: not read as VLMEvalKit's run record: not JSON"),
+        "{}",
+        r.err
+    );
+}
+
+#[test]
+fn two_runs_keep_their_own_run_records_and_a_label_names_none() {
+    let d = Dir::new();
+    let items = d.items(3);
+    for (run, commit, preds) in [
+        ("T20260409-153012", "5f2c1e0", "1,A\n2,B\n3,A\n"),
+        ("T20260410-101500", "9a0b1c2", "1,B\n2,C\n3,C\n"),
+    ] {
+        d.write(
+            &format!("work/m/{run}/m_Bench_VAL.csv"),
+            format!("index,prediction\n{preds}"),
+        );
+        d.write(
+            &format!("work/m/{run}/status.json"),
+            status_json(run, commit, None),
+        );
+    }
+    let work = d.path("work").display().to_string();
+    let rows = table(
+        &[&items],
+        &[&work],
+        "from provenance show model, judge, eval_id, commit, rules_detected",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            vec!["m@T20260409-153012", "", "T20260409-153012", "5f2c1e0", ""],
+            vec!["m@T20260410-101500", "", "T20260410-101500", "9a0b1c2", ""],
+        ]
+    );
+    // Runs named on the command line, with the judge in the file name.
+    let a = d.write("a/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,C\n");
+    let a_result = d.write(
+        "a/m_Bench_VAL_openai_result.csv",
+        "index,prediction,hit\n1,A,1\n2,B,1\n3,C,1\n",
+    );
+    let b = d.write("b/m_Bench_VAL.csv", "index,prediction\n1,B\n2,B\n3,C\n");
+    let _ = a_result;
+    let (a, b) = (
+        format!("base={}", Path::new(&a).parent().unwrap().display()),
+        format!("tuned={b}"),
+    );
+    let rows = table(
+        &[&items],
+        &[&a, &b],
+        "from provenance show model, judge, eval_id, prefetch_failed, rules_detected, agreement",
+    );
+    assert_eq!(
+        rows,
+        vec![
+            // No `log` column: no counts; a `hit` column: an era.
+            vec!["m@base", "openai", "", "", "v2024|v2025|v2026", "100"],
+            vec!["m@tuned", "", "", "", "", ""],
+        ]
     );
 }

@@ -188,8 +188,9 @@ fn a_report_file_with_two_queries_gives_two_tables() {
         "{text}"
     );
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("<h2>").count(), 1);
-    assert_eq!(page.matches("<div class=\"part\"").count(), 2, "two tables");
+    // How the numbers were scored (two tables), then the file's section.
+    assert_eq!(page.matches("<h2>").count(), 2);
+    assert_eq!(page.matches("<div class=\"part\"").count(), 4, "two tables");
     assert!(page.contains("id=\"s1-1\"") && page.contains("id=\"s1-2\""));
 }
 

@@ -330,6 +330,9 @@ fn save_after_set_policy_writes_the_policy_first() {
     let mut p = start(home.path(), &[]);
     enter(&mut p, "set policy = legacy");
     p.exp_string("policy = legacy").unwrap();
+    // The next prompt: the statement has run (the text above may be the
+    // line's echo), so the next line is a statement of its own.
+    p.exp_string("medql> ").unwrap();
     enter(&mut p, "by model score acc sort model");
     p.exp_string("4 rows").unwrap();
     let saved = home.path().join("legacy.mql");

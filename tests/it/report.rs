@@ -121,7 +121,9 @@ fn real_report_numbers_structure_and_leaderboard() {
     assert_eq!(side.len(), 1 + 36);
     // Structure of the HTML: every section, charts, the statistics named.
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("<section id=").count(), 11);
+    // The standard nine, the leaderboard's two, and how it was scored.
+    assert_eq!(page.matches("<section id=").count(), 12);
+    assert!(page.contains("<section id=\"scoring\">"));
     assert!(page.matches("<svg").count() >= 5, "charts inline");
     assert!(page.contains("Holm"));
     assert!(page.contains("McNemar"));
@@ -151,7 +153,8 @@ fn demo_report_without_data_flags() {
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("built-in demo data"));
-    assert_eq!(page.matches("<section id=").count(), 9);
+    // How it was scored, and the standard nine.
+    assert_eq!(page.matches("<section id=").count(), 10);
     assert!(page.contains("demo-medical-13b"));
     // Own query files and directories work too; a bad extension is a usage error.
     let q = out.path().join("one.mql");
@@ -163,7 +166,8 @@ fn demo_report_without_data_flags() {
     let (code, _, err) = medql(&["report", q.to_str().unwrap(), "-o", html.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
-    assert_eq!(page.matches("<section id=").count(), 1);
+    // Every report says how its numbers were scored, then the file's section.
+    assert_eq!(page.matches("<section id=").count(), 2);
     assert!(page.contains("Just one"));
     let (code, _, _) = medql(&["report", "-o", out.path().join("x.pdf").to_str().unwrap()]);
     assert_eq!(code, 2);
@@ -280,4 +284,96 @@ fn hostile_text_stays_text_in_a_browser() {
         dom.contains("document.body.dataset.pwned=1"),
         "the hostile text is shown as text"
     );
+}
+
+/// Every Markdown table of the `## title` section, in order.
+fn md_tables(md: &str, title: &str) -> Vec<Vec<Vec<String>>> {
+    let start = md
+        .find(&format!("## {title}\n"))
+        .unwrap_or_else(|| panic!("no section {title}"));
+    let body = &md[start + 3..];
+    let body = &body[..body.find("\n## ").unwrap_or(body.len())];
+    let mut tables: Vec<Vec<Vec<String>>> = vec![];
+    let mut in_table = false;
+    for l in body.lines() {
+        if !l.starts_with('|') {
+            in_table = false;
+            continue;
+        }
+        if !in_table {
+            tables.push(vec![]);
+            in_table = true;
+        }
+        if !l.starts_with("|-") {
+            let cells = l
+                .trim_matches('|')
+                .split(" | ")
+                .map(|c| c.trim().to_string())
+                .collect();
+            tables.last_mut().unwrap().push(cells);
+        }
+    }
+    tables
+}
+
+#[test]
+fn a_report_says_how_its_numbers_were_scored() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let out = tempfile::tempdir().unwrap();
+    let md = out.path().join("report.md");
+    let reference = dir.join("reference/*_GMAI-MMBench_VAL_openai_result.xlsx");
+    let (code, _, err) = medql(&[
+        "--items",
+        dir.join("GMAI-MMBench_VAL.tsv").to_str().unwrap(),
+        "--predictions",
+        dir.join("predictions").to_str().unwrap(),
+        reference.to_str().unwrap(),
+        "report",
+        "-o",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&md).unwrap();
+    // The header names each model's judge and the era its verdicts follow.
+    assert!(
+        text.contains(
+            "- qwen_chat on GMAI-MMBench_VAL · judge openai · recorded verdicts follow v2024 (100.00%)"
+        ),
+        "{}",
+        &text[..text.len().min(3000)]
+    );
+    let tables = md_tables(&text, "How these numbers were scored");
+    assert_eq!(tables.len(), 2, "provenance, then accuracy by era");
+    let (prov, accs) = (&tables[0], &tables[1]);
+    let col = |t: &Vec<Vec<String>>, name: &str| {
+        t[0].iter()
+            .position(|h| md_unescape(h) == name)
+            .unwrap_or_else(|| panic!("no column {name} in {:?}", t[0]))
+    };
+    assert_eq!(prov.len(), 4);
+    for r in &prov[1..] {
+        assert_eq!(r[col(prov, "judge")], "openai");
+        assert_eq!(r[col(prov, "rules_detected")], "v2024");
+        assert_eq!(r[col(prov, "agreement")], "100.00");
+    }
+    // Each model under every era, and VLMEvalKit's own verdicts.
+    let want = [
+        ("HuatuoGPT_Vision_7B", ["48.90", "44.77", "45.25", "48.90"]),
+        ("Qwen2-VL-7B-Instruct", ["46.46", "46.11", "46.11", "46.46"]),
+        ("qwen_chat", ["33.63", "29.58", "29.89", "33.63"]),
+    ];
+    for (model, figures) in want {
+        let r = accs
+            .iter()
+            .find(|r| md_unescape(&r[0]) == model)
+            .unwrap_or_else(|| panic!("no row {model}"));
+        for (name, v) in ["acc_v2024", "acc_v2025", "acc_v2026", "acc_recorded"]
+            .iter()
+            .zip(figures)
+        {
+            assert_eq!(r[col(accs, name)], v, "{model} {name}");
+        }
+    }
 }

@@ -1,0 +1,314 @@
+//! The `provenance` relation: per model and dataset, where its numbers came
+//! from (files, judge, run, commit, date), how often VLMEvalKit's judge
+//! failed, and which rule set VLMEvalKit's recorded verdicts follow (era
+//! detection): each rule set's agreement with the recorded `hit`.
+
+use super::rules::{self, RuleSet, RULE_SETS};
+use crate::data::predictions::Runs;
+use crate::data::provenance::{sources, Source};
+use crate::data::PredictionSet;
+use crate::error::{Error, Result};
+use crate::style::{Role, Style};
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
+use datafusion::datasource::MemTable;
+use datafusion::functions_aggregate::expr_fn::sum;
+use datafusion::logical_expr::{case, cast, lit, Expr};
+use datafusion::prelude::{ident, SessionContext};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// What VLMEvalKit's `log` says when the judge could not be asked and
+/// exact matching decided instead.
+pub const PREFETCH_FAILED: &str = "Failed in Prefetch, no GPT-based answer matching";
+
+/// What VLMEvalKit's `log` says when nothing decided and a letter was
+/// drawn at random (the recorded score is then not reproducible).
+pub const RANDOM_FALLBACK: &str = "Failed to predict, thus randomly generate one";
+
+/// The agreement (percent) at which recorded verdicts count as scored by
+/// a rule set: under it, a judge or rules medql does not have decided.
+pub const DETECTED_AT: f64 = 99.0;
+
+/// The columns of `provenance`, in order.
+pub const COLUMNS: [&str; 11] = [
+    "model",
+    "dataset",
+    "files",
+    "judge",
+    "eval_id",
+    "commit",
+    "created_at",
+    "prefetch_failed",
+    "random_fallback",
+    "rules_detected",
+    "agreement",
+];
+
+/// A model (and dataset, where the model has several) whose recorded
+/// verdicts follow a rule set other than the baseline, and that rule set.
+pub type Detected = (i32, Option<String>, &'static RuleSet);
+
+/// One row of `provenance`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    pub model: String,
+    pub model_id: i32,
+    pub source: Source,
+    /// Rows whose `log` says the judge's prefetch failed; none without a
+    /// `log` column.
+    pub prefetch_failed: Option<u64>,
+    /// Rows whose `log` says a letter was drawn at random.
+    pub random_fallback: Option<u64>,
+    /// Rows with a recorded verdict and an answer, compared with each
+    /// rule set; none without a `hit` column.
+    pub judged: Option<u64>,
+    /// Of those, the rows where each rule set (in [`RULE_SETS`] order)
+    /// agrees with the verdict.
+    pub agree: Vec<u64>,
+}
+
+impl Row {
+    /// The rule sets that agree best with the recorded verdicts, in era
+    /// order; none without verdicts to compare.
+    pub fn detected(&self) -> Vec<&'static RuleSet> {
+        if self.judged.unwrap_or(0) == 0 {
+            return vec![];
+        }
+        let best = self.agree.iter().copied().max().unwrap_or(0);
+        RULE_SETS
+            .iter()
+            .zip(&self.agree)
+            .filter(|(_, a)| **a == best)
+            .map(|(r, _)| r)
+            .collect()
+    }
+
+    /// The best-agreeing rule sets joined by `|`.
+    pub fn rules_detected(&self) -> Option<String> {
+        let d = self.detected();
+        (!d.is_empty()).then(|| d.iter().map(|r| r.name).collect::<Vec<_>>().join("|"))
+    }
+
+    /// The best agreement, as a percent of the rows compared.
+    pub fn agreement(&self) -> Option<f64> {
+        let n = self.judged.filter(|n| *n > 0)?;
+        let best = self.agree.iter().copied().max().unwrap_or(0);
+        Some(best as f64 * 100.0 / n as f64)
+    }
+
+    /// The rows where the best-agreeing rule set and the verdict differ.
+    pub fn disagreeing(&self) -> u64 {
+        let best = self.agree.iter().copied().max().unwrap_or(0);
+        self.judged.unwrap_or(0).saturating_sub(best)
+    }
+
+    /// The rule set `recorded`'s `choice` and `rule` come from: the first
+    /// detected when it agrees at least [`DETECTED_AT`] percent, else the
+    /// baseline.
+    pub fn recorded_rules(&self) -> &'static RuleSet {
+        match (self.detected().first(), self.agreement()) {
+            (Some(r), Some(a)) if a >= DETECTED_AT => r,
+            _ => rules::baseline(),
+        }
+    }
+}
+
+/// Every model's provenance, one row per model and dataset.
+#[derive(Clone, Debug, Default)]
+pub struct Provenance {
+    pub rows: Vec<Row>,
+}
+
+/// `1` where `cond` holds, else `0`, summed.
+fn count_where(cond: Expr) -> Result<Expr> {
+    Ok(sum(cast(
+        case(cond)
+            .when(lit(true), lit(1i64))
+            .otherwise(lit(0i64))
+            .map_err(fail)?,
+        DataType::Int64,
+    )))
+}
+
+fn fail(e: impl std::fmt::Display) -> Error {
+    Error::engine("finding provenance", e)
+}
+
+impl Provenance {
+    /// Find every model's provenance: what its files say, and from the
+    /// scored relation (registered as `scored`) the judge's failures and
+    /// each rule set's agreement with the recorded verdicts, in one pass.
+    pub async fn build(
+        ctx: &SessionContext,
+        sets: &[PredictionSet],
+        datasets: &[String],
+        runs: &Runs,
+    ) -> Result<Provenance> {
+        let judged = ident("hit")
+            .is_not_null()
+            .and(ident("answer").is_not_null());
+        let mut aggs = vec![
+            count_where(judged.clone())?.alias("judged"),
+            count_where(ident("log").like(lit(format!("%{PREFETCH_FAILED}%"))))?.alias("prefetch"),
+            count_where(ident("log").like(lit(format!("%{RANDOM_FALLBACK}%"))))?.alias("random"),
+        ];
+        for r in RULE_SETS {
+            aggs.push(
+                count_where(judged.clone().and(ident(r.correct()).eq(ident("hit"))))?
+                    .alias(format!("agree_{}", r.name)),
+            );
+        }
+        let batches = ctx
+            .table("scored")
+            .await
+            .map_err(fail)?
+            .aggregate(vec![ident("model_id"), ident("dataset")], aggs)
+            .map_err(fail)?
+            .collect()
+            .await
+            .map_err(fail)?;
+        // (model id, dataset) -> judged, prefetch, random, agree per set.
+        let mut counts: HashMap<(i32, String), Vec<u64>> = HashMap::new();
+        for b in &batches {
+            let ids = b.column(0).as_primitive::<Int32Type>();
+            let ds =
+                datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8).map_err(fail)?;
+            let ds = ds.as_string::<i32>();
+            for r in 0..b.num_rows() {
+                let v = (2..b.num_columns())
+                    .map(|c| {
+                        let a = b.column(c).as_primitive::<Int64Type>();
+                        if a.is_null(r) {
+                            0
+                        } else {
+                            a.value(r) as u64
+                        }
+                    })
+                    .collect();
+                counts.insert((ids.value(r), ds.value(r).to_string()), v);
+            }
+        }
+        let mut rows = vec![];
+        for (id, set) in sets.iter().enumerate() {
+            for source in sources(set, datasets, runs) {
+                let c = counts
+                    .get(&(id as i32, source.dataset.clone()))
+                    .cloned()
+                    .unwrap_or_else(|| vec![0; 3 + RULE_SETS.len()]);
+                rows.push(Row {
+                    model: set.model.clone(),
+                    model_id: id as i32,
+                    prefetch_failed: set.log.is_some().then_some(c[1]),
+                    random_fallback: set.log.is_some().then_some(c[2]),
+                    judged: set.hit.is_some().then_some(c[0]),
+                    agree: c[3..].to_vec(),
+                    source,
+                });
+            }
+        }
+        Ok(Provenance { rows })
+    }
+
+    /// The relation, as a table.
+    pub fn table(&self) -> Result<MemTable> {
+        let text = |f: &dyn Fn(&Row) -> Option<String>| -> ArrayRef {
+            Arc::new(StringArray::from_iter(self.rows.iter().map(f)))
+        };
+        let count = |f: &dyn Fn(&Row) -> Option<u64>| -> ArrayRef {
+            Arc::new(Int64Array::from_iter(
+                self.rows.iter().map(|r| f(r).map(|n| n as i64)),
+            ))
+        };
+        let columns: Vec<ArrayRef> = vec![
+            text(&|r| Some(r.model.clone())),
+            text(&|r| Some(r.source.dataset.clone())),
+            text(&|r| Some(r.source.files.join(", "))),
+            text(&|r| r.source.judge.clone()),
+            text(&|r| r.source.eval_id.clone()),
+            text(&|r| r.source.commit.clone()),
+            text(&|r| r.source.created_at.clone()),
+            count(&|r| r.prefetch_failed),
+            count(&|r| r.random_fallback),
+            text(&|r| r.rules_detected()),
+            Arc::new(Float64Array::from_iter(
+                self.rows.iter().map(Row::agreement),
+            )),
+        ];
+        let fields: Vec<Field> = COLUMNS
+            .iter()
+            .zip(&columns)
+            .map(|(name, a)| {
+                let f = Field::new(
+                    *name,
+                    a.data_type().clone(),
+                    !matches!(*name, "model" | "dataset" | "files"),
+                );
+                if *name == "agreement" {
+                    f.with_metadata(
+                        crate::style::metadata(Role::Metric, Some(Style::Percent))
+                            .into_iter()
+                            .collect(),
+                    )
+                } else {
+                    f
+                }
+            })
+            .collect();
+        let schema = Arc::new(Schema::new(fields));
+        let batch = RecordBatch::try_new(schema.clone(), columns).map_err(fail)?;
+        MemTable::try_new(schema, vec![vec![batch]]).map_err(fail)
+    }
+
+    /// For `recorded`: the models (with the dataset, when a model has
+    /// several) whose recorded verdicts follow another rule set than the
+    /// baseline, and that rule set.
+    pub fn recorded_rules(&self) -> Vec<Detected> {
+        let several = |id: i32| self.rows.iter().filter(|r| r.model_id == id).count() > 1;
+        self.rows
+            .iter()
+            .filter(|r| r.recorded_rules().name != rules::BASELINE)
+            .map(|r| {
+                let d = several(r.model_id).then(|| r.source.dataset.clone());
+                (r.model_id, d, r.recorded_rules())
+            })
+            .collect()
+    }
+
+    /// A note for every model and dataset whose recorded verdicts agree
+    /// with no rule set medql has, with the query that lists the rows.
+    pub fn notes(&self) -> Vec<String> {
+        let mut notes = vec![];
+        for r in &self.rows {
+            let (Some(a), Some(best)) = (r.agreement(), r.detected().first().copied()) else {
+                continue;
+            };
+            if a >= DETECTED_AT {
+                continue;
+            }
+            let judge = r
+                .source
+                .judge
+                .as_deref()
+                .map(|j| format!(" (named `{j}`)"))
+                .unwrap_or_default();
+            notes.push(format!(
+                "{}: VLMEvalKit's recorded verdicts on {} follow no rule set medql has: at best {} agrees on {:.2}%, {} of {} items differ; they were scored by a judge{judge} or rules medql does not have (`recorded` shows choices under {}). List them: from results where model = '{}' and dataset = '{}' and hit != correct_{} show index, prediction, choice_{}, hit, log",
+                r.model,
+                r.source.dataset,
+                best.name,
+                a,
+                r.disagreeing(),
+                r.judged.unwrap_or(0),
+                rules::BASELINE,
+                r.model.replace('\'', "''"),
+                r.source.dataset.replace('\'', "''"),
+                best.name,
+                best.name,
+            ));
+        }
+        notes
+    }
+}
