@@ -128,7 +128,10 @@ impl Catalog {
             .map(|f| Column {
                 name: f.name().clone(),
                 data_type: f.data_type().clone(),
-                doc: columns::doc(f.name()),
+                doc: match r {
+                    Relation::Provenance => crate::scoring::provenance::doc(f.name()),
+                    _ => columns::doc(f.name()),
+                },
             })
             .collect()
     }

@@ -187,12 +187,18 @@ fn vocabulary(s: &Session) -> Vocabulary {
     Vocabulary {
         tree: s.tree().clone(),
         models: s.info().models.clone(),
-        columns: s
-            .catalog()
-            .columns(crate::bind::Relation::Results)
-            .into_iter()
-            .map(|c| c.name)
-            .collect(),
+        // Every relation's columns, `results`' first, each name once.
+        columns: {
+            let mut names: Vec<String> = vec![];
+            for r in crate::bind::Relation::ALL {
+                for c in s.catalog().columns(r) {
+                    if !names.contains(&c.name) {
+                        names.push(c.name);
+                    }
+                }
+            }
+            names
+        },
     }
 }
 

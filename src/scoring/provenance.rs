@@ -32,20 +32,43 @@ pub const RANDOM_FALLBACK: &str = "Failed to predict, thus randomly generate one
 /// a rule set: under it, a judge or rules medql does not have decided.
 pub const DETECTED_AT: f64 = 99.0;
 
-/// The columns of `provenance`, in order.
-pub const COLUMNS: [&str; 11] = [
-    "model",
-    "dataset",
-    "files",
-    "judge",
-    "eval_id",
-    "commit",
-    "created_at",
-    "prefetch_failed",
-    "random_fallback",
-    "rules_detected",
-    "agreement",
+/// The columns of `provenance`, in order, with what each holds.
+pub const COLUMNS: [(&str, &str); 11] = [
+    ("model", "model name (`model@run` for one of several runs)"),
+    ("dataset", "the dataset of the row"),
+    ("files", "the model's files for the dataset, joined with `, `"),
+    (
+        "judge",
+        "status.json's judge_model, else the text between `_<dataset>_` and `_result` in the result file's name; null without a result file",
+    ),
+    (
+        "eval_id",
+        "the run's eval_id from status.json, else the VLMEvalKit run folder the files lie in",
+    ),
+    ("commit", "VLMEvalKit's commit, from status.json"),
+    ("created_at", "when the run was made, from status.json, as written"),
+    (
+        "prefetch_failed",
+        "rows whose log says the judge's prefetch failed (exact matching decided); null without a log column",
+    ),
+    (
+        "random_fallback",
+        "rows whose log says a letter was drawn at random; null without a log column",
+    ),
+    (
+        "rules_detected",
+        "the rule set(s) agreeing best with the recorded hit, joined by `|`; null without hit",
+    ),
+    (
+        "agreement",
+        "percent of rows with a hit and an answer where that rule set agrees with hit",
+    ),
 ];
+
+/// What a column of `provenance` holds.
+pub fn doc(name: &str) -> Option<&'static str> {
+    COLUMNS.iter().find(|(c, _)| *c == name).map(|(_, d)| *d)
+}
 
 /// A model (and dataset, where the model has several) whose recorded
 /// verdicts follow a rule set other than the baseline, and that rule set.
@@ -240,7 +263,7 @@ impl Provenance {
         let fields: Vec<Field> = COLUMNS
             .iter()
             .zip(&columns)
-            .map(|(name, a)| {
+            .map(|((name, _), a)| {
                 let f = Field::new(
                     *name,
                     a.data_type().clone(),

@@ -375,3 +375,33 @@ fn save_after_set_policy_writes_the_policy_first() {
     assert_eq!(from_file, legacy);
     assert_ne!(from_file, current, "the policy matters on the demo data");
 }
+
+#[test]
+fn models_shows_each_models_judge_and_era() {
+    let Some(dir) = common::shared_data() else {
+        return;
+    };
+    let home = tempfile::tempdir().unwrap();
+    let items = dir.join("GMAI-MMBench_VAL.tsv").display().to_string();
+    let preds = dir.join("predictions").display().to_string();
+    let result = dir
+        .join("reference/qwen_chat_GMAI-MMBench_VAL_openai_result.xlsx")
+        .display()
+        .to_string();
+    let mut p = start_with(
+        home.path(),
+        &["--items", &items, "--predictions", &preds, &result],
+        &[],
+    );
+    enter(&mut p, ".models");
+    p.exp_string("rules_detected").unwrap();
+    // qwen_chat's verdicts are VLMEvalKit's 2024 rules, every one.
+    let row = utf8(&p.exp_string("100.00").unwrap());
+    let last = row.lines().last().unwrap_or_default();
+    assert!(
+        last.contains("qwen_chat") && last.contains("openai") && last.contains("v2024"),
+        "{row}"
+    );
+    p.exp_string("from provenance show *").unwrap();
+    quit(p);
+}
