@@ -280,6 +280,13 @@ fn discover_one(spec: &str, found: &mut Found) -> Result<()> {
                 )));
             }
         } else if p.exists() {
+            if p.file_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case("status.json"))
+            {
+                // A run record named on its own is read as one.
+                found.consider(p);
+                return Ok(());
+            }
             if Format::from_path(p).is_none() {
                 return Err(Error::Usage(format!(
                     "{spec}: not a prediction file (expected .xlsx .csv .tsv .json .jsonl .parquet)"

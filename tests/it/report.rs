@@ -213,12 +213,20 @@ fn hostile_text_stays_text_in_a_browser() {
         w.write_record([m, i, p]).unwrap();
     }
     w.flush().unwrap();
+    // And in a run record's judge, commit and date.
+    let status = dir.path().join("status.json");
+    let hostile = serde_json::json!({
+        "model_name": "plain", "eval_id": IMG, "commit": SCRIPT, "created_at": IMG,
+        "datasets": {"Bench": {"judge_model": SCRIPT}}
+    });
+    std::fs::write(&status, hostile.to_string()).unwrap();
     let html = dir.path().join("report.html");
     let (code, _, err) = medql(&[
         "--items",
         items.to_str().unwrap(),
         "--predictions",
         preds.to_str().unwrap(),
+        status.to_str().unwrap(),
         "report",
         "-o",
         html.to_str().unwrap(),
@@ -230,6 +238,10 @@ fn hostile_text_stays_text_in_a_browser() {
     assert!(
         page.contains("&lt;script&gt;document.body.dataset.pwned=1"),
         "shown as text"
+    );
+    assert!(
+        page.contains("judge &lt;script&gt;"),
+        "the run record is read and its judge shown as text"
     );
     let md = dir.path().join("report.md");
     let (code, _, err) = medql(&[
