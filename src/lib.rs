@@ -51,7 +51,8 @@ pub struct SessionInfo {
     pub items: usize,
     pub datasets: Vec<String>,
     pub models: Vec<String>,
-    pub coverage: Vec<(String, data::Coverage)>,
+    /// What happened to the prediction rows of each model on each dataset.
+    pub coverage: Vec<(String, String, data::Coverage)>,
     /// Where every model's numbers came from: one row per model and
     /// dataset, as the `provenance` relation holds them.
     pub provenance: Vec<scoring::provenance::Row>,
@@ -71,7 +72,8 @@ pub struct SessionInfo {
     pub score_time: Duration,
     /// What was asked for (empty: the demo data).
     pub spec: LoadSpec,
-    /// Models read back from the cache, and models scored in this load.
+    /// Prediction sets (a model on a dataset) read back from the cache, and
+    /// sets scored in this load.
     pub cache_hits: usize,
     pub cache_misses: usize,
 }
@@ -80,21 +82,44 @@ pub struct SessionInfo {
 /// others do not: one warning naming the others, whose accuracy under
 /// `recorded` is null.
 fn unrecorded_warning(sets: &[data::PredictionSet]) -> Option<String> {
-    let without: Vec<&str> = sets
+    let models = distinct_models(sets);
+    let recorded = recorded_models(sets);
+    let without: Vec<&str> = models
         .iter()
-        .filter(|s| s.hit.is_none())
-        .map(|s| s.model.as_str())
+        .filter(|m| !recorded.contains(m))
+        .map(String::as_str)
         .collect();
-    if without.is_empty() || without.len() == sets.len() {
+    if without.is_empty() || without.len() == models.len() {
         return None;
     }
     Some(format!(
         "{} of {} models have no result file with VLMEvalKit's `hit` column, so no recorded score \
          (null under --policy recorded, no `recorded` row in `by policy`): {}",
         without.len(),
-        sets.len(),
+        models.len(),
         without.join(", ")
     ))
+}
+
+/// The loaded models, each once, sorted by name (a model's id is its
+/// position).
+fn distinct_models(sets: &[data::PredictionSet]) -> Vec<String> {
+    let mut m: Vec<String> = sets.iter().map(|s| s.model.clone()).collect();
+    m.sort();
+    m.dedup();
+    m
+}
+
+/// The models with VLMEvalKit's verdicts on some dataset, each once.
+fn recorded_models(sets: &[data::PredictionSet]) -> Vec<String> {
+    let mut m: Vec<String> = sets
+        .iter()
+        .filter(|s| s.hit.is_some())
+        .map(|s| s.model.clone())
+        .collect();
+    m.sort();
+    m.dedup();
+    m
 }
 
 /// The result of one statement.
@@ -207,13 +232,16 @@ pub struct Session {
     runs: Arc<plan::Runs>,
 }
 
-/// The `coverage` relation: per model, what happened to every prediction
-/// row read (`read = scored + duplicated + unknown + invalid`) and how many
-/// items had no prediction (`missing`).
+/// The `coverage` relation: per model and dataset, what happened to every
+/// prediction row read (`read = scored + duplicated + unknown + invalid`)
+/// and how many items had no prediction (`missing`).
 fn coverage_table(sets: &[data::PredictionSet]) -> Result<MemTable> {
     use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-    let mut fields = vec![Field::new("model", DataType::Utf8, false)];
+    let mut fields = vec![
+        Field::new("model", DataType::Utf8, false),
+        Field::new("dataset", DataType::Utf8, false),
+    ];
     let counts = [
         "read",
         "scored",
@@ -237,6 +265,9 @@ fn coverage_table(sets: &[data::PredictionSet]) -> Result<MemTable> {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(StringArray::from_iter_values(
             sets.iter().map(|s| s.model.as_str()),
+        )),
+        Arc::new(StringArray::from_iter_values(
+            sets.iter().map(|s| s.dataset.as_str()),
         )),
         col(|c| c.read),
         col(|c| c.scored),
@@ -350,13 +381,8 @@ impl Session {
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
             .map_err(|e| Error::engine("registering results", e))?;
-        let provenance = scoring::provenance::Provenance::build(
-            &ctx,
-            &loaded.sets,
-            &loaded.items.datasets(),
-            &loaded.runs,
-        )
-        .await?;
+        let provenance =
+            scoring::provenance::Provenance::build(&ctx, &loaded.sets, &loaded.runs).await?;
         ctx.register_table("provenance", Arc::new(provenance.table()?))
             .map_err(|e| Error::engine("registering provenance", e))?;
         let mut warnings = loaded.warnings;
@@ -366,11 +392,11 @@ impl Session {
         let info = SessionInfo {
             items: loaded.items.len(),
             datasets: loaded.items.datasets(),
-            models: loaded.sets.iter().map(|s| s.model.clone()).collect(),
+            models: distinct_models(&loaded.sets),
             coverage: loaded
                 .sets
                 .iter()
-                .map(|s| (s.model.clone(), s.coverage.clone()))
+                .map(|s| (s.model.clone(), s.dataset.clone(), s.coverage.clone()))
                 .collect(),
             provenance: provenance.rows.clone(),
             warnings,
@@ -378,12 +404,7 @@ impl Session {
             demo: loaded.demo,
             item_files: loaded.items.files.clone(),
             prediction_files: loaded.prediction_files,
-            recorded_models: loaded
-                .sets
-                .iter()
-                .filter(|s| s.hit.is_some())
-                .map(|s| s.model.clone())
-                .collect(),
+            recorded_models: recorded_models(&loaded.sets),
             has_answers: loaded
                 .items
                 .column("answer")

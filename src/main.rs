@@ -393,10 +393,11 @@ fn announce_load(cli: &Cli, session: &Session, load_start: std::time::Instant) -
     let info = session.info();
     if cli.timing {
         eprintln!(
-            "timing: load and score {:.1} ms ({} items, {} models: {} from the cache, {} scored in {:.1} ms)",
+            "timing: load and score {:.1} ms ({} items, {} models, {} prediction sets: {} from the cache, {} scored in {:.1} ms)",
             load_start.elapsed().as_secs_f64() * 1e3,
             info.items,
             info.models.len(),
+            info.coverage.len(),
             info.cache_hits,
             info.cache_misses,
             info.score_time.as_secs_f64() * 1e3,

@@ -49,10 +49,10 @@ pub struct FileEntry {
     pub size: u64,
     pub mtime_ns: u128,
     pub hash: String,
-    /// Prediction files: the models the file holds (given `datasets`), and
-    /// what reading it had to say.
+    /// Prediction files: the models the file holds, each with the dataset
+    /// of its rows (given `datasets`), and what reading it had to say.
     #[serde(default)]
-    pub models: Option<Vec<String>>,
+    pub models: Option<Vec<(String, String)>>,
     #[serde(default)]
     pub datasets: Vec<String>,
     /// The items the models and warnings were worked out against.
@@ -66,6 +66,9 @@ pub struct FileEntry {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelMeta {
     pub model: String,
+    /// The dataset the set answers.
+    #[serde(default)]
+    pub dataset: String,
     pub files: Vec<String>,
     pub coverage: Coverage,
     pub warnings: Vec<String>,
@@ -415,6 +418,7 @@ mod tests {
     fn meta() -> ModelMeta {
         ModelMeta {
             model: "m".into(),
+            dataset: "Bench".into(),
             files: vec![],
             coverage: Default::default(),
             warnings: vec![],

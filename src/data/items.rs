@@ -45,7 +45,11 @@ pub struct Items {
     pub files: Vec<String>,
     /// Whether any loaded file had an `answer` column.
     pub has_answers: bool,
-    position: HashMap<i64, usize>,
+    /// The row of each (dataset, index): indexes repeat across datasets.
+    position: HashMap<(u32, i64), usize>,
+    /// Each dataset's rows, in order of loading: a dataset's items are
+    /// contiguous (its files are read one after another).
+    ranges: Vec<(String, std::ops::Range<usize>)>,
     /// Where each item was read: (file number in `origin_files`, line).
     origins: Vec<(u32, u64)>,
     origin_files: Vec<String>,
@@ -67,9 +71,18 @@ impl Items {
         self.index.is_empty()
     }
 
-    /// The row of an item index.
-    pub fn row_of(&self, index: i64) -> Option<usize> {
-        self.position.get(&index).copied()
+    /// The row of an item of a dataset.
+    pub fn row_of(&self, dataset: &str, index: i64) -> Option<usize> {
+        let d = self.ranges.iter().position(|(n, _)| n == dataset)?;
+        self.position.get(&(d as u32, index)).copied()
+    }
+
+    /// The rows of a dataset.
+    pub fn range(&self, dataset: &str) -> Option<std::ops::Range<usize>> {
+        self.ranges
+            .iter()
+            .find(|(n, _)| n == dataset)
+            .map(|(_, r)| r.clone())
     }
 
     pub fn column(&self, canon: &str) -> &[Option<String>] {
@@ -91,8 +104,8 @@ impl Items {
             .count() as i64
     }
 
-    /// Add one item; an index seen before is an error naming both places.
-    #[allow(clippy::too_many_arguments)]
+    /// Add one item; an index seen before in its dataset is an error
+    /// naming both places. A dataset's items must come one after another.
     pub fn push(
         &mut self,
         dataset: &str,
@@ -101,7 +114,25 @@ impl Items {
         file: &str,
         line: u64,
     ) -> Result<()> {
-        if let Some(&prev) = self.position.get(&index) {
+        let row = self.index.len();
+        match self.ranges.last_mut() {
+            Some((d, r)) if d == dataset => r.end = row + 1,
+            _ => {
+                if self.ranges.iter().any(|(d, _)| d == dataset) {
+                    return Err(Error::data_at(
+                        file,
+                        Some(line),
+                        None,
+                        format!(
+                            "the items of dataset `{dataset}` must be read one file after another"
+                        ),
+                    ));
+                }
+                self.ranges.push((dataset.to_string(), row..row + 1));
+            }
+        }
+        let d = (self.ranges.len() - 1) as u32;
+        if let Some(&prev) = self.position.get(&(d, index)) {
             let (f, l) = self.origins[prev];
             let first = &self.origin_files[f as usize];
             let place = if first == file {
@@ -113,7 +144,7 @@ impl Items {
                 file,
                 Some(line),
                 Some("index"),
-                format!("duplicate item index {index} (first at {place}); an index names one item"),
+                format!("duplicate item index {index} in dataset `{dataset}` (first at {place}); an index names one item of a dataset"),
             ));
         }
         if self.origin_files.last().map(String::as_str) != Some(file) {
@@ -121,7 +152,7 @@ impl Items {
         }
         self.origins
             .push(((self.origin_files.len() - 1) as u32, line));
-        self.position.insert(index, self.index.len());
+        self.position.insert((d, index), row);
         self.dataset.push(dataset.to_string());
         self.index.push(index);
         for (c, v) in cells.into_iter().enumerate() {
@@ -132,13 +163,7 @@ impl Items {
 
     /// The dataset names, in order of first appearance.
     pub fn datasets(&self) -> Vec<String> {
-        let mut out: Vec<String> = vec![];
-        for d in &self.dataset {
-            if out.last() != Some(d) && !out.contains(d) {
-                out.push(d.clone());
-            }
-        }
-        out
+        self.ranges.iter().map(|(d, _)| d.clone()).collect()
     }
 }
 
@@ -335,6 +360,25 @@ pub fn expand_paths(specs: &[String], what: &str) -> Result<Vec<std::path::PathB
         }
     }
     Ok(out)
+}
+
+/// Items files in reading order: each dataset's files one after another
+/// (datasets in order of first mention, files in the order given).
+pub fn items_files(specs: &[String]) -> Result<Vec<std::path::PathBuf>> {
+    let files = expand_paths(specs, "items")?;
+    let mut order: Vec<String> = vec![];
+    for f in &files {
+        let d = dataset_name(f);
+        if !order.contains(&d) {
+            order.push(d);
+        }
+    }
+    let mut grouped = files;
+    grouped.sort_by_key(|f| {
+        let d = dataset_name(f);
+        order.iter().position(|x| *x == d)
+    });
+    Ok(grouped)
 }
 
 /// The item columns as Arrow arrays, in relation order, with `dataset`,

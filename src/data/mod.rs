@@ -47,7 +47,7 @@ pub struct Loaded {
     /// Where sets scored in this load are to be kept: the cache and, per
     /// set, the key and description of its entry (None: read from it).
     pub pending: Option<(cache::Cache, Vec<Option<cache::Pending>>)>,
-    /// Models read from the cache, and models read from their files.
+    /// Prediction sets read from the cache, and sets read from their files.
     pub cache_hits: usize,
     pub cache_misses: usize,
 }
@@ -72,12 +72,14 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         ));
     }
     let mut items = Items::new();
-    let item_files = items::expand_paths(&spec.items, "items")?;
+    let item_files = items::items_files(&spec.items)?;
     progress::stage(progress::Stage::Items, item_files.len() as u64);
     for f in item_files {
         items::load_items_file(&f, &mut items)?;
     }
-    let (files, mut notes, runs) = predictions::discover_noted(&spec.predictions)?;
+    let (files, mut notes, mut runs) = predictions::discover_noted(&spec.predictions)?;
+    let (files, skipped) = predictions::sort_files(files, &items.datasets(), &mut runs);
+    notes.extend(skipped);
     let mut warnings = runs.warnings.clone();
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let sets = predictions::load_predictions(&files, &items, &runs, &mut warnings)?;
@@ -102,17 +104,19 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     let items = KeyedItems::load(spec, c)?;
     // Prediction files: known ones say which models they hold; new or
     // changed ones are read now.
-    let (files, mut notes, runs) = predictions::discover_noted(&spec.predictions)?;
+    let (files, mut notes, mut runs) = predictions::discover_noted(&spec.predictions)?;
+    let (files, skipped) = predictions::sort_files(files, &items.datasets, &mut runs);
+    notes.extend(skipped);
     progress::stage(progress::Stage::Predictions, files.len() as u64);
     let mut files = PredictionFiles::look_up(files, c, &items);
     let misses = files.unknown();
-    files.read(&misses, c, &items)?;
+    files.read(&misses, c, &items, &runs)?;
     files.recall_warnings();
     let (sources, several) = files.sources(&runs);
     let (mut from_cache, rebuild) = models_from_cache(c, &items, &files, &sources, &misses);
     // Models to score: read every file they come from, then assemble.
     let wanted: Vec<usize> = rebuild.iter().flat_map(|m| sources[m].clone()).collect();
-    files.read(&wanted, c, &items)?;
+    files.read(&wanted, c, &items, &runs)?;
     let tables = std::mem::take(&mut files.tables);
     let mut fresh = assemble_fresh(tables, &items.items, &runs, &several, &rebuild)?;
 
@@ -120,7 +124,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
     // files' warnings first, then each model's.
     let mut warnings: Vec<String> = runs.warnings.clone();
     warnings.extend(std::mem::take(&mut files.warnings).into_iter().flatten());
-    let mut sets = vec![];
+    let mut sets: Vec<PredictionSet> = vec![];
     let mut pending = vec![];
     let (mut hits, mut misses_n) = (0, 0);
     for (m, srcs) in &sources {
@@ -129,18 +133,26 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
             notes.extend(set.notes.iter().cloned());
             pending.push(Some((
                 files.model_key(c, &items.key, m, srcs),
-                entry_meta(m, &set),
+                entry_meta(&set),
             )));
             sets.push(set);
             misses_n += 1;
         } else if let Some((batch, meta)) = from_cache.remove(m) {
             warnings.extend(meta.warnings.iter().cloned());
             notes.extend(meta.notes.iter().cloned());
-            sets.push(cached_set(m, batch, meta));
+            sets.push(cached_set(&items.items, batch, meta));
             pending.push(None);
             hits += 1;
         }
     }
+    // By model, then dataset in the items' order, as a load without the
+    // cache has them.
+    let order = |d: &str| items.datasets.iter().position(|x| x == d);
+    let mut both: Vec<_> = sets.into_iter().zip(pending).collect();
+    both.sort_by(|(a, _), (b, _)| {
+        (a.model.as_str(), order(&a.dataset)).cmp(&(b.model.as_str(), order(&b.dataset)))
+    });
+    let (sets, pending): (Vec<_>, Vec<_>) = both.into_iter().unzip();
     Ok(Loaded {
         items: items.items,
         sets,
@@ -175,7 +187,7 @@ impl KeyedItems {
     /// items come from the cache under that key, or are read from the
     /// files and kept there.
     fn load(spec: &LoadSpec, c: &cache::Cache) -> Result<KeyedItems> {
-        let item_files = items::expand_paths(&spec.items, "items")?;
+        let item_files = items::items_files(&spec.items)?;
         let mut item_entries = vec![];
         for f in &item_files {
             match c.lookup(f).or_else(|| c.identify(f)) {
@@ -252,8 +264,14 @@ impl PredictionFiles {
 
     /// Read the `wanted` files not read yet, on all cores, and note what
     /// they hold: their warnings, and for a file without an entry a new
-    /// one (its models), kept in the cache.
-    fn read(&mut self, wanted: &[usize], c: &cache::Cache, items: &KeyedItems) -> Result<()> {
+    /// one (its models and their datasets), kept in the cache.
+    fn read(
+        &mut self,
+        wanted: &[usize],
+        c: &cache::Cache,
+        items: &KeyedItems,
+        runs: &predictions::Runs,
+    ) -> Result<()> {
         let todo: Vec<usize> = wanted
             .iter()
             .copied()
@@ -262,10 +280,10 @@ impl PredictionFiles {
             .into_iter()
             .collect();
         let paths: Vec<&std::path::Path> = todo.iter().map(|&i| self.paths[i].as_path()).collect();
-        let reduce = |t| predictions::reduce(t, &items.items);
+        let reduce = |t| predictions::reduce(t, &items.items, runs);
         for (&i, t) in todo.iter().zip(table::read_tables(&paths, &reduce)) {
             let t = t?;
-            let (groups, _, warning) = predictions::table_models(&t, &items.datasets)?;
+            let (groups, _, warning) = predictions::table_models(&t, &items.datasets, runs)?;
             self.warnings[i] = warning.into_iter().chain(t.notes.iter().cloned()).collect();
             if self.entries[i].is_none() {
                 let mut e = c.identify(&self.paths[i]).ok_or_else(|| {
@@ -292,48 +310,59 @@ impl PredictionFiles {
         }
     }
 
-    /// Which files each model (each run of a model with several) comes
-    /// from, by the files' entries; and the models with several runs.
+    /// Which files each prediction set (a model, or each run of a model
+    /// with several, on a dataset) comes from, by the files' entries; and
+    /// the models with several runs.
     fn sources(
         &self,
         runs: &predictions::Runs,
     ) -> (
-        BTreeMap<String, Vec<usize>>,
+        BTreeMap<SetKey, Vec<usize>>,
         std::collections::HashSet<String>,
     ) {
         let paths: Vec<String> = self.paths.iter().map(|p| p.display().to_string()).collect();
-        let mut pairs: Vec<(&str, usize)> = vec![];
+        let mut triples: Vec<(&str, &str, usize)> = vec![];
         for (i, e) in self.entries.iter().enumerate() {
-            for m in e
+            for (m, d) in e
                 .as_ref()
                 .and_then(|e| e.models.as_ref())
                 .into_iter()
                 .flatten()
             {
-                pairs.push((m.as_str(), i));
+                triples.push((m.as_str(), d.as_str(), i));
             }
         }
-        let several = runs.several(pairs.iter().map(|(m, i)| (*m, paths[*i].as_str())));
-        let mut sources: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (m, i) in pairs {
+        let several = runs.several(triples.iter().map(|(m, d, i)| (*m, *d, paths[*i].as_str())));
+        let mut sources: BTreeMap<SetKey, Vec<usize>> = BTreeMap::new();
+        for (m, d, i) in triples {
             sources
-                .entry(runs.name(m, &paths[i], &several))
+                .entry((runs.name(m, &paths[i], &several), d.to_string()))
                 .or_default()
                 .push(i);
         }
         (sources, several)
     }
 
-    /// The key of model `m`'s cache entry: the items, the model and the
-    /// entries of the files it comes from (`srcs`).
-    fn model_key(&self, c: &cache::Cache, items_key: &str, m: &str, srcs: &[usize]) -> String {
+    /// The key of a set's cache entry: the items, the model, the dataset
+    /// and the entries of the files it comes from (`srcs`).
+    fn model_key(
+        &self,
+        c: &cache::Cache,
+        items_key: &str,
+        (m, d): &SetKey,
+        srcs: &[usize],
+    ) -> String {
         let es: Vec<&cache::FileEntry> = srcs
             .iter()
             .filter_map(|&i| self.entries[i].as_ref())
             .collect();
-        c.model_key(items_key, m, &es)
+        c.model_key(items_key, &format!("{m}\u{1f}{d}"), &es)
     }
 }
+
+/// A prediction set's name: its model (with `@run` for one of several
+/// runs) and its dataset.
+type SetKey = (String, String);
 
 /// A model's scored columns and description, as its cache entry holds them.
 type CachedModel = (datafusion::arrow::array::RecordBatch, cache::ModelMeta);
@@ -345,18 +374,19 @@ fn models_from_cache(
     c: &cache::Cache,
     items: &KeyedItems,
     files: &PredictionFiles,
-    sources: &BTreeMap<String, Vec<usize>>,
+    sources: &BTreeMap<SetKey, Vec<usize>>,
     misses: &[usize],
-) -> (BTreeMap<String, CachedModel>, BTreeSet<String>) {
-    let mut from_cache: BTreeMap<String, CachedModel> = BTreeMap::new();
-    let mut rebuild: BTreeSet<String> = BTreeSet::new();
-    let candidates: Vec<(&String, &Vec<usize>)> = sources.iter().collect();
+) -> (BTreeMap<SetKey, CachedModel>, BTreeSet<SetKey>) {
+    let mut from_cache: BTreeMap<SetKey, CachedModel> = BTreeMap::new();
+    let mut rebuild: BTreeSet<SetKey> = BTreeSet::new();
+    let candidates: Vec<(&SetKey, &Vec<usize>)> = sources.iter().collect();
     let hits = parallel_map(&candidates, |(m, srcs)| {
         let changed = srcs.iter().any(|i| misses.contains(i));
+        let rows = items.items.range(&m.1).map_or(0, |r| r.len());
         if changed {
             None
         } else {
-            c.get_model(&files.model_key(c, &items.key, m, srcs), items.items.len())
+            c.get_model(&files.model_key(c, &items.key, m, srcs), rows)
         }
     });
     for ((m, _), hit) in candidates.iter().zip(hits) {
@@ -383,8 +413,8 @@ fn assemble_fresh(
     items: &Items,
     runs: &predictions::Runs,
     several: &std::collections::HashSet<String>,
-    rebuild: &BTreeSet<String>,
-) -> Result<BTreeMap<String, PredictionSet>> {
+    rebuild: &BTreeSet<SetKey>,
+) -> Result<BTreeMap<SetKey, PredictionSet>> {
     let mut assembled_warnings = vec![];
     let assembled = predictions::assemble(
         tables.into_values().collect(),
@@ -395,16 +425,17 @@ fn assemble_fresh(
     )?;
     Ok(assembled
         .into_iter()
-        .filter(|s| rebuild.contains(&s.model))
-        .map(|s| (s.model.clone(), s))
+        .map(|s| ((s.model.clone(), s.dataset.clone()), s))
+        .filter(|(k, _)| rebuild.contains(k))
         .collect())
 }
 
-/// The description kept in the cache entry of model `m`, scored in this
-/// load, for a later load to rebuild its set from.
-fn entry_meta(m: &str, set: &PredictionSet) -> cache::ModelMeta {
+/// The description kept in the cache entry of a set scored in this load,
+/// for a later load to rebuild the set from.
+fn entry_meta(set: &PredictionSet) -> cache::ModelMeta {
     cache::ModelMeta {
-        model: m.to_string(),
+        model: set.model.clone(),
+        dataset: set.dataset.clone(),
         files: set.files.clone(),
         coverage: set.coverage.clone(),
         warnings: set.warnings.clone(),
@@ -415,17 +446,19 @@ fn entry_meta(m: &str, set: &PredictionSet) -> cache::ModelMeta {
     }
 }
 
-/// Model `m`'s set from its cache entry: its scored columns, and what the
-/// entry recorded; `hit` and `thinking` are empty but present when the
-/// model had them, and scoring is skipped.
+/// A set from its cache entry: its scored columns, and what the entry
+/// recorded; `hit`, `log` and `thinking` are empty but present when the
+/// set had them, and scoring is skipped.
 fn cached_set(
-    m: &str,
+    items: &Items,
     batch: datafusion::arrow::array::RecordBatch,
     meta: cache::ModelMeta,
 ) -> PredictionSet {
     let hit = meta.has_hit.then(Vec::new);
     PredictionSet {
-        model: m.to_string(),
+        range: items.range(&meta.dataset).unwrap_or(0..0),
+        model: meta.model,
+        dataset: meta.dataset,
         files: meta.files,
         prediction: vec![],
         answered: vec![],

@@ -22,10 +22,15 @@ pub struct Coverage {
     pub missing: u64,
 }
 
-/// One model's predictions, aligned with the items' rows.
+/// One model's predictions on one dataset (one run), aligned with that
+/// dataset's items: position `i` of every vector is item row
+/// `range.start + i`.
 #[derive(Clone, Debug)]
 pub struct PredictionSet {
     pub model: String,
+    pub dataset: String,
+    /// The dataset's rows among the loaded items.
+    pub range: std::ops::Range<usize>,
     pub files: Vec<String>,
     pub prediction: Vec<Option<String>>,
     pub answered: Vec<bool>,
@@ -69,6 +74,9 @@ pub struct Runs {
     labels: HashMap<String, String>,
     /// The VLMEvalKit run folder (eval_id) of each file that lies in one.
     folders: HashMap<String, String>,
+    /// The loaded dataset each file answers, where its name says (see
+    /// [`sort_files`]).
+    datasets: HashMap<String, String>,
     /// The run records (`status.json`) found beside the files.
     pub records: Vec<crate::data::provenance::RunRecord>,
     /// Run records that could not be read, each with why.
@@ -86,16 +94,24 @@ impl Runs {
         self.folders.get(file).cloned()
     }
 
-    /// The models with files in more than one run, from `(model, file)`
-    /// pairs.
-    pub fn several<'a>(&self, pairs: impl Iterator<Item = (&'a str, &'a str)>) -> HashSet<String> {
-        let mut seen: HashMap<&str, Option<String>> = HashMap::new();
+    /// The loaded dataset a file answers, where its name says.
+    pub fn dataset_of(&self, file: &str) -> Option<&str> {
+        self.datasets.get(file).map(String::as_str)
+    }
+
+    /// The models with files of one dataset in more than one run, from
+    /// `(model, dataset, file)` triples.
+    pub fn several<'a>(
+        &self,
+        triples: impl Iterator<Item = (&'a str, &'a str, &'a str)>,
+    ) -> HashSet<String> {
+        let mut seen: HashMap<(&str, &str), Option<String>> = HashMap::new();
         let mut several = HashSet::new();
-        for (model, file) in pairs {
+        for (model, dataset, file) in triples {
             let label = self.label(file);
-            match seen.get(model) {
+            match seen.get(&(model, dataset)) {
                 None => {
-                    seen.insert(model, label);
+                    seen.insert((model, dataset), label);
                 }
                 Some(first) if *first != label => {
                     several.insert(model.to_string());
@@ -360,34 +376,27 @@ fn walk(dir: &Path, found: &mut Found) -> Result<usize> {
     Ok(n)
 }
 
-/// The model named by a file stem, and whether the file is a `_result` file.
-/// `None` when no dataset name is found in the stem. See [`stem_parts`].
-pub fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool) {
-    let p = stem_parts(stem, datasets);
-    (p.model, p.is_result)
-}
-
-/// What a prediction file's stem says: the model, the dataset, and for a
-/// judged result file the judge.
+/// What a file stem says: the model, the dataset, and for a judged
+/// result file the judge.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StemParts {
     pub model: Option<String>,
-    /// The dataset named, spelt as the items name it (or as VLMEvalKit
-    /// names GMAI-MMBench's splits).
+    /// The dataset named, spelt as in `names`.
     pub dataset: Option<String>,
     /// The text between `_<dataset>_` and `_result`, verbatim.
     pub judge: Option<String>,
     pub is_result: bool,
 }
 
-/// Split a file stem into model, dataset and judge.
+/// Split a file stem into model, dataset (one of `names`, matched
+/// case-insensitively; the longest that matches wins) and judge.
 ///
 /// Raw predictions are `{model}_{dataset}`; VLMEvalKit's judged results are
 /// `{model}_{dataset}_{judge}_result`, where the judge is the name given to
 /// VLMEvalKit (`openai`, `gpt4`, `gpt-4o-mini`, `exact_matching`,
 /// `qwen-72b`, ...) and may contain `_`: all between `_{dataset}_` and
 /// `_result` is the judge. A result file may also be `{model}_{dataset}_result`.
-pub fn stem_parts(stem: &str, datasets: &[String]) -> StemParts {
+pub fn stem_parts<S: AsRef<str>>(stem: &str, names: &[S]) -> StemParts {
     let lower = stem.to_lowercase();
     let is_result = lower.ends_with("_result");
     let core = if is_result {
@@ -395,12 +404,10 @@ pub fn stem_parts(stem: &str, datasets: &[String]) -> StemParts {
     } else {
         &lower[..]
     };
-    let mut names: Vec<String> = datasets.to_vec();
-    names.push("GMAI-MMBench_VAL".into());
-    names.push("GMAI-MMBench_TEST".into());
     // (position of `_<dataset>`, its length, the dataset)
     let mut best: Option<(usize, usize, &str)> = None;
-    for d in &names {
+    for d in names {
+        let d = d.as_ref();
         let pat = format!("_{}", d.to_lowercase());
         let mut search = core.len();
         while let Some(pos) = core[..search].rfind(&pat) {
@@ -408,7 +415,9 @@ pub fn stem_parts(stem: &str, datasets: &[String]) -> StemParts {
             // `_<dataset>` ends the stem, or (result files) a judge follows.
             let ok = rest.is_empty() || (is_result && rest.len() > 1 && rest.starts_with('_'));
             if ok && pos > 0 {
-                if best.is_none_or(|(b, _, _)| pos < b) {
+                let better =
+                    best.is_none_or(|(b, len, _)| pat.len() > len || (pat.len() == len && pos < b));
+                if better {
                     best = Some((pos, pat.len(), d));
                 }
                 break;
@@ -443,9 +452,127 @@ pub fn stem_parts(stem: &str, datasets: &[String]) -> StemParts {
     }
 }
 
-/// A part of a file that holds one model's rows.
+/// The dataset names VLMEvalKit registers (`run.py --data NAME`), from its
+/// source: a prediction file named for one that is not loaded is skipped.
+pub fn registered_datasets() -> &'static [&'static str] {
+    static NAMES: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    NAMES.get_or_init(|| {
+        include_str!("../../data/vlmevalkit_datasets.txt")
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .collect()
+    })
+}
+
+/// Which dataset a prediction file answers, by its name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FileClass {
+    /// A loaded dataset.
+    Of(String),
+    /// A dataset that is not loaded: the file is skipped.
+    Skip(String),
+    /// The name says nothing about a dataset.
+    Unknown,
+}
+
+/// The file's stem.
+fn stem_of(path: &Path) -> &str {
+    path.file_stem().and_then(|s| s.to_str()).unwrap_or("")
+}
+
+/// Which dataset a file answers, in order: (1) a loaded dataset named in
+/// its stem (`_<dataset>` at the end, or before `_result` or
+/// `_<judge>_result`); (2) VLMEvalKit's layout `.../{M}/{M}_{rest}` (the
+/// model's folder, or a run folder in it): `rest` names a dataset that is
+/// not loaded; (3) a dataset VLMEvalKit registers, not loaded, named at
+/// the end of the stem the same way.
+pub fn classify(path: &Path, loaded: &[String]) -> FileClass {
+    let stem = stem_of(path);
+    if let Some(d) = stem_parts(stem, loaded).dataset {
+        return FileClass::Of(d);
+    }
+    let known = stem_parts(stem, registered_datasets());
+    if let Some(m) = layout_model(path) {
+        let lower = stem.to_lowercase();
+        if let Some(rest) = lower.strip_prefix(&format!("{}_", m.to_lowercase())) {
+            if !rest.is_empty() {
+                let name = match &known.dataset {
+                    Some(d) => d.clone(),
+                    None => stem[stem.len() - rest.len()..]
+                        .trim_end_matches("_result")
+                        .to_string(),
+                };
+                return FileClass::Skip(name);
+            }
+        }
+    }
+    match known.dataset {
+        Some(d) => FileClass::Skip(d),
+        None => FileClass::Unknown,
+    }
+}
+
+/// The model folder of VLMEvalKit's layout a file lies in: its folder, or
+/// the folder above when its folder is a run folder (an eval_id).
+fn layout_model(path: &Path) -> Option<String> {
+    let mut dir = path.parent()?;
+    let name = dir.file_name()?.to_str()?;
+    if is_eval_id(name) {
+        dir = dir.parent()?;
+    }
+    Some(dir.file_name()?.to_str()?.to_string())
+}
+
+/// Keep the prediction files of loaded datasets, noting each file's
+/// dataset in `runs`; skip files of datasets not loaded, summed up in one
+/// note (`skipped 14 prediction files of 6 datasets not loaded:
+/// MMBench_DEV_EN (4), ...`). With one dataset loaded, a file whose name
+/// says nothing answers it.
+pub fn sort_files(
+    files: Vec<PathBuf>,
+    loaded: &[String],
+    runs: &mut Runs,
+) -> (Vec<PathBuf>, Option<String>) {
+    let mut kept = vec![];
+    let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
+    for f in files {
+        let shown = f.display().to_string();
+        match classify(&f, loaded) {
+            FileClass::Of(d) => {
+                runs.datasets.insert(shown, d);
+                kept.push(f);
+            }
+            FileClass::Skip(d) => *skipped.entry(d).or_default() += 1,
+            FileClass::Unknown => {
+                if let [only] = loaded {
+                    runs.datasets.insert(shown, only.clone());
+                }
+                kept.push(f);
+            }
+        }
+    }
+    if skipped.is_empty() {
+        return (kept, None);
+    }
+    let total: usize = skipped.values().sum();
+    let mut by_count: Vec<(String, usize)> = skipped.into_iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let listed: Vec<String> = by_count.iter().map(|(d, n)| format!("{d} ({n})")).collect();
+    let note = format!(
+        "skipped {total} prediction file{} of {} dataset{} not loaded: {}",
+        if total == 1 { "" } else { "s" },
+        by_count.len(),
+        if by_count.len() == 1 { "" } else { "s" },
+        listed.join(", ")
+    );
+    (kept, Some(note))
+}
+
+/// A part of a file that holds one model's rows of one dataset.
 struct Portion {
     file: String,
+    dataset: String,
     is_result: bool,
     table: std::rc::Rc<RawTable>,
     rows: Vec<usize>,
@@ -461,16 +588,17 @@ pub fn load_predictions(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PredictionSet>> {
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, items))
+    let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, items, runs))
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
     assemble(tables, items, runs, None, warnings)
 }
 
-/// Build prediction sets from tables already read (files, or generated data).
-/// A model with files in several runs (see [`Runs`]) is one set per run;
-/// `several` names those models when the tables are not all the files
-/// (a load through the cache), else it is found from the tables.
+/// Build prediction sets from tables already read (files, or generated data):
+/// one per model, dataset and run. A model with files of one dataset in
+/// several runs (see [`Runs`]) is one model per run; `several` names those
+/// models when the tables are not all the files (a load through the
+/// cache), else it is found from the tables.
 pub fn assemble(
     tables: Vec<RawTable>,
     items: &Items,
@@ -481,15 +609,16 @@ pub fn assemble(
     let datasets = items.datasets();
     let mut portions: Vec<(String, Portion)> = vec![];
     for t in tables {
-        let (groups, is_result, warning) = table_models(&t, &datasets)?;
+        let (groups, is_result, warning) = table_models(&t, &datasets, runs)?;
         warnings.extend(warning);
         warnings.extend(t.notes.iter().cloned());
         let table = std::rc::Rc::new(t);
-        for (m, rows) in groups {
+        for ((m, dataset), rows) in groups {
             portions.push((
                 m,
                 Portion {
                     file: table.file.clone(),
+                    dataset,
                     is_result,
                     table: table.clone(),
                     rows,
@@ -501,17 +630,23 @@ pub fn assemble(
     let several = match several {
         Some(s) => s,
         None => {
-            found = runs.several(portions.iter().map(|(m, p)| (m.as_str(), p.file.as_str())));
+            found = runs.several(
+                portions
+                    .iter()
+                    .map(|(m, p)| (m.as_str(), p.dataset.as_str(), p.file.as_str())),
+            );
             &found
         }
     };
-    let mut by_model: BTreeMap<String, Vec<Portion>> = BTreeMap::new();
+    // By model, then dataset in the items' order.
+    let order = |d: &str| datasets.iter().position(|x| x == d).unwrap_or(usize::MAX);
+    let mut by_set: BTreeMap<(String, usize), Vec<Portion>> = BTreeMap::new();
     for (m, p) in portions {
         let name = runs.name(&m, &p.file, several);
-        by_model.entry(name).or_default().push(p);
+        by_set.entry((name, order(&p.dataset))).or_default().push(p);
     }
     let mut sets = vec![];
-    for (model, portions) in by_model {
+    for ((model, _), portions) in by_set {
         let set = build_set(model, portions, items)?;
         warnings.extend(set.warnings.iter().cloned());
         sets.push(set);
@@ -519,27 +654,98 @@ pub fn assemble(
     Ok(sets)
 }
 
-/// A table's models with their rows, whether it is a `_result` file, and
-/// a warning about its name.
-pub type TableModels = (Vec<(String, Vec<usize>)>, bool, Option<String>);
+/// A table's (model, dataset) groups with their rows, whether it is a
+/// `_result` file, and a warning about its name.
+pub type TableModels = (Vec<((String, String), Vec<usize>)>, bool, Option<String>);
 
-/// The models a table holds, with their rows (by its `model` column, or
-/// one model named by the file name), whether it is a `_result` file, and
-/// a warning when the file name names no dataset.
-pub fn table_models(t: &RawTable, datasets: &[String]) -> Result<TableModels> {
-    let stem = Path::new(&t.file)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("")
-        .to_string();
-    let (from_stem, is_result) = model_from_stem(&stem, datasets);
-    if let Some(mc) = t.column("model") {
-        let mut groups: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (r, row) in t.rows.iter().enumerate() {
-            match row.get(mc).cloned().flatten() {
-                Some(m) if !m.trim().is_empty() => {
-                    groups.entry(m.trim().to_string()).or_default().push(r)
-                }
+/// The dataset of a table's rows: its `dataset` column where it has one,
+/// else the one its file answers (see [`sort_files`]; with one dataset
+/// loaded, that one).
+fn table_dataset(t: &RawTable, datasets: &[String], runs: &Runs) -> Result<TableDataset> {
+    if let Some(dc) = t.column("dataset") {
+        return Ok(TableDataset::Column(dc));
+    }
+    if let Some(d) = runs.dataset_of(&t.file) {
+        return Ok(TableDataset::File(d.to_string()));
+    }
+    match datasets {
+        [only] => Ok(TableDataset::File(only.clone())),
+        _ => Err(Error::data(
+            &t.file,
+            format!(
+                "which loaded dataset this file answers cannot be told: its name holds none of {} and it has no `dataset` column; name it {{model}}_{{dataset}} as VLMEvalKit does",
+                datasets.join(", ")
+            ),
+        )),
+    }
+}
+
+/// Where a table's rows find their dataset.
+enum TableDataset {
+    /// Every row: the file's.
+    File(String),
+    /// Each row: this column's value.
+    Column(usize),
+}
+
+impl TableDataset {
+    /// The dataset of row `r` of `t`, spelt as loaded; None when the
+    /// column names a dataset that is not loaded.
+    fn of(&self, t: &RawTable, r: usize, datasets: &[String]) -> Option<String> {
+        match self {
+            TableDataset::File(d) => Some(d.clone()),
+            TableDataset::Column(c) => {
+                let v = t.rows[r].get(*c).cloned().flatten()?;
+                datasets
+                    .iter()
+                    .find(|d| d.eq_ignore_ascii_case(v.trim()))
+                    .cloned()
+            }
+        }
+    }
+}
+
+/// The (model, dataset) groups a table holds, with their rows (models by
+/// its `model` column, or one named by the file name; datasets by its
+/// `dataset` column, or the file's), whether it is a `_result` file, and a
+/// warning when the file name names no dataset or rows name a dataset that
+/// is not loaded.
+pub fn table_models(t: &RawTable, datasets: &[String], runs: &Runs) -> Result<TableModels> {
+    let stem = stem_of(Path::new(&t.file)).to_string();
+    let where_rows = table_dataset(t, datasets, runs)?;
+    let file_dataset = match &where_rows {
+        TableDataset::File(d) => Some(d.as_str()),
+        TableDataset::Column(_) => None,
+    };
+    let parts = match file_dataset {
+        Some(d) => stem_parts(&stem, &[d]),
+        None => stem_parts(&stem, datasets),
+    };
+    let is_result = parts.is_result;
+    let mc = t.column("model");
+    let mut warning = None;
+    let model_of_file = match (&parts.model, mc) {
+        (Some(m), _) => m.clone(),
+        (None, Some(_)) => String::new(),
+        (None, None) => {
+            warning = Some(format!(
+                "{}: no dataset name ({}) in the file name; the model is named `{stem}`",
+                t.file,
+                datasets.join(", ")
+            ));
+            stem.clone()
+        }
+    };
+    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
+    if let (None, TableDataset::File(d)) = (mc, &where_rows) {
+        // One model, one dataset: a set even without rows.
+        groups.insert((model_of_file.clone(), d.clone()), vec![]);
+    }
+    let mut elsewhere: (usize, Option<String>) = (0, None);
+    for r in 0..t.rows.len() {
+        let model = match mc {
+            Some(mc) => match t.rows[r].get(mc).cloned().flatten() {
+                Some(m) if !m.trim().is_empty() => m.trim().to_string(),
                 _ => {
                     return Err(Error::data_at(
                         &t.file,
@@ -548,23 +754,37 @@ pub fn table_models(t: &RawTable, datasets: &[String]) -> Result<TableModels> {
                         "empty model name",
                     ))
                 }
+            },
+            None => model_of_file.clone(),
+        };
+        match where_rows.of(t, r, datasets) {
+            Some(d) => groups.entry((model, d)).or_default().push(r),
+            None => {
+                elsewhere.0 += 1;
+                if elsewhere.1.is_none() {
+                    elsewhere.1 = Some(format!(
+                        "{} {}: `{}`",
+                        t.row_unit,
+                        t.row_numbers[r],
+                        match &where_rows {
+                            TableDataset::Column(c) =>
+                                t.rows[r].get(*c).cloned().flatten().unwrap_or_default(),
+                            TableDataset::File(d) => d.clone(),
+                        }
+                    ));
+                }
             }
         }
-        return Ok((groups.into_iter().collect(), is_result, None));
     }
-    let rows = (0..t.rows.len()).collect();
-    Ok(match from_stem {
-        Some(m) => (vec![(m, rows)], is_result, None),
-        None => (
-            vec![(stem.clone(), rows)],
-            is_result,
-            Some(format!(
-                "{}: no dataset name ({}) in the file name; the model is named `{stem}`",
-                t.file,
-                datasets.join(", ")
-            )),
-        ),
-    })
+    if elsewhere.0 > 0 {
+        warning = Some(format!(
+            "{}: {} rows of datasets not loaded ignored (first: {})",
+            t.file,
+            elsewhere.0,
+            elsewhere.1.unwrap_or_default()
+        ));
+    }
+    Ok((groups.into_iter().collect(), is_result, warning))
 }
 
 /// A portion's rows as comparable keys: (index, prediction, hit,
@@ -615,13 +835,24 @@ fn first_difference(a: &Portion, b: &Portion) -> Option<String> {
 /// the result file, and a warning that counts what was left out.
 fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<PredictionSet> {
     let mut notes = vec![];
+    let dataset = portions
+        .first()
+        .map(|p| p.dataset.clone())
+        .unwrap_or_default();
+    // How messages name the set: by its model, and with several datasets
+    // loaded, its dataset too.
+    let who = if items.datasets().len() > 1 {
+        format!("{model} on {dataset}")
+    } else {
+        model.clone()
+    };
     let raws = one_run(
-        &model,
+        &who,
         portions.iter().filter(|p| !p.is_result).collect(),
         &mut notes,
     )?;
     let results = one_run(
-        &model,
+        &who,
         portions.iter().filter(|p| p.is_result).collect(),
         &mut notes,
     )?;
@@ -636,9 +867,12 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         results.first().copied()
     };
 
-    let n = items.len();
+    let range = items.range(&dataset).unwrap_or(0..0);
+    let n = range.len();
     let mut set = PredictionSet {
         model: model.clone(),
+        dataset,
+        range,
         files: raws
             .iter()
             .chain(&results)
@@ -666,7 +900,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         (set.hit, set.log) = verdict_columns(res, primary, &set, items)?;
     }
 
-    set.warnings = coverage_warning(&model, &set.coverage, ignored, primary.table.row_unit, n)
+    set.warnings = coverage_warning(&who, &set.coverage, ignored, primary.table.row_unit, n)
         .into_iter()
         .collect();
     Ok(set)
@@ -721,7 +955,7 @@ struct Ignored {
 /// (the first kept) and ignored; items left without a row are missing.
 fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ignored> {
     let mut first = Ignored::default();
-    let n = items.len();
+    let n = set.range.len();
     let t = &primary.table;
     let ic = require(t, "index")?;
     let pc = require(t, "prediction")?;
@@ -741,11 +975,12 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
             });
             continue;
         };
-        let Some(pos) = items.row_of(index) else {
+        let Some(pos) = items.row_of(&set.dataset, index) else {
             set.coverage.unknown += 1;
             first.unknown.get_or_insert(index);
             continue;
         };
+        let pos = pos - set.range.start;
         if set.answered[pos] {
             set.coverage.duplicated += 1;
             first.duplicate.get_or_insert((index, t.row_numbers[r]));
@@ -784,8 +1019,9 @@ fn verdict_columns(
     let rpc = rt.column("prediction");
     let ric = require(rt, "index")?;
     let lc = rt.column("log");
-    let mut hits = vec![None; items.len()];
-    let mut logs = lc.map(|_| vec![None; items.len()]);
+    let n = set.range.len();
+    let mut hits = vec![None; n];
+    let mut logs = lc.map(|_| vec![None; n]);
     for &r in &res.rows {
         let row = &rt.rows[r];
         let Some(index) = row
@@ -796,9 +1032,10 @@ fn verdict_columns(
         else {
             continue;
         };
-        let Some(pos) = items.row_of(index) else {
+        let Some(pos) = items.row_of(&set.dataset, index) else {
             continue;
         };
+        let pos = pos - set.range.start;
         if !std::ptr::eq(res, primary) {
             if let Some(rpc) = rpc {
                 let theirs = row.get(rpc).cloned().flatten();
@@ -899,17 +1136,28 @@ fn require(t: &RawTable, name: &str) -> Result<usize> {
 /// Compare the item columns a prediction file carries with the items; every
 /// differing column is reported with a count and its first example.
 /// Check a table's item columns against the items, then keep only the
-/// columns scoring needs (`model`, `index`, `prediction`, `hit`, the
-/// judge's `log`, and the `thinking` text of `SPLIT_THINK=1`): a prediction file's copy of every
-/// question is not held in memory.
-pub fn reduce(mut t: RawTable, items: &Items) -> RawTable {
+/// columns scoring needs (`model`, `dataset`, `index`, `prediction`,
+/// `hit`, the judge's `log`, and the `thinking` text of `SPLIT_THINK=1`):
+/// a prediction file's copy of every question is not held in memory.
+/// `runs` says which dataset the file answers.
+pub fn reduce(mut t: RawTable, items: &Items, runs: &Runs) -> RawTable {
     let mut notes = vec![];
-    check_item_columns(&t, items, &mut notes);
+    if let Ok(d) = table_dataset(&t, &items.datasets(), runs) {
+        check_item_columns(&t, items, &d, &mut notes);
+    }
     let keep: Vec<usize> = (0..t.headers.len())
         .filter(|&i| {
-            ["model", "index", "prediction", "hit", "log", "thinking"]
-                .iter()
-                .any(|k| t.headers[i].trim().eq_ignore_ascii_case(k))
+            [
+                "model",
+                "dataset",
+                "index",
+                "prediction",
+                "hit",
+                "log",
+                "thinking",
+            ]
+            .iter()
+            .any(|k| t.headers[i].trim().eq_ignore_ascii_case(k))
         })
         .collect();
     // A table without its required columns keeps its header whole, for the
@@ -929,8 +1177,14 @@ pub fn reduce(mut t: RawTable, items: &Items) -> RawTable {
     t
 }
 
-fn check_item_columns(t: &RawTable, items: &Items, warnings: &mut Vec<String>) {
+fn check_item_columns(
+    t: &RawTable,
+    items: &Items,
+    dataset: &TableDataset,
+    warnings: &mut Vec<String>,
+) {
     let Some(ic) = t.column("index") else { return };
+    let datasets = items.datasets();
     for (hc, header) in t.headers.iter().enumerate() {
         let Some(canon) = canonical_item_column(header) else {
             continue;
@@ -945,7 +1199,10 @@ fn check_item_columns(t: &RawTable, items: &Items, warnings: &mut Vec<String>) {
             let Some(index) = row.get(ic).cloned().flatten().and_then(|s| parse_index(&s)) else {
                 continue;
             };
-            let Some(pos) = items.row_of(index) else {
+            let Some(pos) = dataset
+                .of(t, r, &datasets)
+                .and_then(|d| items.row_of(&d, index))
+            else {
                 continue;
             };
             let theirs = row.get(hc).and_then(|x| x.as_deref()).unwrap_or("");
@@ -1002,6 +1259,12 @@ fn difference(a: &str, b: &str) -> (usize, String, String) {
 mod tests {
     use super::*;
 
+    /// The model a stem names, and whether it is a result file.
+    fn model_from_stem(stem: &str, datasets: &[String]) -> (Option<String>, bool) {
+        let p = stem_parts(stem, datasets);
+        (p.model, p.is_result)
+    }
+
     #[test]
     fn model_names_from_stems() {
         let d = vec!["GMAI-MMBench_VAL".to_string()];
@@ -1018,7 +1281,7 @@ mod tests {
             (Some("Qwen2-VL-7B-Instruct".into()), true)
         );
         assert_eq!(
-            model_from_stem("m_GMAI-MMBench_TEST", &[]),
+            model_from_stem("m_GMAI-MMBench_TEST", &["GMAI-MMBench_TEST".to_string()]),
             (Some("m".into()), false)
         );
         assert_eq!(model_from_stem("predictions", &d), (None, false));
@@ -1045,15 +1308,81 @@ mod tests {
         // No judge without one in the name, and none in raw files.
         assert_eq!(stem_parts("m_GMAI-MMBench_VAL_result", &d).judge, None);
         assert_eq!(stem_parts("m_GMAI-MMBench_VAL", &d).judge, None);
+        // The longest dataset name that matches wins.
+        let both = ["MMBench".to_string(), "MMBench_DEV_EN".to_string()];
+        let p = stem_parts("m_MMBench_DEV_EN_openai_result", &both);
+        assert_eq!(p.dataset.as_deref(), Some("MMBench_DEV_EN"));
+        assert_eq!(p.judge.as_deref(), Some("openai"));
         assert_eq!(
-            stem_parts("m_GMAI-MMBench_TEST", &[]).dataset.as_deref(),
-            Some("GMAI-MMBench_TEST")
+            stem_parts("m_MMBench_openai_result", &both)
+                .dataset
+                .as_deref(),
+            Some("MMBench")
         );
         // A raw file has nothing after the dataset.
         assert_eq!(
             model_from_stem("qwen_chat_GMAI-MMBench_VAL_exact_matching", &d),
             (None, false)
         );
+    }
+
+    #[test]
+    fn files_are_sorted_to_their_datasets() {
+        let loaded = vec!["GMAI-MMBench_VAL".to_string()];
+        let of = |p: &str| classify(Path::new(p), &loaded);
+        assert_eq!(
+            of("out/qwen_chat_GMAI-MMBench_VAL.xlsx"),
+            FileClass::Of("GMAI-MMBench_VAL".into())
+        );
+        assert_eq!(
+            of("out/qwen_chat_gmai-mmbench_val_gpt-4o-mini_result.xlsx"),
+            FileClass::Of("GMAI-MMBench_VAL".into())
+        );
+        // A dataset VLMEvalKit registers, not loaded: skipped.
+        assert_eq!(
+            of("out/qwen_chat_GMAI-MMBench_TEST.xlsx"),
+            FileClass::Skip("GMAI-MMBench_TEST".into())
+        );
+        assert_eq!(
+            of("flat/m_MMBench_DEV_EN_openai_result.xlsx"),
+            FileClass::Skip("MMBench_DEV_EN".into())
+        );
+        // VLMEvalKit's layout names datasets it does not register too.
+        assert_eq!(
+            of("outputs/m/T20260409-153012/m_MyBench.xlsx"),
+            FileClass::Skip("MyBench".into())
+        );
+        assert_eq!(
+            of("outputs/m/m_MyBench_result.csv"),
+            FileClass::Skip("MyBench".into())
+        );
+        assert_eq!(of("preds/predictions.csv"), FileClass::Unknown);
+
+        let mut runs = Runs::default();
+        let files: Vec<PathBuf> = [
+            "o/a/a_GMAI-MMBench_VAL.xlsx",
+            "o/a/a_GMAI-MMBench_TEST.xlsx",
+            "o/a/a_MMBench_DEV_EN.xlsx",
+            "o/b/b_MMBench_DEV_EN.xlsx",
+            "o/x.csv",
+        ]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+        let (kept, note) = sort_files(files, &loaded, &mut runs);
+        assert_eq!(
+            kept,
+            [
+                PathBuf::from("o/a/a_GMAI-MMBench_VAL.xlsx"),
+                PathBuf::from("o/x.csv")
+            ]
+        );
+        assert_eq!(
+            note.as_deref(),
+            Some("skipped 3 prediction files of 2 datasets not loaded: MMBench_DEV_EN (2), GMAI-MMBench_TEST (1)")
+        );
+        // With one dataset loaded, a file whose name says none answers it.
+        assert_eq!(runs.dataset_of("o/x.csv"), Some("GMAI-MMBench_VAL"));
     }
 
     #[test]

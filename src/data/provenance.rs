@@ -113,10 +113,11 @@ pub struct Source {
     pub record: Option<String>,
 }
 
-/// The provenance of `set`, one [`Source`] per dataset its files name (in
-/// the items' order; every dataset of the items when no file names one).
-pub fn sources(set: &PredictionSet, datasets: &[String], runs: &Runs) -> Vec<Source> {
-    let parts: Vec<_> = set
+/// The provenance of `set` (one model on one dataset): its files, its
+/// judge, and its run as the run record (or the run folder) says.
+pub fn source(set: &PredictionSet, runs: &Runs) -> Source {
+    let dataset = set.dataset.clone();
+    let from_name = set
         .files
         .iter()
         .map(|f| {
@@ -124,30 +125,10 @@ pub fn sources(set: &PredictionSet, datasets: &[String], runs: &Runs) -> Vec<Sou
                 .file_stem()
                 .and_then(|s| s.to_str())
                 .unwrap_or("");
-            (f, stem_parts(stem, datasets))
+            stem_parts(stem, std::slice::from_ref(&dataset))
         })
-        .collect();
-    // The datasets named, spelt as the items spell them.
-    let spelt = |d: &str| -> String {
-        datasets
-            .iter()
-            .find(|x| x.eq_ignore_ascii_case(d))
-            .cloned()
-            .unwrap_or_else(|| d.to_string())
-    };
-    let mut named: Vec<String> = vec![];
-    for (_, p) in &parts {
-        if let Some(d) = &p.dataset {
-            let d = spelt(d);
-            if !named.contains(&d) {
-                named.push(d);
-            }
-        }
-    }
-    if named.is_empty() {
-        named = datasets.to_vec();
-    }
-    named.sort_by_key(|d| datasets.iter().position(|x| x == d).unwrap_or(usize::MAX));
+        .find(|p| p.is_result && p.judge.is_some())
+        .and_then(|p| p.judge);
     let first = set.files.first().map(String::as_str).unwrap_or("");
     let label = runs.label(first);
     let folder = runs.folder(first);
@@ -159,32 +140,16 @@ pub fn sources(set: &PredictionSet, datasets: &[String], runs: &Runs) -> Vec<Sou
             .unwrap_or(&set.model),
         None => &set.model,
     };
-    named
-        .into_iter()
-        .map(|dataset| {
-            let files: Vec<String> = parts
-                .iter()
-                .filter(|(_, p)| p.dataset.as_deref().is_none_or(|d| spelt(d) == dataset))
-                .map(|(f, _)| f.to_string())
-                .collect();
-            let from_name = parts
-                .iter()
-                .filter(|(_, p)| {
-                    p.is_result && p.dataset.as_deref().is_none_or(|d| spelt(d) == dataset)
-                })
-                .find_map(|(_, p)| p.judge.clone());
-            let record = runs.record_for(base, &dataset, label.as_deref(), folder.as_deref());
-            Source {
-                judge: record.and_then(|r| r.judge(&dataset)).or(from_name),
-                eval_id: record.and_then(|r| r.eval_id.clone()).or(folder.clone()),
-                commit: record.and_then(|r| r.commit.clone()),
-                created_at: record.and_then(|r| r.created_at.clone()),
-                record: record.map(|r| r.file.clone()),
-                dataset,
-                files,
-            }
-        })
-        .collect()
+    let record = runs.record_for(base, &dataset, label.as_deref(), folder.as_deref());
+    Source {
+        judge: record.and_then(|r| r.judge(&dataset)).or(from_name),
+        eval_id: record.and_then(|r| r.eval_id.clone()).or(folder),
+        commit: record.and_then(|r| r.commit.clone()),
+        created_at: record.and_then(|r| r.created_at.clone()),
+        record: record.map(|r| r.file.clone()),
+        files: set.files.clone(),
+        dataset,
+    }
 }
 
 impl Runs {

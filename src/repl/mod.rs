@@ -815,15 +815,18 @@ impl Repl<'_> {
     }
 
     async fn models(&mut self) {
-        let mut acc: std::collections::HashMap<String, String> = Default::default();
-        if let Ok(outs) = self.session.run("by model score acc", "<models>").await {
+        use crate::render::Cell;
+        let mut acc: std::collections::HashMap<(String, String), String> = Default::default();
+        if let Ok(outs) = self
+            .session
+            .run("by model, dataset score acc", "<models>")
+            .await
+        {
             for o in outs {
                 if let Outcome::Table(t) = o {
                     for row in t.rows() {
-                        if let [crate::render::Cell::Text(m), crate::render::Cell::Float(a)] =
-                            &row[..]
-                        {
-                            acc.insert(m.clone(), format!("{a:.2}"));
+                        if let [Cell::Text(m), Cell::Text(d), Cell::Float(a)] = &row[..] {
+                            acc.insert((m.clone(), d.clone()), format!("{a:.2}"));
                         }
                     }
                 }
@@ -833,6 +836,7 @@ impl Repl<'_> {
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         t.set_header([
             "model",
+            "dataset",
             "read",
             "scored",
             "duplicated",
@@ -845,27 +849,29 @@ impl Repl<'_> {
             "agreement",
         ]);
         let info = self.session.info();
-        for (m, c) in &info.coverage {
-            // Provenance, one line per dataset of the model.
-            let rows: Vec<_> = info.provenance.iter().filter(|p| &p.model == m).collect();
-            let joined = |f: &dyn Fn(&crate::scoring::provenance::Row) -> Option<String>| {
-                rows.iter()
-                    .map(|p| f(p).unwrap_or_default())
-                    .collect::<Vec<_>>()
-                    .join("\n")
+        for (m, d, c) in &info.coverage {
+            let p = info
+                .provenance
+                .iter()
+                .find(|p| &p.model == m && &p.source.dataset == d);
+            let of = |f: &dyn Fn(&crate::scoring::provenance::Row) -> Option<String>| {
+                p.and_then(f).unwrap_or_default()
             };
             t.add_row([
                 crate::render::neutralize(m),
+                crate::render::neutralize(d),
                 c.read.to_string(),
                 c.scored.to_string(),
                 c.duplicated.to_string(),
                 c.unknown.to_string(),
                 c.invalid.to_string(),
                 c.missing.to_string(),
-                acc.get(m).cloned().unwrap_or_default(),
-                crate::render::neutralize(&joined(&|p| p.source.judge.clone())),
-                joined(&|p| p.rules_detected()),
-                joined(&|p| p.agreement().map(|a| format!("{a:.2}"))),
+                acc.get(&(m.clone(), d.clone()))
+                    .cloned()
+                    .unwrap_or_default(),
+                crate::render::neutralize(&of(&|p| p.source.judge.clone())),
+                of(&|p| p.rules_detected()),
+                of(&|p| p.agreement().map(|a| format!("{a:.2}"))),
             ]);
         }
         println!("{t}");

@@ -5,7 +5,7 @@
 
 use super::rules::{self, RuleSet, RULE_SETS};
 use crate::data::predictions::Runs;
-use crate::data::provenance::{sources, Source};
+use crate::data::provenance::{source, Source};
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
 use crate::style::{Role, Style};
@@ -167,7 +167,6 @@ impl Provenance {
     pub async fn build(
         ctx: &SessionContext,
         sets: &[PredictionSet],
-        datasets: &[String],
         runs: &Runs,
     ) -> Result<Provenance> {
         let judged = ident("hit")
@@ -215,22 +214,21 @@ impl Provenance {
             }
         }
         let mut rows = vec![];
-        for (id, set) in sets.iter().enumerate() {
-            for source in sources(set, datasets, runs) {
-                let c = counts
-                    .get(&(id as i32, source.dataset.clone()))
-                    .cloned()
-                    .unwrap_or_else(|| vec![0; 3 + RULE_SETS.len()]);
-                rows.push(Row {
-                    model: set.model.clone(),
-                    model_id: id as i32,
-                    prefetch_failed: set.log.is_some().then_some(c[1]),
-                    random_fallback: set.log.is_some().then_some(c[2]),
-                    judged: set.hit.is_some().then_some(c[0]),
-                    agree: c[3..].to_vec(),
-                    source,
-                });
-            }
+        let ids = super::relation::model_ids(sets);
+        for (set, id) in sets.iter().zip(ids) {
+            let c = counts
+                .get(&(id, set.dataset.clone()))
+                .cloned()
+                .unwrap_or_else(|| vec![0; 3 + RULE_SETS.len()]);
+            rows.push(Row {
+                model: set.model.clone(),
+                model_id: id,
+                prefetch_failed: set.log.is_some().then_some(c[1]),
+                random_fallback: set.log.is_some().then_some(c[2]),
+                judged: set.hit.is_some().then_some(c[0]),
+                agree: c[3..].to_vec(),
+                source: source(set, runs),
+            });
         }
         Ok(Provenance { rows })
     }

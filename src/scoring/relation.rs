@@ -4,7 +4,7 @@
 
 use super::rules::{RuleSet, RULE_SETS};
 use super::udf::ExtractUdf;
-use crate::data::items::{Items, ITEM_COLUMNS};
+use crate::data::items::Items;
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
@@ -69,17 +69,18 @@ pub struct Scored {
 /// scored batches partitioned for parallel scans.
 pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) -> Result<Scored> {
     let loaded = LoadedColumns::new(items, sets);
-    let layout = Layout::new(items.len(), ctx.state().config().target_partitions());
-    let fresh_sets = sets.iter().filter(|s| s.cached.is_none()).count();
+    let layout = Layout::new(sets, ctx.state().config().target_partitions());
+    let fresh_rows: usize = sets
+        .iter()
+        .filter(|s| s.cached.is_none())
+        .map(|s| s.range.len())
+        .sum();
     // Every rule set's function counts its rows.
-    crate::data::progress::to_score((RULE_SETS.len() * fresh_sets * layout.rows) as u64);
+    crate::data::progress::to_score((RULE_SETS.len() * fresh_rows) as u64);
     let partitions = loaded.partitions(sets, &layout)?;
-    let (schema, mut batches) =
-        score_loaded(ctx, &loaded.schema, partitions, sets, &layout).await?;
+    let (schema, mut batches) = score_loaded(ctx, &loaded.schema, partitions, &layout).await?;
     let fresh = fresh_columns(sets, &batches, &schema, &layout)?;
-    // The cached sets' chunks follow the scored ones.
-    let first_chunk = fresh.iter().filter(|f| f.is_some()).count() * layout.chunks;
-    add_cached_sets(sets, &loaded, &schema, &layout, first_chunk, &mut batches)?;
+    add_cached_sets(sets, &loaded, &schema, &layout, &mut batches)?;
     Ok(Scored {
         schema,
         partitions: batches,
@@ -87,34 +88,59 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     })
 }
 
-/// How the relation's rows are laid out in batches: every set's rows in
-/// chunks of BATCH_ROWS, numbered in order; chunk k goes to partition
-/// k % parts, as its (k / parts)-th batch.
+/// How the relation's rows are laid out in batches: every set's rows (its
+/// dataset's items) in chunks of BATCH_ROWS, numbered in order, the sets
+/// to score first and then those from the cache; chunk k goes to
+/// partition k % parts, as its (k / parts)-th batch.
 struct Layout {
-    /// The items, and so the rows of each set.
-    rows: usize,
     /// Partitions, for parallel scans.
     parts: usize,
-    /// Chunks per set.
-    chunks: usize,
+    /// Each set's first chunk.
+    first: Vec<usize>,
 }
 
 impl Layout {
-    fn new(rows: usize, target_partitions: usize) -> Layout {
+    fn new(sets: &[PredictionSet], target_partitions: usize) -> Layout {
+        let mut first = vec![0; sets.len()];
+        let mut k = 0;
+        let order = sets
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.cached.is_none())
+            .chain(sets.iter().enumerate().filter(|(_, s)| s.cached.is_some()));
+        for (i, s) in order {
+            first[i] = k;
+            k += s.range.len().div_ceil(BATCH_ROWS);
+        }
         Layout {
-            rows,
             parts: target_partitions.max(1),
-            chunks: rows.div_ceil(BATCH_ROWS),
+            first,
         }
     }
 
-    /// A set's chunks, as (first row, rows).
-    fn chunks(&self) -> impl Iterator<Item = (usize, usize)> {
-        let n = self.rows;
+    /// A set's chunks, as (first row within the set, rows).
+    fn chunks(set: &PredictionSet) -> impl Iterator<Item = (usize, usize)> {
+        let n = set.range.len();
         (0..n)
             .step_by(BATCH_ROWS)
             .map(move |start| (start, BATCH_ROWS.min(n - start)))
     }
+
+    /// Where chunk k lies: (partition, batch within it).
+    fn place(&self, k: usize) -> (usize, usize) {
+        (k % self.parts, k / self.parts)
+    }
+}
+
+/// Each set's model id: its model's position among the loaded models,
+/// sorted by name (a model with several datasets has one id).
+pub fn model_ids(sets: &[PredictionSet]) -> Vec<i32> {
+    let mut names: Vec<&str> = sets.iter().map(|s| s.model.as_str()).collect();
+    names.sort();
+    names.dedup();
+    sets.iter()
+        .map(|s| names.binary_search(&s.model.as_str()).unwrap_or(0) as i32)
+        .collect()
 }
 
 /// The loaded relation's columns before scoring: its schema, the item
@@ -152,6 +178,7 @@ impl LoadedColumns {
         fields.push(Field::new("hit", DataType::Boolean, true));
         // The judge's account of each verdict: null without a result file.
         fields.push(Field::new("log", DataType::Utf8, true));
+        fields.push(Field::new("correct_recorded", DataType::Boolean, true));
         LoadedColumns {
             schema: Arc::new(Schema::new(fields)),
             item_cols,
@@ -163,30 +190,27 @@ impl LoadedColumns {
     /// [`Layout`]'s batches and partitions.
     fn partitions(&self, sets: &[PredictionSet], layout: &Layout) -> Result<Vec<Vec<RecordBatch>>> {
         let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; layout.parts];
-        let mut k = 0;
-        for (ordinal, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
-            for (start, len) in layout.chunks() {
-                let b = self.batch(ordinal, set, start, len)?;
-                partitions[k % layout.parts].push(b);
-                k += 1;
+        let ids = model_ids(sets);
+        for (i, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
+            for (c, (start, len)) in Layout::chunks(set).enumerate() {
+                let b = self.batch(ids[i], set, start, len)?;
+                let (part, at) = layout.place(layout.first[i] + c);
+                debug_assert_eq!(partitions[part].len(), at);
+                partitions[part].push(b);
             }
         }
         Ok(partitions)
     }
 
-    /// Rows `start..start + len` of set `ordinal`, unscored.
-    fn batch(
-        &self,
-        ordinal: usize,
-        set: &PredictionSet,
-        start: usize,
-        len: usize,
-    ) -> Result<RecordBatch> {
+    /// Rows `start..start + len` of a set (positions within the set), with
+    /// its model's id, unscored.
+    fn batch(&self, id: i32, set: &PredictionSet, start: usize, len: usize) -> Result<RecordBatch> {
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
+        let row = set.range.start + start;
         cols.push(model_column(&set.model, len));
-        cols.push(Arc::new(Int32Array::from(vec![ordinal as i32; len])));
-        cols.push(item_id_column(start, len));
-        cols.extend(self.item_cols.iter().map(|a| a.slice(start, len)));
+        cols.push(Arc::new(Int32Array::from(vec![id; len])));
+        cols.push(item_id_column(row, len));
+        cols.extend(self.item_cols.iter().map(|a| a.slice(row, len)));
         cols.push(Arc::new(BooleanArray::from(
             set.answered[start..start + len].to_vec(),
         )));
@@ -209,9 +233,51 @@ impl LoadedColumns {
             Some(l) => Arc::new(StringArray::from_iter(l[start..start + len].iter())) as ArrayRef,
             None => new_null_array(&DataType::Utf8, len),
         });
+        let answered = BooleanArray::from(set.answered[start..start + len].to_vec());
+        let hit = set
+            .hit
+            .as_ref()
+            .map(|h| BooleanArray::from(h[start..start + len].to_vec()));
+        cols.push(recorded_column(
+            &self.answer_column().slice(row, len),
+            &answered,
+            hit.as_ref(),
+        ));
         RecordBatch::try_new(self.schema.clone(), cols)
             .map_err(|e| Error::engine("building predictions", e))
     }
+
+    /// The items' `answer` column, every row.
+    fn answer_column(&self) -> &ArrayRef {
+        let i = self
+            .schema
+            .index_of("answer")
+            .expect("answer is an item column");
+        &self.item_cols[i - 3]
+    }
+}
+
+/// `recorded`'s correctness: VLMEvalKit's own `hit`; an unanswered item is
+/// wrong; null where the item has no answer, and for a set without a `hit`
+/// column (`hit` None) everywhere.
+fn recorded_column(
+    answer: &ArrayRef,
+    answered: &BooleanArray,
+    hit: Option<&BooleanArray>,
+) -> ArrayRef {
+    let len = answered.len();
+    let Some(hit) = hit else {
+        return new_null_array(&DataType::Boolean, len);
+    };
+    Arc::new(BooleanArray::from_iter((0..len).map(|r| {
+        if answer.is_null(r) {
+            None
+        } else if !answered.value(r) {
+            Some(false)
+        } else {
+            hit.is_valid(r).then(|| hit.value(r))
+        }
+    })))
 }
 
 /// Score the loaded rows through the engine, in two selections (each rule
@@ -221,7 +287,6 @@ async fn score_loaded(
     ctx: &SessionContext,
     schema: &SchemaRef,
     partitions: Vec<Vec<RecordBatch>>,
-    sets: &[PredictionSet],
     layout: &Layout,
 ) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
     let loaded = MemTable::try_new(schema.clone(), partitions)
@@ -230,7 +295,7 @@ async fn score_loaded(
         .read_table(Arc::new(loaded))
         .map_err(|e| Error::engine("scoring", e))?;
     let df = df.select(extractions(schema)?).map_err(fail)?;
-    let scored = df.select(verdicts(schema, sets)?).map_err(fail)?;
+    let scored = df.select(verdicts(schema)?).map_err(fail)?;
     let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
     let mut batches = scored.collect_partitioned().await.map_err(fail)?;
     if batches.len() < layout.parts {
@@ -265,9 +330,9 @@ fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
     Ok(step1)
 }
 
-/// Step 2: the loaded columns, and choices, rules and correctness under
-/// every policy.
-fn verdicts(schema: &Schema, sets: &[PredictionSet]) -> Result<Vec<Expr>> {
+/// Step 2: the loaded columns (`correct_recorded` among them), and
+/// choices, rules and correctness under every rule set.
+fn verdicts(schema: &Schema) -> Result<Vec<Expr>> {
     let answered = col("answered");
     let answer = col("answer");
     let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
@@ -286,29 +351,7 @@ fn verdicts(schema: &Schema, sets: &[PredictionSet]) -> Result<Vec<Expr>> {
         select.push(rule.alias(r.rule()));
         select.push(correct.alias(r.correct()));
     }
-    select.push(recorded(sets)?.alias("correct_recorded"));
     Ok(select)
-}
-
-/// `recorded`: VLMEvalKit's own hit; an unanswered item is wrong. A
-/// model with no `hit` column at all has no recorded verdicts: null.
-fn recorded(sets: &[PredictionSet]) -> Result<Expr> {
-    let unrecorded: Vec<Expr> = sets
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| s.hit.is_none())
-        .map(|(i, _)| lit(i as i32))
-        .collect();
-    let no_verdicts = if unrecorded.is_empty() {
-        lit(false)
-    } else {
-        col("model_id").in_list(unrecorded, false)
-    };
-    when(col("answer").is_null(), lit(ScalarValue::Boolean(None)))
-        .when(no_verdicts, lit(ScalarValue::Boolean(None)))
-        .when(col("answered").not(), lit(false))
-        .otherwise(col("hit"))
-        .map_err(fail)
 }
 
 /// The scored columns of every set scored here, for the cache (None for
@@ -320,33 +363,31 @@ fn fresh_columns(
     layout: &Layout,
 ) -> Result<Vec<Option<RecordBatch>>> {
     let mut fresh = vec![];
-    let mut s = 0;
-    for set in sets.iter() {
+    for (i, set) in sets.iter().enumerate() {
         if set.cached.is_some() {
             fresh.push(None);
             continue;
         }
-        fresh.push(Some(cache_batch(s, batches, schema, layout)?));
-        s += 1;
+        fresh.push(Some(cache_batch(i, set, batches, schema, layout)?));
     }
     Ok(fresh)
 }
 
-/// The [`cached_columns`] of the `s`-th set scored, concatenated from
-/// its scored chunks.
+/// The [`cached_columns`] of set `i`, scored here, concatenated from its
+/// scored chunks.
 fn cache_batch(
-    s: usize,
+    i: usize,
+    set: &PredictionSet,
     batches: &[Vec<RecordBatch>],
     schema: &Schema,
     layout: &Layout,
 ) -> Result<RecordBatch> {
-    let parts = layout.parts;
     let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; cached_columns().len()];
-    for c in 0..layout.chunks {
-        let k = s * layout.chunks + c;
+    for c in 0..Layout::chunks(set).count() {
+        let (part, at) = layout.place(layout.first[i] + c);
         let b = batches
-            .get(k % parts)
-            .and_then(|p| p.get(k / parts))
+            .get(part)
+            .and_then(|p| p.get(at))
             .ok_or_else(|| Error::engine("scoring", "a scored batch is missing"))?;
         for (i, name) in cached_columns().iter().enumerate() {
             let a = match b.column_by_name(name) {
@@ -378,36 +419,32 @@ fn cache_batch(
 }
 
 /// Sets from the cache: their columns as they are, correctness from the
-/// cached choices, without a pass through the engine. Their chunks are
-/// numbered on from `first_chunk` and added to `batches`.
+/// cached choices, without a pass through the engine; their chunks (which
+/// follow the scored ones) are added to `batches`.
 fn add_cached_sets(
     sets: &[PredictionSet],
     loaded: &LoadedColumns,
     schema: &SchemaRef,
     layout: &Layout,
-    first_chunk: usize,
     batches: &mut [Vec<RecordBatch>],
 ) -> Result<()> {
-    let mut k = first_chunk;
-    let answer_col = &loaded.item_cols[2 + ITEM_COLUMNS
-        .iter()
-        .position(|(c, _)| *c == "answer")
-        .expect("answer is an item column")];
+    let answer_col = loaded.answer_column();
     // `correct_<name>` -> `choice_<name>`, for every rule set.
     let correct_of: HashMap<&str, &str> = RULE_SETS
         .iter()
         .map(|r| (r.correct(), r.choice()))
         .collect();
-    for (ordinal, set) in sets.iter().enumerate() {
+    let ids = model_ids(sets);
+    for (i, set) in sets.iter().enumerate() {
         let Some(columns) = &set.cached else { continue };
-        for (start, len) in layout.chunks() {
+        for (c, (start, len)) in Layout::chunks(set).enumerate() {
             let chunk = CachedChunk {
                 set,
-                ordinal,
+                id: ids[i],
                 columns,
                 start,
                 len,
-                answer: answer_col.slice(start, len),
+                answer: answer_col.slice(set.range.start + start, len),
             };
             let mut cols: Vec<ArrayRef> = Vec::with_capacity(schema.fields().len());
             for f in schema.fields() {
@@ -420,8 +457,9 @@ fn add_cached_sets(
                 cols.push(a);
             }
             let b = RecordBatch::try_new(schema.clone(), cols).map_err(fail_arrow)?;
-            batches[k % layout.parts].push(b);
-            k += 1;
+            let (part, at) = layout.place(layout.first[i] + c);
+            debug_assert_eq!(batches[part].len(), at);
+            batches[part].push(b);
         }
     }
     Ok(())
@@ -430,8 +468,8 @@ fn add_cached_sets(
 /// Rows `start..start + len` of a set read from the cache.
 struct CachedChunk<'a> {
     set: &'a PredictionSet,
-    /// The set's position among the loaded sets: its `model_id`.
-    ordinal: usize,
+    /// The set's model's id.
+    id: i32,
     /// The set's [`cached_columns`].
     columns: &'a RecordBatch,
     start: usize,
@@ -459,39 +497,30 @@ impl CachedChunk<'_> {
         loaded: &LoadedColumns,
         correct_of: &HashMap<&str, &str>,
     ) -> Result<ArrayRef> {
-        let (start, len) = (self.start, self.len);
+        let len = self.len;
+        // The rows among the items.
+        let row = self.set.range.start + self.start;
         Ok(match name {
             "model" => model_column(&self.set.model, len),
-            "model_id" => Arc::new(Int32Array::from(vec![self.ordinal as i32; len])),
-            "item_id" => item_id_column(start, len),
+            "model_id" => Arc::new(Int32Array::from(vec![self.id; len])),
+            "item_id" => item_id_column(row, len),
             _ if cached_columns().contains(&name) => self.cached(name)?,
             _ if correct_of.contains_key(name) => {
                 let choice = self.cached(correct_of[name])?;
                 Arc::new(eq(&choice, &self.answer).map_err(fail_arrow)?)
             }
-            "correct_recorded" if self.set.hit.is_none() => new_null_array(&DataType::Boolean, len),
             "correct_recorded" => {
                 let answered = self.cached("answered")?;
-                let answered = answered.as_boolean();
                 let hit = self.cached("hit")?;
-                let hit = hit.as_boolean();
-                let answer = &self.answer;
-                Arc::new(BooleanArray::from_iter((0..len).map(|r| {
-                    if answer.is_null(r) {
-                        None
-                    } else if !answered.value(r) {
-                        Some(false)
-                    } else {
-                        hit.is_valid(r).then(|| hit.value(r))
-                    }
-                })))
+                let hit = self.set.hit.as_ref().map(|_| hit.as_boolean().clone());
+                recorded_column(&self.answer, answered.as_boolean(), hit.as_ref())
             }
             other => {
                 let i = loaded
                     .schema
                     .index_of(other)
                     .map_err(|e| Error::engine("reading the cache", e))?;
-                loaded.item_cols[i - 3].slice(start, len)
+                loaded.item_cols[i - 3].slice(row, len)
             }
         })
     }

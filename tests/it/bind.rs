@@ -168,7 +168,7 @@ fn binding_resolves_names_without_a_query_engine() {
         .into_iter()
         .map(|c| c.name)
         .collect();
-    assert_eq!(cols[..3], ["model", "read", "scored"]);
+    assert_eq!(cols[..4], ["model", "dataset", "read", "scored"]);
     assert!(c
         .columns(Relation::Results)
         .iter()

@@ -2138,3 +2138,132 @@ fn two_runs_keep_their_own_run_records_and_a_label_names_none() {
         ]
     );
 }
+
+#[test]
+fn files_of_datasets_not_loaded_are_skipped_with_one_note() {
+    // A flat folder of VAL and TEST predictions with only VAL loaded (it
+    // was "a second prediction set for model `m`").
+    let d = Dir::new();
+    let items = d.items(3);
+    d.write("flat/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,A\n");
+    d.write("flat/m_GMAI-MMBench_TEST.csv", "index,prediction\n1,C\n");
+    d.write(
+        "flat/m_MMBench_DEV_EN_openai_result.csv",
+        "index,prediction,hit\n1,C,0\n",
+    );
+    d.write(
+        "flat/n_MMBench_DEV_EN.xlsx",
+        xlsx_bytes(&["index", "prediction"], &[vec![X::N(1.0), X::S("A")]]),
+    );
+    // VLMEvalKit's layout names datasets it does not register too.
+    d.write("flat/m/m_MyOwnBench.csv", "index,prediction\n1,C\n");
+    let flat = d.path("flat").display().to_string();
+    let r = query(&[&items], &[&flat], "by model, dataset score hits, n");
+    assert_eq!(csv_rows(&r)[1..], [vec!["m", "Bench_VAL", "2", "3"]]);
+    assert!(
+        r.err.contains(
+            "note: skipped 4 prediction files of 3 datasets not loaded: MMBench_DEV_EN (2), GMAI-MMBench_TEST (1), MyOwnBench (1)"
+        ),
+        "{}",
+        r.err
+    );
+    assert!(!r.err.contains("warning"), "{}", r.err);
+}
+
+#[test]
+fn two_datasets_in_one_session_with_indexes_repeated() {
+    let d = Dir::new();
+    let val = d.items(3);
+    // A second dataset, its indexes 1..=4 repeating the first's.
+    let other = d.write(
+        "Other_Bench.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\tq\tyes\tno\tA\n2\tq\tyes\tno\tB\n3\tq\tyes\tno\tB\n4\tq\tyes\tno\tA\n",
+    );
+    let a = d.write("p/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,A\n");
+    let b = d.write("p/m_Other_Bench.csv", "index,prediction\n1,A\n2,A\n3,B\n");
+    // Another model answered one dataset only: it has no rows in the other.
+    let c = d.write(
+        "p/n_Other_Bench.csv",
+        "index,prediction\n1,B\n2,B\n3,B\n4,A\n",
+    );
+    for _ in 0..2 {
+        // Scored, then from the cache.
+        assert_eq!(
+            table(
+                &[&val, &other],
+                &[&a, &b, &c],
+                "by model, dataset score hits, n, missing"
+            ),
+            [
+                vec!["m", "Bench_VAL", "2", "3", "0"],
+                vec!["m", "Other_Bench", "2", "4", "1"],
+                vec!["n", "Other_Bench", "3", "4", "0"],
+            ]
+        );
+    }
+    assert_eq!(
+        table(&[&val, &other], &[&a, &b, &c], "by model score acc"),
+        [vec!["m", "57.14285714285714"], vec!["n", "75"]]
+    );
+    assert_eq!(
+        table(
+            &[&val, &other],
+            &[&a, &b, &c],
+            "from coverage show model, dataset, read, missing"
+        ),
+        [
+            vec!["m", "Bench_VAL", "3", "0"],
+            vec!["m", "Other_Bench", "3", "1"],
+            vec!["n", "Other_Bench", "4", "0"],
+        ]
+    );
+    // An index repeated within one dataset is still an error.
+    let dup = d.write(
+        "Dup_Bench.tsv",
+        "index\tquestion\tA\tB\tanswer\n1\tq\ty\tn\tA\n1\tq\ty\tn\tB\n",
+    );
+    let r = query(&[&val, &dup], &[&a], "score n");
+    assert_fatal(
+        &r,
+        &dup,
+        Some("line 3"),
+        Some("index"),
+        &["duplicate item index 1 in dataset `Dup_Bench`"],
+    );
+    // With two datasets loaded, a file whose name names neither cannot be placed.
+    let anon = d.write("p/predictions.csv", "index,prediction\n1,A\n");
+    let r = query(&[&val, &other], &[&anon], "score n");
+    assert_fatal(
+        &r,
+        &anon,
+        None,
+        None,
+        &[
+            "which loaded dataset this file answers cannot be told",
+            "Bench_VAL, Other_Bench",
+        ],
+    );
+    // ... unless it has a `dataset` column.
+    let with_column = d.write(
+        "p/all.csv",
+        "model,dataset,index,prediction\nk,Bench_VAL,1,A\nk,Other_Bench,1,A\nk,Other_Bench,4,B\nk,Elsewhere,1,A\n",
+    );
+    let r = query(
+        &[&val, &other],
+        &[&with_column],
+        "by model, dataset score hits, n",
+    );
+    assert_eq!(
+        csv_rows(&r)[1..],
+        [
+            vec!["k", "Bench_VAL", "1", "3"],
+            vec!["k", "Other_Bench", "1", "4"]
+        ]
+    );
+    assert!(
+        r.err
+            .contains("1 rows of datasets not loaded ignored (first: line 5: `Elsewhere`)"),
+        "{}",
+        r.err
+    );
+}

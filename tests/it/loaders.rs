@@ -175,7 +175,7 @@ fn unknown_duplicate_and_missing_rows_are_counted_and_reported() {
     )
     .unwrap();
     let mut s = load(&[&items], &[&preds]).unwrap();
-    let c = &s.info().coverage[0].1;
+    let c = &s.info().coverage[0].2;
     assert_eq!(
         (
             c.read,
