@@ -408,6 +408,7 @@ impl Session {
             has_answers: loaded
                 .items
                 .column("answer")
+                .unwrap_or_default()
                 .iter()
                 .any(|a| a.as_deref().is_some_and(|s| !s.is_empty())),
             load_time: start.elapsed(),

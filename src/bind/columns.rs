@@ -27,6 +27,37 @@ pub fn result_columns() -> &'static [&'static str] {
     })
 }
 
+/// The columns of `results` over a scored table with these fields:
+/// [`result_columns`] (`thinking` only when there), with the items' other
+/// columns where they belong: options (`F`, ...) after `E`, the rest after
+/// `original_task`, in the scored table's order.
+pub fn result_columns_of(fields: &[&str]) -> Vec<String> {
+    let fixed = result_columns();
+    let internal =
+        |f: &str| matches!(f, "model_id" | "item_id" | "correct_recorded") || f.starts_with("x_");
+    let extra: Vec<&str> = fields
+        .iter()
+        .copied()
+        .filter(|f| !fixed.contains(f) && !internal(f))
+        .collect();
+    let (options, others): (Vec<&str>, Vec<&str>) = extra
+        .into_iter()
+        .partition(|f| crate::data::items::is_option(f));
+    let mut out = vec![];
+    for c in fixed {
+        if *c == "thinking" && !fields.contains(c) {
+            continue;
+        }
+        out.push(c.to_string());
+        match *c {
+            "E" => out.extend(options.iter().map(|o| o.to_string())),
+            "original_task" => out.extend(others.iter().map(|o| o.to_string())),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// Every rule set's columns, in the order `results` and `.schema` list them.
 const PER_RULE_SET: [&str; 3] = ["choice", "correct", "rule"];
 
@@ -169,6 +200,14 @@ pub fn resolve(name: &Name, schema: &DFSchema, what: &str) -> Result<String, Que
     let fields: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     if let Some(f) = fields.iter().find(|f| f.eq_ignore_ascii_case(written)) {
         return Ok(f.to_string());
+    }
+    // An items column named by its header as written (`L2-Category`).
+    if let Some(f) = schema.fields().iter().find(|f| {
+        f.metadata()
+            .get(crate::data::items::HEADER_KEY)
+            .is_some_and(|h| h.eq_ignore_ascii_case(written))
+    }) {
+        return Ok(f.name().clone());
     }
     let lower = written.to_lowercase();
     if let Some((_, canon)) = ALIASES.iter().find(|(a, _)| *a == lower) {

@@ -18,7 +18,7 @@
 //! Writes go to a temporary name and are renamed into place; a damaged or
 //! unreadable entry is a miss, never an error.
 
-use crate::data::items::{Items, ITEM_COLUMNS};
+use crate::data::items::Items;
 use crate::data::predictions::Coverage;
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{Array, AsArray, RecordBatch};
@@ -90,6 +90,8 @@ pub type Pending = (String, ModelMeta);
 struct ItemsMeta {
     files: Vec<String>,
     has_answers: bool,
+    /// Each column's header as first written, in the items' order.
+    headers: Vec<String>,
 }
 
 /// A key from texts: XXH3 (64 bits) of the texts, each ended by a NUL,
@@ -267,14 +269,20 @@ impl Cache {
         let index = batch
             .column_by_name("index")?
             .as_primitive_opt::<Int64Type>()?;
+        // Every column, made again from its header, in the items' order.
         let mut text = vec![];
-        for (name, _) in ITEM_COLUMNS {
-            text.push(batch.column_by_name(name)?.as_string_opt::<i32>()?);
+        for header in &meta.headers {
+            let c = items.column_id(header);
+            let name = &items.columns[c].name;
+            text.push((c, batch.column_by_name(name)?.as_string_opt::<i32>()?));
+        }
+        if text.iter().enumerate().any(|(i, (c, _))| i != *c) {
+            return None;
         }
         for r in 0..batch.num_rows() {
             let cells = text
                 .iter()
-                .map(|c| c.is_valid(r).then(|| c.value(r).to_string()))
+                .map(|(_, c)| c.is_valid(r).then(|| c.value(r).to_string()))
                 .collect();
             items
                 .push(dataset.value(r), index.value(r), cells, "<cache>", r as u64)
@@ -284,11 +292,26 @@ impl Cache {
     }
 
     pub fn put_items(&self, key: &str, items: &Items) {
-        let (fields, arrays) = crate::data::items::item_arrays(items);
+        use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+        use datafusion::arrow::datatypes::Field;
+        // Every column as the text it was read as.
+        let mut fields = vec![
+            Field::new("dataset", DataType::Utf8, false),
+            Field::new("index", DataType::Int64, false),
+        ];
+        let mut arrays: Vec<ArrayRef> = vec![
+            std::sync::Arc::new(StringArray::from_iter_values(items.dataset.iter())),
+            std::sync::Arc::new(Int64Array::from(items.index.clone())),
+        ];
+        for c in &items.columns {
+            fields.push(Field::new(&c.name, DataType::Utf8, true));
+            arrays.push(std::sync::Arc::new(StringArray::from_iter(c.values.iter())));
+        }
         let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
         let meta = ItemsMeta {
             files: items.files.clone(),
             has_answers: items.has_answers,
+            headers: items.columns.iter().map(|c| c.header.clone()).collect(),
         };
         if let (Ok(batch), Ok(meta)) = (
             RecordBatch::try_new(schema, arrays),

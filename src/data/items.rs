@@ -1,6 +1,8 @@
 //! Loading benchmark items from VLMEvalKit TSV files. Columns are found by
-//! header name in any order; the `image` column (base64 pictures, gigabytes
-//! in the published files) is read past and never kept.
+//! header name in any order, and every column is kept: GMAI-MMBench's under
+//! their short names, the others under a name that needs no quoting (see
+//! [`column_name`]). Image columns (base64 pictures, gigabytes in the
+//! published files) are read past and never kept.
 
 use crate::data::table::{csv_error, unterminated_quote, utf8, QuoteWatch};
 use crate::error::{Error, Result};
@@ -27,6 +29,124 @@ pub const ITEM_COLUMNS: &[(&str, &str)] = &[
 
 pub const OPTION_LETTERS: [&str; 5] = ["A", "B", "C", "D", "E"];
 
+/// Names an items column may not take (the relation's own columns): such
+/// a column is named with `_item` after it.
+const RESERVED: &[&str] = &[
+    "model",
+    "model_id",
+    "item_id",
+    "dataset",
+    "index",
+    "answered",
+    "prediction",
+    "thinking",
+    "choice",
+    "rule",
+    "correct",
+    "hit",
+    "policy",
+    "log",
+    "n_options",
+    "correct_recorded",
+];
+
+/// Whether a column is an option of the items: a single capital letter
+/// (`A`..`Z`, as VLMEvalKit's `build_choices` scans).
+pub fn is_option(name: &str) -> bool {
+    name.len() == 1 && name.as_bytes()[0].is_ascii_uppercase()
+}
+
+/// The relation's name of an items column: GMAI-MMBench's columns by their
+/// short names (`task` for `clinical VQA task`), options as their letter,
+/// any other lower-cased with each run of characters other than letters,
+/// digits and `_` made one `_`, a leading digit prefixed with `_`
+/// (`l2-category` -> `l2_category`); a name the relation has already
+/// (`model`, `dataset`, `choice`, ...) or a keyword takes `_item` after it.
+pub fn column_name(header: &str) -> String {
+    let h = header.trim();
+    if let Some(c) = canonical_item_column(h) {
+        return c.to_string();
+    }
+    if is_option(h) {
+        return h.to_string();
+    }
+    let mut name = String::with_capacity(h.len());
+    let mut gap = false;
+    for c in h.chars() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            if gap {
+                name.push('_');
+                gap = false;
+            }
+            name.push(c.to_ascii_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    if gap || name.is_empty() {
+        name.push('_');
+    }
+    if name.starts_with(|c: char| c.is_ascii_digit()) {
+        name.insert(0, '_');
+    }
+    let taken = RESERVED.contains(&name.as_str())
+        || crate::syntax::keywords::is_keyword(&name)
+        || is_scored_name(&name);
+    if taken {
+        name.push_str("_item");
+    }
+    name
+}
+
+/// Whether a name has the shape of a rule set's scored column
+/// (`choice_v2024`, `correct_legacy`, `rule_current`): a stem, then a
+/// rule set's name (an era `v` and four digits, or an alias).
+fn is_scored_name(name: &str) -> bool {
+    let Some((stem, set)) = name.split_once('_') else {
+        return false;
+    };
+    let era =
+        set.len() == 5 && set.starts_with('v') && set[1..].bytes().all(|b| b.is_ascii_digit());
+    matches!(stem, "choice" | "rule" | "correct")
+        && (era || matches!(set, "legacy" | "current" | "recorded"))
+}
+
+/// Whether a header names an image column: `image`, `image_<n>`.
+fn is_image_header(h: &str) -> bool {
+    let h = h.trim().to_ascii_lowercase();
+    h == "image"
+        || h.strip_prefix("image_")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Whether a cell looks like a base64 picture: over 1 KiB of the base64
+/// alphabet.
+fn looks_like_base64(cell: &[u8]) -> bool {
+    cell.len() > 1024
+        && cell
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+}
+
+/// What the loader does with a header's cells.
+enum Slot {
+    /// Keep them in this items column.
+    Keep(usize),
+    /// Drop them (the index, read apart; an image column).
+    Drop,
+    /// Decide at the first non-empty cell.
+    Pending,
+}
+
+/// One column of the items: its name in the relation, its header as first
+/// written, and a value per item.
+#[derive(Debug, Clone)]
+pub struct ItemColumn {
+    pub name: String,
+    pub header: String,
+    pub values: Vec<Option<String>>,
+}
+
 /// The canonical column for a header, matched case-insensitively, or None.
 pub fn canonical_item_column(header: &str) -> Option<&'static str> {
     let h = header.trim();
@@ -35,12 +155,13 @@ pub fn canonical_item_column(header: &str) -> Option<&'static str> {
     })
 }
 
-/// Items, column by column. `text[c][row]` holds the column `ITEM_COLUMNS[c]`.
+/// Items, column by column: GMAI-MMBench's columns ([`ITEM_COLUMNS`]) first,
+/// always there, then every other column in the order first met.
 #[derive(Debug, Default, Clone)]
 pub struct Items {
     pub dataset: Vec<String>,
     pub index: Vec<i64>,
-    pub text: Vec<Vec<Option<String>>>,
+    pub columns: Vec<ItemColumn>,
     /// The files read, in order.
     pub files: Vec<String>,
     /// Whether any loaded file had an `answer` column.
@@ -58,9 +179,54 @@ pub struct Items {
 impl Items {
     pub fn new() -> Items {
         Items {
-            text: vec![Vec::new(); ITEM_COLUMNS.len()],
+            columns: ITEM_COLUMNS
+                .iter()
+                .map(|(name, header)| ItemColumn {
+                    name: name.to_string(),
+                    header: header.to_string(),
+                    values: vec![],
+                })
+                .collect(),
             ..Default::default()
         }
+    }
+
+    /// The position of the column a header names, made (empty for the
+    /// items so far) when new. A header that names a column of another
+    /// spelling already in the file is the caller's to catch.
+    pub fn column_id(&mut self, header: &str) -> usize {
+        let name = column_name(header);
+        if let Some(i) = self.columns.iter().position(|c| c.name == name) {
+            return i;
+        }
+        self.columns.push(ItemColumn {
+            name,
+            header: header.trim().to_string(),
+            values: vec![None; self.index.len()],
+        });
+        self.columns.len() - 1
+    }
+
+    /// A column's values by its name in the relation.
+    pub fn column(&self, name: &str) -> Option<&[Option<String>]> {
+        self.columns
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.values.as_slice())
+    }
+
+    /// One value of a column by its name.
+    pub fn value(&self, name: &str, row: usize) -> Option<&str> {
+        self.column(name)?.get(row)?.as_deref()
+    }
+
+    /// The option columns (`A`, `B`, ...), in letter order, as positions.
+    pub fn options(&self) -> Vec<usize> {
+        let mut o: Vec<usize> = (0..self.columns.len())
+            .filter(|&i| is_option(&self.columns[i].name))
+            .collect();
+        o.sort_by(|a, b| self.columns[*a].name.cmp(&self.columns[*b].name));
+        o
     }
 
     pub fn len(&self) -> usize {
@@ -85,26 +251,17 @@ impl Items {
             .map(|(_, r)| r.clone())
     }
 
-    pub fn column(&self, canon: &str) -> &[Option<String>] {
-        let c = ITEM_COLUMNS
-            .iter()
-            .position(|(n, _)| *n == canon)
-            .expect("a known item column");
-        &self.text[c]
-    }
-
-    pub fn option(&self, letter: usize, row: usize) -> Option<&str> {
-        self.text[1 + letter][row].as_deref()
-    }
-
     /// Number of non-empty options of a row.
     pub fn n_options(&self, row: usize) -> i64 {
-        (0..5)
-            .filter(|&l| self.option(l, row).is_some_and(|s| !s.is_empty()))
+        self.columns
+            .iter()
+            .filter(|c| is_option(&c.name))
+            .filter(|c| c.values[row].as_deref().is_some_and(|s| !s.is_empty()))
             .count() as i64
     }
 
-    /// Add one item; an index seen before in its dataset is an error
+    /// Add one item, `cells` by column position (fewer than the columns:
+    /// the rest empty); an index seen before in its dataset is an error
     /// naming both places. A dataset's items must come one after another.
     pub fn push(
         &mut self,
@@ -155,8 +312,9 @@ impl Items {
         self.position.insert((d, index), row);
         self.dataset.push(dataset.to_string());
         self.index.push(index);
-        for (c, v) in cells.into_iter().enumerate() {
-            self.text[c].push(v);
+        let mut cells = cells.into_iter();
+        for c in &mut self.columns {
+            c.values.push(cells.next().flatten());
         }
         Ok(())
     }
@@ -248,26 +406,37 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
                 ),
             )
         })?;
-    // For each item column, the position of its header (if present).
-    let mut pos: Vec<Option<usize>> = vec![None; ITEM_COLUMNS.len()];
+    // What becomes of each header's cells: kept in an items column, dropped
+    // (the index, image columns), or decided at its first non-empty cell
+    // (a base64 picture is dropped).
+    let columns_before = items.columns.len();
+    let mut slots: Vec<Slot> = Vec::with_capacity(headers.len());
+    let mut names: HashMap<String, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
-        if let Some(canon) = canonical_item_column(h) {
-            let c = ITEM_COLUMNS
-                .iter()
-                .position(|(n, _)| *n == canon)
-                .expect("canonical name");
-            if pos[c].is_some() {
-                return Err(Error::data_at(
-                    &file,
-                    Some(1),
-                    Some(h),
-                    "the column appears twice in the header",
-                ));
-            }
-            pos[c] = Some(i);
+        if i == index_col || is_image_header(h) {
+            slots.push(Slot::Drop);
+            continue;
+        }
+        let name = column_name(h);
+        if let Some(&j) = names.get(&name) {
+            return Err(Error::data_at(
+                &file,
+                Some(1),
+                Some(h),
+                format!(
+                    "the columns `{}` and `{h}` are both the column `{name}`; rename one",
+                    headers[j]
+                ),
+            ));
+        }
+        names.insert(name.clone(), i);
+        if canonical_item_column(h).is_some() || is_option(&name) {
+            slots.push(Slot::Keep(items.column_id(h)));
+        } else {
+            slots.push(Slot::Pending);
         }
     }
-    if pos[6].is_some() {
+    if names.contains_key("answer") {
         items.has_answers = true;
     }
     let mut rec = csv::ByteRecord::new();
@@ -302,22 +471,38 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
                 format!("expected an integer item index, found `{raw_index}`"),
             )
         })?;
-        let mut cells = Vec::with_capacity(ITEM_COLUMNS.len());
-        for p in &pos {
-            cells.push(match p {
-                Some(i) => {
-                    let b = rec.get(*i).unwrap_or(b"");
-                    if b.is_empty() {
-                        None
+        // Columns decided at this row's cells.
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if let Slot::Pending = slot {
+                let b = rec.get(i).unwrap_or(b"");
+                if !b.is_empty() {
+                    *slot = if looks_like_base64(b) {
+                        Slot::Drop
                     } else {
-                        Some(utf8(&file, line, &headers[*i], b)?)
-                    }
+                        Slot::Keep(items.column_id(&headers[i]))
+                    };
                 }
-                None => None,
-            });
+            }
+        }
+        let mut cells: Vec<Option<String>> = vec![None; items.columns.len()];
+        for (i, slot) in slots.iter().enumerate() {
+            if let Slot::Keep(c) = slot {
+                let b = rec.get(i).unwrap_or(b"");
+                if !b.is_empty() {
+                    cells[*c] = Some(utf8(&file, line, &headers[i], b)?);
+                }
+            }
         }
         items.push(&dataset, index, cells, &file, line)?;
     }
+    // A column empty in every row is a column still.
+    for (i, slot) in slots.iter().enumerate() {
+        if let Slot::Pending = slot {
+            items.column_id(&headers[i]);
+        }
+    }
+    // The columns this file brought, in its header's order.
+    items.columns[columns_before..].sort_by_key(|c| names.get(&c.name).copied());
     if let Some(at) = rdr.get_ref().unterminated() {
         return Err(unterminated_quote(&file, &headers, at));
     }
@@ -381,15 +566,64 @@ pub fn items_files(specs: &[String]) -> Result<Vec<std::path::PathBuf>> {
     Ok(grouped)
 }
 
+/// The field-metadata key of an items column's header as written, where
+/// it differs from the column's name: a query may name the column so.
+pub const HEADER_KEY: &str = "medql.header";
+
+/// The type of an items column other than GMAI-MMBench's: integers when
+/// every non-empty value is one, else numbers when every one is, else text.
+fn column_type(values: &[Option<String>]) -> datafusion::arrow::datatypes::DataType {
+    use datafusion::arrow::datatypes::DataType;
+    let mut any = false;
+    let mut ints = true;
+    for v in values.iter().flatten() {
+        let t = v.trim();
+        any = true;
+        if ints && t.parse::<i64>().is_ok() {
+            continue;
+        }
+        ints = false;
+        if !t.parse::<f64>().is_ok_and(f64::is_finite) {
+            return DataType::Utf8;
+        }
+    }
+    match (any, ints) {
+        (false, _) => DataType::Utf8,
+        (true, true) => DataType::Int64,
+        (true, false) => DataType::Float64,
+    }
+}
+
+/// The order of the items' columns in the relations: `question`, the
+/// options in letter order, `answer`, GMAI-MMBench's labels, then every
+/// other column as first met.
+pub fn column_order(items: &Items) -> Vec<usize> {
+    let pos = |name: &str| items.columns.iter().position(|c| c.name == name);
+    let known = |names: &[&str]| -> Vec<usize> { names.iter().filter_map(|n| pos(n)).collect() };
+    let mut order = known(&["question"]);
+    order.extend(items.options());
+    order.extend(known(&["answer"]));
+    let labels: Vec<&str> = ITEM_COLUMNS[7..].iter().map(|(n, _)| *n).collect();
+    order.extend(known(&labels));
+    for i in 0..items.columns.len() {
+        if !order.contains(&i) {
+            order.push(i);
+        }
+    }
+    order
+}
+
 /// The item columns as Arrow arrays, in relation order, with `dataset`,
-/// `index` and `n_options`.
+/// `index` and `n_options`. GMAI-MMBench's columns and the options are
+/// text; the others are typed by their values ([`column_type`]) and carry
+/// their header as written ([`HEADER_KEY`]) where it differs from the name.
 pub fn item_arrays(
     items: &Items,
 ) -> (
     Vec<datafusion::arrow::datatypes::Field>,
     Vec<datafusion::arrow::array::ArrayRef>,
 ) {
-    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+    use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field};
     use std::sync::Arc;
     let mut fields = vec![
@@ -400,9 +634,37 @@ pub fn item_arrays(
         Arc::new(StringArray::from_iter_values(items.dataset.iter())),
         Arc::new(Int64Array::from(items.index.clone())),
     ];
-    for (c, (name, _)) in ITEM_COLUMNS.iter().enumerate() {
-        fields.push(Field::new(*name, DataType::Utf8, true));
-        arrays.push(Arc::new(StringArray::from_iter(items.text[c].iter())));
+    for c in column_order(items) {
+        let col = &items.columns[c];
+        let known = canonical_item_column(&col.name).is_some() || is_option(&col.name);
+        let ty = if known {
+            DataType::Utf8
+        } else {
+            column_type(&col.values)
+        };
+        let array: ArrayRef = match ty {
+            DataType::Int64 => {
+                Arc::new(Int64Array::from_iter(col.values.iter().map(|v| {
+                    v.as_deref().and_then(|t| t.trim().parse::<i64>().ok())
+                })))
+            }
+            DataType::Float64 => {
+                Arc::new(Float64Array::from_iter(col.values.iter().map(|v| {
+                    v.as_deref().and_then(|t| t.trim().parse::<f64>().ok())
+                })))
+            }
+            _ => Arc::new(StringArray::from_iter(col.values.iter())),
+        };
+        let mut field = Field::new(&col.name, ty, true);
+        if !known && col.header != col.name {
+            field = field.with_metadata(
+                [(HEADER_KEY.to_string(), col.header.clone())]
+                    .into_iter()
+                    .collect(),
+            );
+        }
+        fields.push(field);
+        arrays.push(array);
     }
     fields.push(Field::new("n_options", DataType::Int64, false));
     arrays.push(Arc::new(Int64Array::from_iter_values(
@@ -445,6 +707,50 @@ mod tests {
         assert_eq!(dataset_name(Path::new("_local.tsv")), "_local");
         assert_eq!(dataset_name(Path::new("Bench_locale.tsv")), "Bench_locale");
         assert_eq!(dataset_name(Path::new("Bench_part_x.tsv")), "Bench_part_x");
+    }
+
+    #[test]
+    fn column_names_need_no_quoting() {
+        assert_eq!(column_name("clinical VQA task"), "task");
+        assert_eq!(column_name("Perceptual Granularity"), "granularity");
+        assert_eq!(column_name("F"), "F");
+        assert_eq!(column_name("l2-category"), "l2_category");
+        assert_eq!(column_name("L2 -- Category "), "l2_category");
+        assert_eq!(column_name("weight%"), "weight_");
+        assert_eq!(column_name("Body System"), "body_system");
+        assert_eq!(column_name("2nd opinion"), "_2nd_opinion");
+        assert_eq!(column_name("image_path"), "image_path");
+        // Names the relation has, keywords and scored columns take `_item`.
+        for (h, n) in [
+            ("model", "model_item"),
+            ("Dataset", "dataset_item"),
+            ("score", "score_item"),
+            ("split", "split"),
+            ("choice_v2024", "choice_v2024_item"),
+            ("rule_based", "rule_based"),
+        ] {
+            assert_eq!(column_name(h), n, "{h}");
+        }
+        assert!(is_image_header("image") && is_image_header("Image_2"));
+        assert!(!is_image_header("image_path") && !is_image_header("image_x"));
+        assert!(looks_like_base64(&[b'Q'; 1025]));
+        assert!(!looks_like_base64(&[b'Q'; 1024]));
+        assert!(!looks_like_base64(&[b' '; 2000]));
+    }
+
+    #[test]
+    fn column_types_from_values() {
+        use datafusion::arrow::datatypes::DataType;
+        let v = |xs: &[&str]| -> Vec<Option<String>> {
+            xs.iter()
+                .map(|x| (!x.is_empty()).then(|| x.to_string()))
+                .collect()
+        };
+        assert_eq!(column_type(&v(&["1", "", "-3"])), DataType::Int64);
+        assert_eq!(column_type(&v(&["1", "0.5"])), DataType::Float64);
+        assert_eq!(column_type(&v(&["1", "x"])), DataType::Utf8);
+        assert_eq!(column_type(&v(&["1", "inf"])), DataType::Utf8);
+        assert_eq!(column_type(&v(&["", ""])), DataType::Utf8);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! aligning every prediction row with the loaded items. Every row read is
 //! either scored or counted (duplicated, unknown item, invalid index).
 
-use crate::data::items::{canonical_item_column, parse_index, Items, ITEM_COLUMNS};
+use crate::data::items::{canonical_item_column, parse_index, Items};
 use crate::data::table::{Format, RawTable};
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -1189,10 +1189,9 @@ fn check_item_columns(
         let Some(canon) = canonical_item_column(header) else {
             continue;
         };
-        let c = ITEM_COLUMNS
-            .iter()
-            .position(|(n, _)| *n == canon)
-            .expect("canonical");
+        let Some(column) = items.column(canon) else {
+            continue;
+        };
         let mut count = 0u64;
         let mut first = None;
         for (r, row) in t.rows.iter().enumerate() {
@@ -1206,7 +1205,7 @@ fn check_item_columns(
                 continue;
             };
             let theirs = row.get(hc).and_then(|x| x.as_deref()).unwrap_or("");
-            let ours = items.text[c][pos].as_deref().unwrap_or("");
+            let ours = column[pos].as_deref().unwrap_or("");
             if theirs != ours {
                 count += 1;
                 first.get_or_insert((

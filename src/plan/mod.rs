@@ -132,19 +132,23 @@ pub fn results_view(
     detected: &[crate::scoring::provenance::Detected],
 ) -> Result<DataFrame> {
     let mut select: Vec<Expr> = vec![];
-    // `thinking` is there only when a prediction file had the column.
-    let has_thinking = scored
-        .schema()
-        .fields()
-        .iter()
-        .any(|f| f.name() == "thinking");
-    for c in bind::columns::result_columns() {
-        if *c == "thinking" && !has_thinking {
-            continue;
-        }
+    let schema = scored.schema().clone();
+    let fields: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    for c in bind::columns::result_columns_of(&fields) {
         // `choice`, `rule`, `correct`: the policy's columns.
-        let e = policy.column_with(c, detected).unwrap_or_else(|| ident(*c));
-        select.push(e.alias(*c));
+        let e = policy
+            .column_with(&c, detected)
+            .unwrap_or_else(|| ident(&c));
+        // An items column keeps its header as written, for queries to name it.
+        let meta = schema
+            .field_with_unqualified_name(&c)
+            .ok()
+            .map(|f| f.metadata().clone())
+            .filter(|m| !m.is_empty());
+        select.push(match meta {
+            Some(m) => e.alias_with_metadata(&c, Some(m.into())),
+            None => e.alias(&c),
+        });
     }
     if with_policy_col {
         select.push(lit(policy.name()).alias("policy"));

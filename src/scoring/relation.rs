@@ -312,9 +312,25 @@ fn extracted(r: &RuleSet) -> String {
 /// Step 1: the loaded columns, and each rule set's {choice, rule},
 /// computed once per answered row.
 fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
+    // The prediction and the option columns from A to the last letter
+    // there is (a letter without a column: no such option).
+    let last = schema
+        .fields()
+        .iter()
+        .map(|f| f.name().as_str())
+        .filter(|n| crate::data::items::is_option(n))
+        .max()
+        .map_or(b'E', |l| l.as_bytes()[0]);
     let opts = || -> Vec<Expr> {
         let mut v = vec![col("prediction")];
-        v.extend(["A", "B", "C", "D", "E"].iter().map(|c| ident(*c)));
+        for l in b'A'..=last {
+            let name = (l as char).to_string();
+            v.push(if schema.field_with_name(&name).is_ok() {
+                ident(name)
+            } else {
+                lit(ScalarValue::Utf8(None))
+            });
+        }
         v
     };
     let answered = col("answered");

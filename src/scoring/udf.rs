@@ -22,7 +22,8 @@ impl ExtractUdf {
     pub fn new(rules: &'static RuleSet) -> ExtractUdf {
         ExtractUdf {
             rules,
-            signature: Signature::exact(vec![DataType::Utf8; 6], Volatility::Immutable),
+            // The prediction, then the options' texts in letter order from A.
+            signature: Signature::variadic(vec![DataType::Utf8], Volatility::Immutable),
         }
     }
 
@@ -65,7 +66,11 @@ pub fn is_pandas_na(s: &str) -> bool {
     )
 }
 
-const LETTERS: [&str; 6] = ["A", "B", "C", "D", "E", "Z"];
+/// Each letter's text, `A` to `Z` (`Z` is also no letter).
+const LETTERS: [&str; 26] = [
+    "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M", "N", "O", "P", "Q", "R", "S",
+    "T", "U", "V", "W", "X", "Y", "Z",
+];
 
 impl ScalarUDFImpl for ExtractUdf {
     fn name(&self) -> &str {
@@ -82,15 +87,15 @@ impl ScalarUDFImpl for ExtractUdf {
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
-        if arrays.len() != 6 {
-            return exec_err!("{} takes 6 arguments", self.name());
+        if arrays.len() < 2 || arrays.len() > 27 {
+            return exec_err!("{} takes a prediction and 1 to 26 options", self.name());
         }
         let pred = arrays[0].as_string::<i32>();
         let opts: Vec<_> = arrays[1..].iter().map(|a| a.as_string::<i32>()).collect();
         let n = pred.len();
         let mut choice = StringBuilder::with_capacity(n, n);
         let mut rule = StringBuilder::with_capacity(n, n * 8);
-        let mut options: [Option<&str>; 5] = [None; 5];
+        let mut options: Vec<Option<&str>> = vec![None; opts.len()];
         let extract = self.rules.extract;
         for i in 0..n {
             for (l, o) in opts.iter().enumerate() {
@@ -103,7 +108,7 @@ impl ScalarUDFImpl for ExtractUdf {
                 .filter(|v| !is_pandas_na(v));
             let e = extract(p, &options);
             let letter = match e.choice {
-                b'A'..=b'E' => LETTERS[(e.choice - b'A') as usize],
+                b'A'..=b'Z' => LETTERS[(e.choice - b'A') as usize],
                 _ => "Z",
             };
             choice.append_value(letter);

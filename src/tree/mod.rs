@@ -148,7 +148,7 @@ impl Tree {
             t.paths.insert(r, BTreeMap::new());
         }
         for row in 0..items.len() {
-            let get = |c: &str| items.column(c)[row].clone();
+            let get = |c: &str| items.value(c, row).map(str::to_string);
             for (d, _) in DIMENSIONS {
                 if let Some(v) = get(d) {
                     *t.values

@@ -2267,3 +2267,95 @@ fn two_datasets_in_one_session_with_indexes_repeated() {
         r.err
     );
 }
+
+#[test]
+fn every_items_column_is_a_column_by_either_spelling() {
+    let d = Dir::new();
+    let picture = "iVBORw0K".repeat(200);
+    let items = d.write(
+        "MM_Bench.tsv",
+        format!(
+            "index\tquestion\thint\tA\tB\tC\tD\tF\tanswer\tcategory\tL2-Category\tsplit\tscore\tweight\tphoto\timage_path\timage\n\
+             1\tq1\t\tyes\tno\tmaybe\t\t\tA\timage_scene\tPerception\tdev\t3\t0.5\t{picture}\tp/1.jpg\t{picture}\n\
+             2\tq2\tsome hint\tyes\tno\t\t\tsix\tF\tphysical_relation\tReasoning\tdev\t4\t1\t\tp/2.jpg\t\n\
+             3\tq3\t\tyes\tno\tmaybe\tnever\t\tB\timage_scene\tPerception\tdev\t5\t2\t\tp/3.jpg\t\n"
+        ),
+    );
+    let preds = d.write(
+        "m_MM_Bench.csv",
+        "index,prediction\n1,A\n2,The answer is F.\n3,C\n",
+    );
+    for _ in 0..2 {
+        // Read, then from the cache.
+        let r = query(&[&items], &[&preds], "from items show *");
+        assert_eq!(
+            csv_rows(&r)[0],
+            [
+                "dataset",
+                "index",
+                "question",
+                "A",
+                "B",
+                "C",
+                "D",
+                "E",
+                "F",
+                "answer",
+                "category",
+                "task",
+                "department",
+                "granularity",
+                "modality",
+                "original_task",
+                "hint",
+                "l2_category",
+                "split",
+                "score_item",
+                "weight",
+                "image_path",
+                "n_options"
+            ],
+            "image columns and base64 pictures are dropped; the rest in header order"
+        );
+        // Options beyond E are options: for extraction and n_options.
+        assert_eq!(
+            table(
+                &[&items],
+                &[&preds],
+                "show index, n_options, choice, correct"
+            ),
+            [
+                vec!["1", "3", "A", "true"],
+                vec!["2", "3", "F", "true"],
+                vec!["3", "4", "C", "false"],
+            ]
+        );
+    }
+    // Both spellings, case-insensitive; types from the values.
+    assert_eq!(
+        table(
+            &[&items],
+            &[&preds],
+            "where `l2-category` = 'Perception' and score_item > 3 and weight < 3 show index, L2_Category, score_item"
+        )
+        .len(),
+        1
+    );
+    assert_eq!(
+        table(&[&items], &[&preds], "by l2_category score acc, n"),
+        [vec!["Perception", "50", "2"], vec!["Reasoning", "100", "1"]]
+    );
+    // Two headers that are one column after normalising are fatal.
+    let both = d.write(
+        "Two_Bench.tsv",
+        "index\tquestion\tA\tB\tanswer\tBody System\tbody-system\n1\tq\ty\tn\tA\tx\ty\n",
+    );
+    let r = query(&[&both], &[], "score n");
+    assert_fatal(
+        &r,
+        &both,
+        Some("line 1"),
+        Some("body-system"),
+        &["the columns `Body System` and `body-system` are both the column `body_system`"],
+    );
+}
