@@ -142,7 +142,12 @@ fn number_end(s: &str, i: usize) -> usize {
 fn term_end(s: &str, start: usize) -> (usize, bool) {
     let bytes = s.as_bytes();
     let mut i = start + 1;
-    let q = take_while(s, i, |c| c.is_ascii_alphabetic());
+    // A qualifier: a word, or a header in backticks.
+    let q = if bytes.get(i) == Some(&b'`') {
+        s[i + 1..].find('`').map_or(i, |e| i + 1 + e + 1)
+    } else {
+        take_while(s, i, |c| c.is_ascii_alphanumeric() || c == '_')
+    };
     if q > i && bytes.get(q) == Some(&b':') {
         i = q + 1;
     }

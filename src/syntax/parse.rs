@@ -441,7 +441,10 @@ impl Builder {
         let mut segments = vec![];
         for part in p.into_inner() {
             match part.as_rule() {
-                Rule::term_qual => qualifier = Some(self.name(part)),
+                Rule::term_qual => {
+                    let inner = part.into_inner().next().expect("qualifier body");
+                    qualifier = Some(self.name(inner));
+                }
                 Rule::term_seg => {
                     let sspan = self.span(&part);
                     let inner = part.into_inner().next().expect("segment body");

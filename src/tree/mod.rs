@@ -1,7 +1,10 @@
 //! The lexical tree: three roots (clinical VQA task, department, perceptual
 //! granularity), under each value its modalities, under each modality its
-//! category labels. Built from whatever items are loaded, plus the paper's
-//! abbreviations, and used to resolve `#terms` into conditions.
+//! category labels. Built from the items of GMAI-MMBench-shaped datasets,
+//! plus the paper's abbreviations, and used to resolve `#terms` into
+//! conditions. Other datasets have trees of their own ([`generic`]).
+
+pub mod generic;
 
 use crate::data::Items;
 use crate::error::{Error, QueryError, Result};
@@ -70,6 +73,9 @@ pub const DIMENSIONS: &[(&str, &[&str])] = &[
 
 const ROOTS: [&str; 3] = ["task", "department", "granularity"];
 
+/// A conjunction of (column, allowed values).
+pub type Conjunction = Vec<(String, Vec<String>)>;
+
 /// modality -> category -> item count, under one root value.
 pub type Modalities = BTreeMap<String, BTreeMap<String, u64>>;
 
@@ -83,6 +89,10 @@ pub struct Tree {
     /// Names are not checked against values (a check without the data):
     /// any term stands for the values it names.
     pub open: bool,
+    /// Whether some loaded dataset has GMAI-MMBench's shape.
+    pub gmai: bool,
+    /// The trees of the other datasets (and of any declared with `--tree`).
+    pub generic: Vec<generic::DatasetTree>,
 }
 
 /// A dimension's values in the paper's order where it has one, else ascending.
@@ -139,7 +149,17 @@ impl Tree {
         self.paths.get(root).unwrap_or(&NO_PATHS)
     }
 
+    /// The tree of GMAI-MMBench-shaped datasets and one per other dataset.
     pub fn build(items: &Items) -> Tree {
+        Tree::build_declared(items, &[]).unwrap_or_default()
+    }
+
+    /// [`Tree::build`] where `declared` gives some datasets' paths
+    /// (`--tree`); a dataset or column the items do not have is an error.
+    pub fn build_declared(
+        items: &Items,
+        declared: &[generic::Declared],
+    ) -> std::result::Result<Tree, String> {
         let mut t = Tree::default();
         for d in DIMENSIONS {
             t.values.insert(d.0, BTreeMap::new());
@@ -147,7 +167,39 @@ impl Tree {
         for r in ROOTS {
             t.paths.insert(r, BTreeMap::new());
         }
-        for row in 0..items.len() {
+        let datasets = items.datasets();
+        let mut gmai_rows = vec![];
+        for (name, _) in declared {
+            if !datasets.iter().any(|d| d.eq_ignore_ascii_case(name)) {
+                return Err(format!(
+                    "--tree: no dataset `{name}` is loaded (datasets: {})",
+                    datasets.join(", ")
+                ));
+            }
+        }
+        for d in &datasets {
+            let rows = items.range(d).unwrap_or(0..0);
+            let decl = declared
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(d))
+                .map(|(_, p)| generic::resolve_columns(items, d, p))
+                .transpose()?;
+            let gmai_paths: Vec<Vec<String>> = generic::GMAI_PATHS
+                .iter()
+                .map(|p| p.iter().map(|c| c.to_string()).collect())
+                .collect();
+            let gmai = match &decl {
+                Some(p) => *p == gmai_paths,
+                None => generic::is_gmai(items, &rows),
+            };
+            if gmai {
+                gmai_rows.push(rows);
+            } else {
+                t.generic.push(generic::build(items, d, decl.as_deref()));
+            }
+        }
+        t.gmai = !gmai_rows.is_empty();
+        for row in gmai_rows.into_iter().flatten() {
             let get = |c: &str| items.value(c, row).map(str::to_string);
             for (d, _) in DIMENSIONS {
                 if let Some(v) = get(d) {
@@ -175,7 +227,7 @@ impl Tree {
                 }
             }
         }
-        t
+        Ok(t)
     }
 
     /// Values of `dimension` that `name` means: an exact value, an
@@ -217,25 +269,179 @@ impl Tree {
                 out.insert(a.to_string());
             }
         }
+        for g in &self.generic {
+            for vals in g.values.values() {
+                out.extend(vals.keys().cloned());
+            }
+        }
         out.into_iter().collect()
     }
 
-    /// The condition a term stands for.
+    /// The values a tree column of any dataset can take (GMAI-MMBench's
+    /// dimensions, or another dataset's tree columns), with item counts.
+    pub fn column_values(&self, column: &str) -> BTreeMap<String, u64> {
+        let mut out = self.values_of(column).clone();
+        for g in &self.generic {
+            for (v, n) in g.values.get(column).into_iter().flatten() {
+                *out.entry(v.clone()).or_default() += n;
+            }
+        }
+        out
+    }
+
+    /// The condition a term stands for: in GMAI-MMBench's tree, and in
+    /// the other datasets' trees, any of them.
     pub fn condition(&self, term: &Term) -> Result<Expr> {
-        let conds = self.resolve(term)?;
         let mut out: Option<Expr> = None;
-        for (column, values) in conds {
-            let e = if values.len() == 1 {
-                ident(column).eq(lit(values[0].clone()))
-            } else {
-                ident(column).in_list(values.into_iter().map(lit).collect(), false)
-            };
-            out = Some(match out {
-                None => e,
-                Some(o) => o.and(e),
-            });
+        for conj in self.alternatives(term)? {
+            let mut all: Option<Expr> = None;
+            for (column, values) in conj {
+                let e = if values.len() == 1 {
+                    ident(column).eq(lit(values[0].clone()))
+                } else {
+                    ident(column).in_list(values.into_iter().map(lit).collect(), false)
+                };
+                all = Some(match all {
+                    None => e,
+                    Some(o) => o.and(e),
+                });
+            }
+            if let Some(a) = all {
+                out = Some(match out {
+                    None => a,
+                    Some(o) => o.or(a),
+                });
+            }
         }
         Ok(out.expect("a resolved term has a condition"))
+    }
+
+    /// A term as alternatives, each a conjunction of (column, allowed
+    /// values): GMAI-MMBench's tree where it knows the term, and each other
+    /// dataset's tree where it does.
+    pub fn alternatives(&self, term: &Term) -> Result<Vec<Conjunction>> {
+        let gmai = |c: Vec<(&'static str, Vec<String>)>| -> Conjunction {
+            c.into_iter().map(|(d, v)| (d.to_string(), v)).collect()
+        };
+        if self.generic.is_empty() || self.open {
+            return Ok(vec![gmai(self.resolve(term)?)]);
+        }
+        let mut out = vec![];
+        if self.gmai && self.gmai_knows(term) {
+            out.push(gmai(self.resolve(term)?));
+        }
+        out.extend(self.resolve_generic(term)?);
+        if !out.is_empty() {
+            return Ok(out);
+        }
+        if self.gmai {
+            // GMAI-MMBench's own error, with its suggestions.
+            self.resolve(term)?;
+        }
+        let whole = joined(term);
+        let names = self.all_names();
+        let near = crate::names::nearest(&whole, names.iter().map(|s| s.as_str()), 3);
+        let what = match &term.qualifier {
+            Some(q) => format!("no {} `{whole}` in the loaded items", q.text),
+            None => format!("unknown lexical-tree name `{whole}`"),
+        };
+        Err(Error::query(QueryError::new(what, term.span).with_help(
+            format!(
+                "nearest names: {}; `.tree` lists them all",
+                quote_list(&near)
+            ),
+        )))
+    }
+
+    /// Whether GMAI-MMBench's tree has something a term names.
+    fn gmai_knows(&self, term: &Term) -> bool {
+        match &term.qualifier {
+            Some(q) => DIMENSIONS
+                .iter()
+                .find(|(_, quals)| quals.iter().any(|x| x.eq_ignore_ascii_case(&q.text)))
+                .is_some_and(|(d, _)| !self.matches(d, &joined(term)).is_empty()),
+            None => {
+                let whole = joined(term);
+                DIMENSIONS
+                    .iter()
+                    .any(|(d, _)| !self.matches(d, &whole).is_empty())
+                    || (term.segments.len() > 1
+                        && ROOTS
+                            .iter()
+                            .any(|r| !self.matches(r, &term.segments[0].text).is_empty()))
+            }
+        }
+    }
+
+    /// A term in the other datasets' trees: per dataset, the tree column it
+    /// names (a name in two columns of one dataset is ambiguous), or a path
+    /// from a root down its columns. Conjunctions on one column are merged.
+    fn resolve_generic(&self, term: &Term) -> Result<Vec<Conjunction>> {
+        let whole = joined(term);
+        let find = find_values;
+        let mut found: Vec<Conjunction> = vec![];
+        for g in &self.generic {
+            if let Some(q) = &term.qualifier {
+                if let Some(c) = g.column(&q.text) {
+                    let v = find(&g.values[c], &whole);
+                    if !v.is_empty() {
+                        found.push(vec![(c.to_string(), v)]);
+                    }
+                }
+                continue;
+            }
+            let hits: Vec<(String, Vec<String>)> = g
+                .values
+                .iter()
+                .map(|(c, vals)| (c.clone(), find(vals, &whole)))
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            if hits.len() > 1 {
+                let forms: Vec<String> = hits
+                    .iter()
+                    .map(|(c, v)| format!("#{c}:{}", quote_term(&v[0])))
+                    .collect();
+                return Err(Error::query(
+                    QueryError::new(
+                        format!(
+                            "`{whole}` is ambiguous in {}: it names values in {} columns",
+                            g.dataset,
+                            hits.len()
+                        ),
+                        term.span,
+                    )
+                    .with_help(format!("write one of {}", forms.join(", "))),
+                ));
+            }
+            if let Some(h) = hits.into_iter().next() {
+                found.push(vec![h]);
+                continue;
+            }
+            if term.segments.len() > 1 {
+                found.extend(generic_path(g, term));
+            }
+        }
+        // One alternative per column set, values merged.
+        let mut merged: Vec<Conjunction> = vec![];
+        for conj in found {
+            let cols: Vec<&String> = conj.iter().map(|(c, _)| c).collect();
+            match merged
+                .iter_mut()
+                .find(|m| m.iter().map(|(c, _)| c).collect::<Vec<_>>() == cols)
+            {
+                Some(m) => {
+                    for ((_, into), (_, from)) in m.iter_mut().zip(conj) {
+                        for v in from {
+                            if !into.contains(&v) {
+                                into.push(v);
+                            }
+                        }
+                    }
+                }
+                None => merged.push(conj),
+            }
+        }
+        Ok(merged)
     }
 
     /// A term as a conjunction of (column, allowed values).
@@ -407,6 +613,42 @@ impl Tree {
         }
         Ok(out)
     }
+}
+
+/// The values of `vals` a name means: equal ignoring case, or matching its
+/// glob.
+fn find_values(vals: &BTreeMap<String, u64>, name: &str) -> Vec<String> {
+    if name.contains(['*', '?']) {
+        vals.keys()
+            .filter(|v| glob_match(name, v))
+            .cloned()
+            .collect()
+    } else {
+        vals.keys()
+            .filter(|v| v.eq_ignore_ascii_case(name))
+            .cloned()
+            .collect()
+    }
+}
+
+/// A path term in one dataset's tree: the segments matched, in order,
+/// against the columns of a path whose root has the first.
+fn generic_path(g: &generic::DatasetTree, term: &Term) -> Option<Conjunction> {
+    for path in &g.paths {
+        if path.len() < term.segments.len() {
+            continue;
+        }
+        let conj: Conjunction = term
+            .segments
+            .iter()
+            .zip(path)
+            .map(|(s, c)| (c.clone(), find_values(&g.values[c], &s.text)))
+            .collect();
+        if conj.iter().all(|(_, v)| !v.is_empty()) {
+            return Some(conj);
+        }
+    }
+    None
 }
 
 /// The dimension a qualifier (`dept:`, `modality:`, ...) names.
