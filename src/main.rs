@@ -110,6 +110,9 @@ enum Command {
         /// Random seed
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Benchmark to imitate: gmai (GMAI-MMBench_SYNTH), mmbench (MMBench_SYNTH) or medxpertqa (MedXpertQA_SYNTH)
+        #[arg(long, default_value = "gmai", value_parser = parse_shape)]
+        shape: medql::data::generate::Shape,
     },
     /// Show the DataFusion logical and physical plans of a query
     Explain {
@@ -128,6 +131,7 @@ impl Command {
             file_format,
             image_bytes,
             seed,
+            shape,
         } = self
         else {
             return None;
@@ -139,6 +143,7 @@ impl Command {
             format: *file_format,
             image_bytes: *image_bytes,
             seed: *seed,
+            shape: *shape,
         })
     }
 }
@@ -162,6 +167,10 @@ fn policy_help() -> String {
 }
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {
+    s.parse()
+}
+
+fn parse_shape(s: &str) -> Result<medql::data::generate::Shape, String> {
     s.parse()
 }
 

@@ -413,7 +413,7 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
-struct Rng {
+pub(crate) struct Rng {
     s: [u64; 4],
 }
 
@@ -430,7 +430,7 @@ impl Rng {
     }
 
     /// An independent stream for `(seed, stream)`.
-    fn stream(seed: u64, stream: u64) -> Rng {
+    pub(crate) fn stream(seed: u64, stream: u64) -> Rng {
         let mut st = seed ^ stream.wrapping_mul(0xD6E8_FEB8_6659_FD93);
         let mixed = splitmix64(&mut st);
         Rng::new(mixed ^ stream.rotate_left(17))
@@ -449,31 +449,31 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n > 0`).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
     /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
     /// Approximately standard normal (Irwin-Hall, 12 uniforms): plain
     /// arithmetic only, so results do not depend on the platform's libm.
-    fn normal(&mut self) -> f64 {
+    pub(crate) fn normal(&mut self) -> f64 {
         (0..12).map(|_| self.unit()).sum::<f64>() - 6.0
     }
 
-    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
         &xs[self.below(xs.len())]
     }
 
     /// Index drawn with probability proportional to `weights`.
-    fn weighted(&mut self, weights: &[f64]) -> usize {
+    pub(crate) fn weighted(&mut self, weights: &[f64]) -> usize {
         let total: f64 = weights.iter().sum();
         let mut x = self.unit() * total;
         for (i, w) in weights.iter().enumerate() {
@@ -1181,6 +1181,45 @@ fn generate_with_truth(
         models,
     };
     (data, truths)
+}
+
+/// Where an item of another benchmark shape sits for the simulated models
+/// (`medql gen --shape`): its `fine` and `coarse` groups stand in for the
+/// GMAI-MMBench task and modality, so that every model is stronger on
+/// some groups than on others; `difficulty` is shared by every model (0 is
+/// an average GMAI-MMBench item, higher is harder).
+pub(crate) struct Placement {
+    pub fine: usize,
+    pub coarse: usize,
+    pub difficulty: f64,
+}
+
+/// The demo's models answering items of another benchmark shape: the same
+/// names, skill profiles, answer styles and texts as on the demo data, the
+/// explanations naming each item's `modality` text. `places[i]` places
+/// `items[i]`; an item's answer letter is the option the models know to be
+/// right.
+pub(crate) fn answer_items(
+    items: &[DemoItem],
+    places: &[Placement],
+    n_models: usize,
+    seed: u64,
+) -> Vec<DemoModel> {
+    let metas: Vec<ItemMeta> = items
+        .iter()
+        .zip(places)
+        .map(|(item, p)| ItemMeta {
+            task: p.fine % TASKS.len(),
+            // Below the infrared modality, whose items draw extra refusals.
+            modality: p.coarse % IR_MODALITY,
+            granularity: G_IMAGE,
+            correct: usize::from((item.answer as u8).wrapping_sub(b'A')),
+            difficulty: p.difficulty,
+        })
+        .collect();
+    (0..n_models)
+        .map(|m| generate_model(m, seed, items, &metas).0)
+        .collect()
 }
 
 #[cfg(test)]

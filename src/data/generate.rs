@@ -1,9 +1,11 @@
 //! `medql gen`: deterministic synthetic data at scale, shaped like
-//! GMAI-MMBench (the demo generator, at any size): an items TSV, optionally
-//! with a base64 image column of a given average size, and one prediction
-//! file per model in VLMEvalKit's layout.
+//! GMAI-MMBench (the demo generator, at any size), MMBench or MedXpertQA-MM
+//! (`--shape`): an items TSV, optionally with a base64 image column of a
+//! given average size, and one prediction file per model in VLMEvalKit's
+//! layout.
 
 use crate::data::demo::{generate, DemoData};
+use crate::data::shapes::{self, ShapeData};
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
@@ -12,6 +14,48 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub const DATASET: &str = "GMAI-MMBench_SYNTH";
+
+/// Which benchmark the synthetic data is shaped like.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Shape {
+    /// GMAI-MMBench: the demo generator's items (dataset `GMAI-MMBench_SYNTH`).
+    #[default]
+    Gmai,
+    /// MMBench: `category` nested in `l2-category`, a `hint`, 2 to 4
+    /// options, the `dev` split (dataset `MMBench_SYNTH`).
+    Mmbench,
+    /// MedXpertQA-MM: five options, `medical_task`, `body_system` and
+    /// `question_type` (dataset `MedXpertQA_SYNTH`).
+    Medxpertqa,
+}
+
+impl std::str::FromStr for Shape {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Shape, String> {
+        Ok(match s.to_ascii_lowercase().as_str() {
+            "gmai" => Shape::Gmai,
+            "mmbench" => Shape::Mmbench,
+            "medxpertqa" => Shape::Medxpertqa,
+            other => {
+                return Err(format!(
+                    "unknown shape `{other}`; shapes: gmai, mmbench, medxpertqa"
+                ))
+            }
+        })
+    }
+}
+
+impl Shape {
+    /// The dataset name: the items file's stem, and the end of every
+    /// prediction file's (`{model}_{dataset}`).
+    pub fn dataset(self) -> &'static str {
+        match self {
+            Shape::Gmai => DATASET,
+            Shape::Mmbench => "MMBench_SYNTH",
+            Shape::Medxpertqa => "MedXpertQA_SYNTH",
+        }
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FileFormat {
@@ -60,6 +104,8 @@ pub struct GenOptions {
     /// Average bytes of base64 image per item; 0: no image column.
     pub image_bytes: usize,
     pub seed: u64,
+    /// Which benchmark the data imitates (and so its dataset name).
+    pub shape: Shape,
 }
 
 /// What was written.
@@ -84,9 +130,24 @@ const PRED_HEADERS: [&str; 11] = [
 ];
 
 pub fn write(opts: &GenOptions) -> Result<Generated> {
-    let d = generate(opts.n_items, opts.n_models, opts.seed);
     std::fs::create_dir_all(opts.out.join("predictions"))
         .map_err(|e| Error::io(opts.out.display().to_string(), e))?;
+    match opts.shape {
+        Shape::Gmai => write_gmai(opts),
+        Shape::Mmbench => write_shape(
+            opts,
+            shapes::mmbench(opts.n_items, opts.n_models, opts.seed),
+        ),
+        Shape::Medxpertqa => write_shape(
+            opts,
+            shapes::medxpertqa(opts.n_items, opts.n_models, opts.seed),
+        ),
+    }
+}
+
+/// The GMAI-MMBench shape: the demo generator's items and models.
+fn write_gmai(opts: &GenOptions) -> Result<Generated> {
+    let d = generate(opts.n_items, opts.n_models, opts.seed);
     let items_file = opts.out.join(format!("{DATASET}.tsv"));
     let mut bytes = write_items(&d, &items_file, opts.image_bytes, opts.seed)?;
     let mut prediction_files = vec![];
@@ -96,13 +157,13 @@ pub fn write(opts: &GenOptions) -> Result<Generated> {
             m.name,
             opts.format.ext()
         ));
-        let rows: Vec<[String; 11]> = m
+        let rows: Vec<Vec<String>> = m
             .predictions
             .iter()
             .map(|(idx, p)| {
                 let it = &d.items[*idx as usize];
                 let opt = |l: usize| it.options.get(l).cloned().unwrap_or_default();
-                [
+                vec![
                     idx.to_string(),
                     it.question.clone(),
                     opt(0),
@@ -117,7 +178,7 @@ pub fn write(opts: &GenOptions) -> Result<Generated> {
                 ]
             })
             .collect();
-        write_predictions(&path, opts.format, &rows)?;
+        write_predictions(&path, opts.format, &PRED_HEADERS, &rows)?;
         bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         prediction_files.push(path);
     }
@@ -126,6 +187,86 @@ pub fn write(opts: &GenOptions) -> Result<Generated> {
         prediction_files,
         bytes,
     })
+}
+
+/// Any other shape: its items TSV (with the image column, if any, last)
+/// and per model every item column but the image, then `prediction`, for
+/// the items the model answered.
+fn write_shape(opts: &GenOptions, d: ShapeData) -> Result<Generated> {
+    let dataset = opts.shape.dataset();
+    let items_file = opts.out.join(format!("{dataset}.tsv"));
+    let mut bytes = write_shape_items(&d, &items_file, opts.image_bytes, opts.seed)?;
+    let mut headers = d.headers.to_vec();
+    headers.push("prediction");
+    let mut prediction_files = vec![];
+    for m in &d.models {
+        let path = opts.out.join("predictions").join(format!(
+            "{}_{dataset}.{}",
+            m.name,
+            opts.format.ext()
+        ));
+        let rows: Vec<Vec<String>> = m
+            .predictions
+            .iter()
+            .map(|(idx, p)| {
+                let mut row = d.rows[*idx as usize].clone();
+                row.push(p.clone().unwrap_or_default());
+                row
+            })
+            .collect();
+        write_predictions(&path, opts.format, &headers, &rows)?;
+        bytes += std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        prediction_files.push(path);
+    }
+    Ok(Generated {
+        items_file,
+        prediction_files,
+        bytes,
+    })
+}
+
+fn write_shape_items(d: &ShapeData, path: &Path, image_bytes: usize, seed: u64) -> Result<u64> {
+    let f = std::fs::File::create(path).map_err(io(path))?;
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b'\t')
+        .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
+    let err = |e: csv::Error| Error::engine(format!("writing {}", path.display()), e);
+    let mut header = d.headers.to_vec();
+    if image_bytes > 0 {
+        header.push("image");
+    }
+    w.write_record(&header).map_err(err)?;
+    let block = image_block(image_bytes, seed);
+    for (i, row) in d.rows.iter().enumerate() {
+        let mut rec: Vec<&[u8]> = row.iter().map(|c| c.as_bytes()).collect();
+        if image_bytes > 0 {
+            rec.push(image(&block, i, image_bytes));
+        }
+        w.write_record(&rec).map_err(err)?;
+    }
+    w.flush().map_err(io(path))?;
+    Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
+}
+
+/// One block of base64 text for the image column, sliced per item by
+/// [`image`] (sizes vary around the mean `image_bytes`).
+fn image_block(image_bytes: usize, seed: u64) -> Vec<u8> {
+    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = seed | 1;
+    (0..image_bytes.saturating_mul(2).max(1))
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            B64[(state % 64) as usize]
+        })
+        .collect()
+}
+
+/// Item `i`'s image: a slice of `block`.
+fn image(block: &[u8], i: usize, image_bytes: usize) -> &[u8] {
+    let len = image_bytes / 2 + (i * 7919) % image_bytes.max(1);
+    &block[..len.min(block.len())]
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
@@ -158,25 +299,14 @@ fn write_items(d: &DemoData, path: &Path, image_bytes: usize, seed: u64) -> Resu
         "original task",
     ]);
     w.write_record(&header).map_err(err)?;
-    // One block of base64 text, sliced per item: sizes vary around the mean.
-    const B64: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut state = seed | 1;
-    let block: Vec<u8> = (0..image_bytes.saturating_mul(2).max(1))
-        .map(|_| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            B64[(state % 64) as usize]
-        })
-        .collect();
+    let block = image_block(image_bytes, seed);
     for (i, it) in d.items.iter().enumerate() {
         let opt = |l: usize| it.options.get(l).map(String::as_str).unwrap_or("");
         let idx = it.index.to_string();
         let answer = it.answer.to_string();
         let mut rec: Vec<&[u8]> = vec![idx.as_bytes()];
         if image_bytes > 0 {
-            let len = image_bytes / 2 + (i * 7919) % image_bytes.max(1);
-            rec.push(&block[..len.min(block.len())]);
+            rec.push(image(&block, i, image_bytes));
         }
         rec.extend([
             it.question.as_bytes(),
@@ -199,7 +329,14 @@ fn write_items(d: &DemoData, path: &Path, image_bytes: usize, seed: u64) -> Resu
     Ok(std::fs::metadata(path).map(|m| m.len()).unwrap_or(0))
 }
 
-fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> Result<()> {
+/// One prediction file: `headers` and `rows` (an `index` first, written as
+/// a number where the format has numbers; empty cells are missing).
+fn write_predictions(
+    path: &Path,
+    format: FileFormat,
+    headers: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
     match format {
         FileFormat::Csv | FileFormat::Tsv => {
             let mut w = csv::WriterBuilder::new()
@@ -211,7 +348,7 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
                 .from_path(path)
                 .map_err(|e| Error::engine(format!("writing {}", path.display()), e))?;
             let err = |e: csv::Error| Error::engine(format!("writing {}", path.display()), e);
-            w.write_record(PRED_HEADERS).map_err(err)?;
+            w.write_record(headers).map_err(err)?;
             for r in rows {
                 w.write_record(r).map_err(err)?;
             }
@@ -222,7 +359,7 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
             let mut w = std::io::BufWriter::new(f);
             for r in rows {
                 let mut obj = serde_json::Map::new();
-                for (k, v) in PRED_HEADERS.iter().zip(r.iter()) {
+                for (k, v) in headers.iter().zip(r.iter()) {
                     let val = if *k == "index" {
                         serde_json::Value::from(v.parse::<i64>().unwrap_or(0))
                     } else if v.is_empty() {
@@ -239,7 +376,7 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
         FileFormat::Parquet => {
             let mut fields = vec![Field::new("index", DataType::Int64, false)];
             fields.extend(
-                PRED_HEADERS[1..]
+                headers[1..]
                     .iter()
                     .map(|h| Field::new(*h, DataType::Utf8, true)),
             );
@@ -247,7 +384,7 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
             let mut cols: Vec<ArrayRef> = vec![Arc::new(Int64Array::from_iter_values(
                 rows.iter().map(|r| r[0].parse::<i64>().unwrap_or(0)),
             ))];
-            for c in 1..PRED_HEADERS.len() {
+            for c in 1..headers.len() {
                 cols.push(Arc::new(StringArray::from_iter(
                     rows.iter()
                         .map(|r| (!r[c].is_empty()).then_some(r[c].as_str())),
@@ -270,7 +407,7 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
             let err = |e: rust_xlsxwriter::XlsxError| {
                 Error::engine(format!("writing {}", path.display()), e)
             };
-            for (c, h) in PRED_HEADERS.iter().enumerate() {
+            for (c, h) in headers.iter().enumerate() {
                 ws.write_string(0, c as u16, *h).map_err(err)?;
             }
             for (r, row) in rows.iter().enumerate() {
@@ -287,4 +424,324 @@ fn write_predictions(path: &Path, format: FileFormat, rows: &[[String; 11]]) -> 
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::{BTreeMap, BTreeSet};
+
+    fn gen(
+        out: &Path,
+        shape: Shape,
+        format: FileFormat,
+        image_bytes: usize,
+        seed: u64,
+    ) -> Generated {
+        write(&GenOptions {
+            n_models: 3,
+            n_items: 600,
+            out: out.to_path_buf(),
+            format,
+            image_bytes,
+            seed,
+            shape,
+        })
+        .unwrap()
+    }
+
+    /// A TSV or CSV file's header and rows.
+    fn read_table(path: &Path, delimiter: u8) -> (Vec<String>, Vec<Vec<String>>) {
+        let mut r = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .from_path(path)
+            .unwrap();
+        let header = r.headers().unwrap().iter().map(str::to_string).collect();
+        let rows = r
+            .records()
+            .map(|rec| rec.unwrap().iter().map(str::to_string).collect())
+            .collect();
+        (header, rows)
+    }
+
+    /// Every row's cell under `name`.
+    fn column<'a>(header: &[String], rows: &'a [Vec<String>], name: &str) -> Vec<&'a str> {
+        let c = header.iter().position(|h| h == name).unwrap();
+        rows.iter().map(|r| r[c].as_str()).collect()
+    }
+
+    /// Every file under `dir`, by path relative to it, with its bytes.
+    fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+        let mut out = BTreeMap::new();
+        let mut todo = vec![dir.to_path_buf()];
+        while let Some(d) = todo.pop() {
+            for e in std::fs::read_dir(&d).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    todo.push(p);
+                } else {
+                    let rel = p.strip_prefix(dir).unwrap().display().to_string();
+                    out.insert(rel, std::fs::read(&p).unwrap());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn gmai_is_the_default_and_its_files_are_unchanged() {
+        assert_eq!(Shape::default(), Shape::Gmai);
+        assert_eq!("GMAI".parse::<Shape>(), Ok(Shape::Gmai));
+        assert!("mmbench_dev".parse::<Shape>().is_err());
+        // The files `medql gen` wrote before it had `--shape`:
+        // `--n-models 5 --n-items 300 --seed 7` in csv, jsonl and tsv, and
+        // `--n-models 2 --n-items 50 --seed 3 --image-bytes 64`.
+        let expected = [
+            ("csv/GMAI-MMBench_SYNTH.tsv", 0x61d26e74c071044e_u64),
+            (
+                "csv/predictions/demo-generalist-7b_GMAI-MMBench_SYNTH.csv",
+                0x47d9f47ca6b21470,
+            ),
+            (
+                "csv/predictions/demo-medical-13b_GMAI-MMBench_SYNTH.csv",
+                0xcea468c25a87fc62,
+            ),
+            (
+                "csv/predictions/demo-verbose-7b_GMAI-MMBench_SYNTH.csv",
+                0x7711a5b8a9161a1b,
+            ),
+            (
+                "csv/predictions/demo-small-2b_GMAI-MMBench_SYNTH.csv",
+                0x9f79a53dc626bedc,
+            ),
+            (
+                "csv/predictions/demo-model-05_GMAI-MMBench_SYNTH.csv",
+                0x6c2d6cfc691d708e,
+            ),
+            (
+                "jsonl/predictions/demo-small-2b_GMAI-MMBench_SYNTH.jsonl",
+                0xb2bb3ffd26dc234a,
+            ),
+            (
+                "tsv/predictions/demo-model-05_GMAI-MMBench_SYNTH.tsv",
+                0xe4a89b1e3e810e95,
+            ),
+            ("img/GMAI-MMBench_SYNTH.tsv", 0x245ab56af61c1bda),
+            (
+                "img/predictions/demo-medical-13b_GMAI-MMBench_SYNTH.csv",
+                0xcff0f66e469ae732,
+            ),
+        ];
+        let dir = tempfile::tempdir().unwrap();
+        for (sub, format, n_models, n_items, image_bytes, seed) in [
+            ("csv", FileFormat::Csv, 5, 300, 0, 7),
+            ("jsonl", FileFormat::Jsonl, 5, 300, 0, 7),
+            ("tsv", FileFormat::Tsv, 5, 300, 0, 7),
+            ("img", FileFormat::Csv, 2, 50, 64, 3),
+        ] {
+            write(&GenOptions {
+                n_models,
+                n_items,
+                out: dir.path().join(sub),
+                format,
+                image_bytes,
+                seed,
+                shape: Shape::Gmai,
+            })
+            .unwrap();
+        }
+        for (f, hash) in expected {
+            let bytes = std::fs::read(dir.path().join(f)).unwrap();
+            assert_eq!(twox_hash::XxHash3_64::oneshot(&bytes), hash, "{f}");
+        }
+    }
+
+    #[test]
+    fn each_shape_has_its_columns_and_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        for (shape, name, items_header) in [
+            (
+                Shape::Gmai,
+                "GMAI-MMBench_SYNTH",
+                "index question A B C D E answer category clinical VQA task department \
+                 perceptual granularity modality original task",
+            ),
+            (
+                Shape::Mmbench,
+                "MMBench_SYNTH",
+                "index question hint A B C D answer category l2-category split",
+            ),
+            (
+                Shape::Medxpertqa,
+                "MedXpertQA_SYNTH",
+                "index question A B C D E answer medical_task body_system question_type",
+            ),
+        ] {
+            assert_eq!(shape.dataset(), name);
+            for image_bytes in [0, 100] {
+                let out = dir.path().join(format!("{name}-{image_bytes}"));
+                let g = gen(&out, shape, FileFormat::Csv, image_bytes, 1);
+                assert_eq!(g.items_file, out.join(format!("{name}.tsv")));
+                let (header, rows) = read_table(&g.items_file, b'\t');
+                assert_eq!(rows.len(), 600);
+                let indexes: Vec<String> = (0..600).map(|i| i.to_string()).collect();
+                assert_eq!(column(&header, &rows, "index"), indexes);
+                let mut shown: Vec<&str> = header.iter().map(String::as_str).collect();
+                if image_bytes > 0 {
+                    let images = column(&header, &rows, "image");
+                    assert!(images.iter().all(|c| (50..150).contains(&c.len())));
+                    // The GMAI-MMBench image column follows the index, as
+                    // it always has; the other shapes end with it.
+                    let at = if shape == Shape::Gmai {
+                        1
+                    } else {
+                        shown.len() - 1
+                    };
+                    assert_eq!(shown.remove(at), "image");
+                }
+                assert_eq!(shown.join(" "), items_header, "{name}");
+                let mut models = vec![];
+                for p in &g.prediction_files {
+                    let file = p.file_name().unwrap().to_str().unwrap();
+                    let model = file.strip_suffix(&format!("_{name}.csv")).unwrap();
+                    models.push(model.to_string());
+                    let (pred_header, pred_rows) = read_table(p, b',');
+                    assert_eq!(pred_header.last().unwrap(), "prediction");
+                    assert!(!pred_header.contains(&"image".to_string()));
+                    assert!(pred_rows.len() >= 590 && pred_rows.len() <= 600);
+                    if shape != Shape::Gmai {
+                        // Every item column, the cells as in the items file.
+                        assert_eq!(pred_header[..pred_header.len() - 1].join(" "), items_header);
+                        for r in &pred_rows {
+                            let i: usize = r[0].parse().unwrap();
+                            assert_eq!(r[..r.len() - 1], rows[i][..r.len() - 1]);
+                        }
+                    }
+                }
+                assert_eq!(
+                    models,
+                    ["demo-generalist-7b", "demo-medical-13b", "demo-verbose-7b"]
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn mmbench_categories_nest_in_l2_categories() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = gen(dir.path(), Shape::Mmbench, FileFormat::Csv, 0, 5);
+        let (header, rows) = read_table(&g.items_file, b'\t');
+        let mut l2_of: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
+        for (c, l2) in column(&header, &rows, "category").into_iter().zip(column(
+            &header,
+            &rows,
+            "l2-category",
+        )) {
+            l2_of.entry(c).or_default().insert(l2);
+        }
+        for (c, l2s) in &l2_of {
+            assert_eq!(l2s.len(), 1, "{c} is in {l2s:?}");
+        }
+        let l2s: BTreeSet<&str> = l2_of.values().flatten().copied().collect();
+        assert!((2..=6).contains(&l2s.len()), "{l2s:?}");
+        assert!((6..=20).contains(&l2_of.len()), "{l2_of:?}");
+        assert!(l2_of["image_scene"].contains("coarse_perception"));
+        assert!(column(&header, &rows, "split").iter().all(|s| *s == "dev"));
+        let hints = column(&header, &rows, "hint");
+        assert!(hints.iter().any(|h| h.is_empty()) && hints.iter().any(|h| !h.is_empty()));
+        // 2, 3 and 4 options; the answer is one of them.
+        let mut counts = [0; 5];
+        for r in &rows {
+            let options: Vec<&str> = ["A", "B", "C", "D"]
+                .iter()
+                .map(|l| r[header.iter().position(|h| h == l).unwrap()].as_str())
+                .collect();
+            let k = options.iter().take_while(|o| !o.is_empty()).count();
+            assert!(options[k..].iter().all(|o| o.is_empty()), "{r:?}");
+            counts[k] += 1;
+            let answer = &r[header.iter().position(|h| h == "answer").unwrap()];
+            assert!(
+                ["A", "B", "C", "D"][..k].contains(&answer.as_str()),
+                "{r:?}"
+            );
+        }
+        assert!(
+            counts[2] > 10 && counts[3] > 10 && counts[4] > 300,
+            "{counts:?}"
+        );
+    }
+
+    #[test]
+    fn medxpertqa_has_its_groups_and_five_options() {
+        let dir = tempfile::tempdir().unwrap();
+        let g = gen(dir.path(), Shape::Medxpertqa, FileFormat::Csv, 0, 5);
+        let (header, rows) = read_table(&g.items_file, b'\t');
+        let values =
+            |name: &str| -> BTreeSet<&str> { column(&header, &rows, name).into_iter().collect() };
+        assert_eq!(
+            values("medical_task"),
+            BTreeSet::from(["Diagnosis", "Treatment", "Basic Science"])
+        );
+        assert_eq!(
+            values("body_system"),
+            BTreeSet::from([
+                "Cardiovascular",
+                "Respiratory",
+                "Nervous",
+                "Skeletal",
+                "Digestive",
+                "Integumentary",
+                "Reproductive",
+                "Lymphatic"
+            ])
+        );
+        assert_eq!(
+            values("question_type"),
+            BTreeSet::from(["Reasoning", "Understanding"])
+        );
+        assert_eq!(values("answer"), BTreeSet::from(["A", "B", "C", "D", "E"]));
+        for l in ["A", "B", "C", "D", "E"] {
+            assert!(column(&header, &rows, l).iter().all(|o| !o.is_empty()));
+        }
+    }
+
+    #[test]
+    fn the_same_seed_writes_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        for shape in [Shape::Gmai, Shape::Mmbench, Shape::Medxpertqa] {
+            for format in [FileFormat::Csv, FileFormat::Jsonl, FileFormat::Parquet] {
+                let run = |name: &str, seed: u64| {
+                    let out = dir
+                        .path()
+                        .join(format!("{shape:?}-{}-{name}", format.ext()));
+                    gen(&out, shape, format, 40, seed);
+                    files(&out)
+                };
+                let (a, b, other) = (run("a", 9), run("b", 9), run("c", 10));
+                assert_eq!(a.len(), 4, "{shape:?}");
+                assert_eq!(a, b, "{shape:?} {format:?}");
+                assert_eq!(
+                    a.keys().collect::<Vec<_>>(),
+                    other.keys().collect::<Vec<_>>()
+                );
+                for (f, bytes) in &a {
+                    assert_ne!(bytes, &other[f], "{shape:?} {f}: the seed changes nothing");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn shapes_side_by_side_have_distinct_file_names() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut names = BTreeSet::new();
+        for shape in [Shape::Gmai, Shape::Mmbench, Shape::Medxpertqa] {
+            let out = dir.path().join(shape.dataset());
+            let g = gen(&out, shape, FileFormat::Csv, 0, 1);
+            for p in std::iter::once(&g.items_file).chain(&g.prediction_files) {
+                assert!(names.insert(p.file_name().unwrap().to_owned()), "{p:?}");
+            }
+        }
+        assert_eq!(names.len(), 12);
+    }
 }

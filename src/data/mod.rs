@@ -8,6 +8,7 @@ pub mod items;
 pub mod predictions;
 pub mod progress;
 pub mod provenance;
+mod shapes;
 pub mod table;
 
 use crate::error::Result;

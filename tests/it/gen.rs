@@ -59,3 +59,54 @@ fn every_format_scores_the_same() {
         .len();
     assert!(with_images > plain + 800 * 1000, "{plain} vs {with_images}");
 }
+
+#[test]
+fn shape_names_the_files_and_a_wrong_one_is_bad_usage() {
+    let dir = tempfile::tempdir().unwrap();
+    for (shape, dataset, header) in [
+        (
+            "mmbench",
+            "MMBench_SYNTH",
+            "index\tquestion\thint\tA\tB\tC\tD\tanswer\tcategory\tl2-category\tsplit",
+        ),
+        (
+            "medxpertqa",
+            "MedXpertQA_SYNTH",
+            "index\tquestion\tA\tB\tC\tD\tE\tanswer\tmedical_task\tbody_system\tquestion_type",
+        ),
+    ] {
+        let out = dir.path().join(shape);
+        let (code, _, err) = medql(&[
+            "gen",
+            "--shape",
+            shape,
+            "--n-models",
+            "2",
+            "--n-items",
+            "50",
+            "--out",
+            out.to_str().unwrap(),
+            "--file-format",
+            "jsonl",
+        ]);
+        assert_eq!(code, 0, "{err}");
+        let items = std::fs::read_to_string(out.join(format!("{dataset}.tsv"))).unwrap();
+        assert_eq!(items.lines().next(), Some(header));
+        assert_eq!(items.lines().count(), 51);
+        let mut files: Vec<String> = std::fs::read_dir(out.join("predictions"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        files.sort();
+        assert_eq!(
+            files,
+            [
+                format!("demo-generalist-7b_{dataset}.jsonl"),
+                format!("demo-medical-13b_{dataset}.jsonl")
+            ]
+        );
+    }
+    let (code, _, err) = medql(&["gen", "--shape", "vqa", "--out", "unused"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("shapes: gmai, mmbench, medxpertqa"), "{err}");
+}
