@@ -45,6 +45,7 @@ fn main() {
         .block_on(Session::load(&LoadSpec {
             items: vec![items.clone()],
             predictions: vec![preds.clone()],
+            ..Default::default()
         }))
         .expect("load");
     let load = t0.elapsed();

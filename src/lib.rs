@@ -442,7 +442,7 @@ impl Session {
             info.models.clone(),
             info.recorded_models.clone(),
             info.datasets.clone(),
-            tree::Tree::build(&loaded.items),
+            tree::Tree::build_declared(&loaded.items, &loaded.trees).map_err(Error::Usage)?,
         );
         Ok(Session {
             ctx,

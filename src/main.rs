@@ -23,6 +23,9 @@ struct Cli {
     /// Prediction files, globs or directories (.xlsx .csv .tsv .json .jsonl .parquet)
     #[arg(global = true, long, num_args = 1.., value_name = "PATH")]
     predictions: Vec<String>,
+    /// A dataset's lexical tree: DATASET=col>col;col (paths of columns), or a file of such lines
+    #[arg(global = true, long = "tree", value_name = "DATASET=PATHS|FILE")]
+    trees: Vec<String>,
     // Answer-extraction policy: the help lists the registry's names.
     #[arg(global = true, long, value_name = "NAME", value_parser = parse_policy, help = policy_help())]
     policy: Option<Policy>,
@@ -271,6 +274,7 @@ async fn run(cli: Cli) -> Result<ExitCode, Error> {
     let spec = LoadSpec {
         items: cli.items.clone(),
         predictions: cli.predictions.clone(),
+        trees: cli.trees.clone(),
     };
     if let Some(Command::Check { files }) = &cli.command {
         return check(files, &spec, cli.policy).await;

@@ -169,11 +169,10 @@ impl Catalog {
             "model" if self.models_known => Some(self.models.clone()),
             "dataset" => Some(self.datasets.clone()),
             "policy" => Some(self.policies().iter().map(|p| p.to_string()).collect()),
-            c => crate::tree::DIMENSIONS
-                .iter()
-                .any(|(d, _)| *d == c)
-                .then(|| self.tree.values_of(c).keys().cloned().collect())
-                .filter(|_| !self.tree.open),
+            c => (crate::tree::DIMENSIONS.iter().any(|(d, _)| *d == c)
+                || self.tree.generic.iter().any(|g| g.values.contains_key(c)))
+            .then(|| self.tree.column_values(c).keys().cloned().collect())
+            .filter(|_| !self.tree.open),
         }
     }
 }

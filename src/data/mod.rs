@@ -10,6 +10,7 @@ pub mod progress;
 pub mod provenance;
 mod shapes;
 pub mod table;
+pub mod trees;
 
 use crate::error::Result;
 pub use items::Items;
@@ -23,11 +24,19 @@ pub struct LoadSpec {
     pub items: Vec<String>,
     /// Prediction files, globs or directories.
     pub predictions: Vec<String>,
+    /// Lexical trees declared for datasets (`--tree DATASET=PATHS`, or a
+    /// file of such lines).
+    pub trees: Vec<String>,
 }
 
 impl LoadSpec {
     pub fn is_demo(&self) -> bool {
         self.items.is_empty() && self.predictions.is_empty()
+    }
+
+    /// The declared trees, parsed; a bad declaration is a usage error.
+    pub fn declared_trees(&self) -> Result<Vec<trees::Declared>> {
+        trees::parse_declarations(&self.trees).map_err(crate::Error::Usage)
     }
 }
 
@@ -42,6 +51,8 @@ pub struct Loaded {
     pub notes: Vec<String>,
     pub demo: bool,
     pub prediction_files: Vec<String>,
+    /// Lexical trees declared for datasets.
+    pub trees: Vec<trees::Declared>,
     /// Which run each prediction file belongs to, and the run records
     /// (`status.json`) found beside them.
     pub runs: predictions::Runs,
@@ -59,7 +70,15 @@ pub fn load(spec: &LoadSpec) -> Result<Loaded> {
 
 /// Load through a cache: unchanged files' models come back scored.
 pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded> {
-    if spec.is_demo() {
+    let trees = spec.declared_trees()?;
+    let mut loaded = load_data(spec, cache)?;
+    loaded.trees = trees;
+    Ok(loaded)
+}
+
+/// [`load_with`] without the declared trees.
+fn load_data(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded> {
+    if spec.items.is_empty() && spec.predictions.is_empty() {
         return Ok(demo_loaded());
     }
     if let Some(c) = cache {
@@ -93,6 +112,7 @@ pub fn load_with(spec: &LoadSpec, cache: Option<&cache::Cache>) -> Result<Loaded
         notes,
         demo: false,
         prediction_files: files.iter().map(|p| p.display().to_string()).collect(),
+        trees: vec![],
         runs,
         pending: None,
         cache_hits: 0,
@@ -165,6 +185,7 @@ fn load_cached(spec: &LoadSpec, c: &cache::Cache) -> Result<Loaded> {
             .iter()
             .map(|p| p.display().to_string())
             .collect(),
+        trees: vec![],
         runs,
         pending: Some((c.clone(), pending)),
         cache_hits: hits,
@@ -564,6 +585,7 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
         notes: vec![],
         demo: true,
         prediction_files: vec![],
+        trees: vec![],
         runs: predictions::Runs::default(),
         pending: None,
         cache_hits: 0,

@@ -27,8 +27,8 @@ pub struct Candidate {
 pub const META_COMMANDS: &[(&str, &str)] = &[
     (".help", "this table"),
     (
-        ".tree [PATH]",
-        "the lexical tree with item counts; drill down with a path: .tree DD, .tree DD/CT",
+        ".tree [PATH|DATASET|DATASET=PATHS]",
+        "the lexical tree with item counts; drill down with a path: .tree DD, .tree DD/CT; another dataset's tree: .tree DATASET; declare one: .tree DATASET=col>col;col",
     ),
     (".models", "models with coverage and accuracy"),
     (".schema", "the columns of results"),

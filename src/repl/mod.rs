@@ -549,6 +549,17 @@ impl Repl<'_> {
         match cmd {
             ".quit" | ".exit" | ".q" => return Meta::Quit,
             ".help" => self.help(),
+            ".tree" if rest.contains('=') => {
+                // Declare a dataset's tree, and load again with it.
+                let mut spec: LoadSpec = self.session.info().spec.clone();
+                let name = rest.split_once('=').map_or("", |(d, _)| d.trim());
+                spec.trees.retain(|t| {
+                    t.split_once('=')
+                        .is_none_or(|(d, _)| !d.trim().eq_ignore_ascii_case(name))
+                });
+                spec.trees.push(rest.to_string());
+                return self.reload(spec).await;
+            }
             ".tree" => self.tree(rest),
             ".models" => self.models().await,
             ".schema" => self.schema(),
@@ -703,6 +714,29 @@ impl Repl<'_> {
 
     fn tree(&self, path: &str) {
         let t = self.session.tree();
+        // Another dataset's tree, by its name.
+        if let Some(g) = t
+            .generic
+            .iter()
+            .find(|g| g.dataset.eq_ignore_ascii_case(path.trim()))
+        {
+            print!("{}", generic_tree_text(g));
+            return;
+        }
+        if path.trim().is_empty() && !t.generic.is_empty() {
+            for g in &t.generic {
+                println!(
+                    "{}: {} ({}; .tree {} for its values)",
+                    crate::render::neutralize(&g.dataset),
+                    crate::render::neutralize(&g.written()),
+                    if g.declared { "declared" } else { "inferred" },
+                    crate::render::neutralize(&g.dataset)
+                );
+            }
+            if !t.gmai {
+                return;
+            }
+        }
         let steps: Vec<String> = path
             .split('/')
             .map(|s| s.trim().trim_matches('"').trim_matches('\'').to_string())
@@ -921,13 +955,24 @@ impl Repl<'_> {
         }
         let mut spec: LoadSpec = self.session.info().spec.clone();
         match what {
-            "items" => spec.items = vec![path.to_string()],
+            "items" => {
+                // Another dataset is added; one of the same name is replaced.
+                let name = |p: &str| crate::data::items::dataset_name(std::path::Path::new(p));
+                let new = name(path);
+                spec.items.retain(|i| name(i) != new);
+                spec.items.push(path.to_string());
+            }
             _ => spec.predictions.push(path.to_string()),
         }
         if spec.items.is_empty() {
             eprintln!("load items first: .load items PATH");
             return Meta::Done;
         }
+        self.reload(spec).await
+    }
+
+    /// Load again with `spec`, keeping the policy and parameters.
+    async fn reload(&mut self, spec: LoadSpec) -> Meta {
         match Session::load_with(&spec, self.session.options()).await {
             Ok(mut s) => {
                 for n in &s.info().notes {
@@ -948,6 +993,28 @@ impl Repl<'_> {
             }
         }
     }
+}
+
+/// Another dataset's tree as text: its paths, then each tree column's
+/// values with their item counts.
+fn generic_tree_text(g: &crate::tree::generic::DatasetTree) -> String {
+    let mut out = format!(
+        "{}: {}\n",
+        crate::render::neutralize(&g.dataset),
+        crate::render::neutralize(&g.written())
+    );
+    for (c, vals) in &g.values {
+        out.push_str(&format!(
+            "{} ({} values; #{}:NAME)\n",
+            crate::render::neutralize(c),
+            vals.len(),
+            crate::render::neutralize(c)
+        ));
+        for (v, n) in vals {
+            out.push_str(&format!("  {:<60} {n:>6}\n", crate::render::neutralize(v)));
+        }
+    }
+    out
 }
 
 /// True when the first statement of `text` is `set policy`.

@@ -334,11 +334,34 @@ impl Tree {
         if !out.is_empty() {
             return Ok(out);
         }
+        let whole = joined(term);
+        if let Some(q) = &term.qualifier {
+            // A tree column of some dataset: its values, nearest first.
+            let values: BTreeSet<&str> = self
+                .generic
+                .iter()
+                .filter_map(|g| g.column(&q.text).map(|c| &g.values[c]))
+                .flat_map(|v| v.keys().map(String::as_str))
+                .collect();
+            if !values.is_empty() {
+                let near = crate::names::nearest(&whole, values.iter().copied(), 3);
+                return Err(Error::query(
+                    QueryError::new(
+                        format!("no {} `{whole}` in the loaded items", q.text),
+                        term.span,
+                    )
+                    .with_help(format!(
+                        "nearest {} names: {}",
+                        q.text,
+                        quote_list(&near)
+                    )),
+                ));
+            }
+        }
         if self.gmai {
             // GMAI-MMBench's own error, with its suggestions.
             self.resolve(term)?;
         }
-        let whole = joined(term);
         let names = self.all_names();
         let near = crate::names::nearest(&whole, names.iter().map(|s| s.as_str()), 3);
         let what = match &term.qualifier {
@@ -386,6 +409,19 @@ impl Tree {
                     let v = find(&g.values[c], &whole);
                     if !v.is_empty() {
                         found.push(vec![(c.to_string(), v)]);
+                    } else if term.segments.len() > 1 {
+                        // A path from this column down.
+                        let sub = generic::DatasetTree {
+                            paths: g
+                                .paths
+                                .iter()
+                                .filter_map(|p| {
+                                    p.iter().position(|x| x == c).map(|i| p[i..].to_vec())
+                                })
+                                .collect(),
+                            ..g.clone()
+                        };
+                        found.extend(generic_path(&sub, term));
                     }
                 }
                 continue;

@@ -82,6 +82,7 @@ fn a_changed_file_invalidates_only_its_own_model() {
     let spec = LoadSpec {
         items: vec![items],
         predictions: vec![preds.display().to_string()],
+        ..Default::default()
     };
     let s = load(&rt, &spec, Some(cache.path()));
     assert_eq!((s.info().cache_hits, s.info().cache_misses), (0, 4));

@@ -50,6 +50,7 @@ pub fn real_spec(dir: &std::path::Path, predictions: &[&str]) -> LoadSpec {
             .iter()
             .map(|p| dir.join(p).display().to_string())
             .collect(),
+        ..Default::default()
     }
 }
 

@@ -11,6 +11,7 @@ fn load(items: &[&Path], preds: &[&Path]) -> medql::Result<Session> {
     let spec = LoadSpec {
         items: items.iter().map(|p| p.display().to_string()).collect(),
         predictions: preds.iter().map(|p| p.display().to_string()).collect(),
+        ..Default::default()
     };
     rt().block_on(Session::load(&spec))
 }
@@ -117,6 +118,7 @@ fn test_split_without_answers_and_concatenated_parts() {
     let spec = LoadSpec {
         items: vec![glob.display().to_string()],
         predictions: vec![preds.display().to_string()],
+        ..Default::default()
     };
     let rt = rt();
     let mut s = rt.block_on(Session::load(&spec)).unwrap();

@@ -22,6 +22,7 @@ fn session() -> (tokio::runtime::Runtime, Session, tempfile::TempDir) {
         .block_on(Session::load(&LoadSpec {
             items: vec![items.display().to_string()],
             predictions: vec![preds.display().to_string()],
+            ..Default::default()
         }))
         .unwrap();
     (rt, s, dir)
