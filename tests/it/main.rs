@@ -9,6 +9,7 @@ mod bind;
 mod cache;
 mod cli;
 mod corpus;
+mod datasets;
 mod day_one;
 mod docs;
 mod eras;
