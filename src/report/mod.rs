@@ -589,6 +589,78 @@ fn scoring_queries(session: &Session) -> String {
     )
 }
 
+/// The overview of a report over several datasets.
+fn overview_queries() -> String {
+    "-- Every dataset\n\
+     -- Each model's accuracy on each loaded dataset, with its Wilson 95% interval and its items; then the mean of its per-dataset accuracies (macro over datasets), best first.\n\
+     by model, dataset score acc, ci, n;\n\
+     by model score macro(dataset), acc, n sort macro_dataset desc\n"
+        .to_string()
+}
+
+/// A session of one of `session`'s datasets: its items files and the
+/// prediction files (and run records) its models' numbers on it come from,
+/// runs named as they are here; the same policy and parameters.
+async fn dataset_session(session: &Session, dataset: &str) -> Result<Session> {
+    let info = session.info();
+    let mut spec = info.spec.clone();
+    spec.items = info
+        .item_files
+        .iter()
+        .filter(|f| crate::data::items::dataset_name(Path::new(f)) == dataset)
+        .cloned()
+        .collect();
+    spec.predictions = vec![];
+    for p in info
+        .provenance
+        .iter()
+        .filter(|p| p.source.dataset == dataset)
+    {
+        // A run named on the command line keeps its label.
+        let label = p
+            .model
+            .rsplit_once('@')
+            .map(|(_, l)| l)
+            .filter(|l| p.source.eval_id.as_deref() != Some(*l));
+        for f in p.source.files.iter().chain(&p.source.record) {
+            let f = match label {
+                Some(l) => format!("{l}={f}"),
+                None => f.clone(),
+            };
+            if !spec.predictions.contains(&f) {
+                spec.predictions.push(f);
+            }
+        }
+    }
+    let mut sub = Session::load_with(&spec, session.options()).await?;
+    sub.set_policy(session.policy())?;
+    sub.set_params(session.params().clone());
+    Ok(sub)
+}
+
+/// The sections of a dataset without GMAI-MMBench's shape: its leaderboard,
+/// then its accuracy by each root of its tree.
+fn root_queries(session: &Session) -> Vec<(String, String)> {
+    let mut out = vec![(
+        "built in".to_string(),
+        "-- Leaderboard\n-- Each model's accuracy with its Wilson 95% interval, best first.\nby model score acc, ci, n sort acc desc\n".to_string(),
+    )];
+    for g in &session.tree().generic {
+        let mut roots: Vec<&String> = g.paths.iter().filter_map(|p| p.first()).collect();
+        roots.dedup();
+        for r in roots {
+            out.push((
+                "built in".to_string(),
+                format!(
+                    "-- Accuracy by {r}\n-- Each model's accuracy per {r}, a root of the dataset's tree ({}), with the overall.\nby model, {r} score acc pivot {r} with overall\n",
+                    g.written()
+                ),
+            ));
+        }
+    }
+    out
+}
+
 /// The report's first section: how its numbers were scored.
 async fn scoring_section(session: &mut Session) -> Result<Section> {
     let text = scoring_queries(session);
@@ -689,8 +761,36 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
         }
     };
     let mut sections = vec![scoring_section(session).await?];
-    for (k, (source, text)) in inputs(&opts.inputs)?.into_iter().enumerate() {
-        sections.push(section(session, format!("s{}", k + 1), source, &text).await?);
+    let datasets = session.info().datasets.clone();
+    if datasets.len() > 1 {
+        // An overview of every dataset, then each dataset's own sections.
+        sections.push(
+            section(
+                session,
+                "overview".into(),
+                "built in".into(),
+                &overview_queries(),
+            )
+            .await?,
+        );
+        for (i, d) in datasets.iter().enumerate() {
+            let mut sub = dataset_session(session, d).await?;
+            let texts = if sub.tree().gmai || !opts.inputs.is_empty() {
+                inputs(&opts.inputs)?
+            } else {
+                root_queries(&sub)
+            };
+            for (k, (source, text)) in texts.into_iter().enumerate() {
+                let id = format!("d{}s{}", i + 1, k + 1);
+                let mut sec = section(&mut sub, id, source, &text).await?;
+                sec.title = format!("{d}: {}", sec.title);
+                sections.push(sec);
+            }
+        }
+    } else {
+        for (k, (source, text)) in inputs(&opts.inputs)?.into_iter().enumerate() {
+            sections.push(section(session, format!("s{}", k + 1), source, &text).await?);
+        }
     }
     if opts.leaderboard {
         sections.extend(leaderboard::sections(session, &opts.aliases).await?);

@@ -279,3 +279,51 @@ fn a_work_folder_of_several_datasets_loads_the_ones_loaded() {
     );
     assert!(!err.contains("warning"), "{err}");
 }
+
+#[test]
+fn a_report_of_several_datasets_gives_an_overview_then_each_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (gm_items, gm_preds) = generate("gmai", &tmp.path().join("gm"), 300);
+    let (mm_items, mm_preds) = generate("mmbench", &tmp.path().join("mm"), 300);
+    let md = tmp.path().join("r.md");
+    let (code, _, err) = medql(&[
+        "--items",
+        &gm_items,
+        &mm_items,
+        "--predictions",
+        &gm_preds,
+        &mm_preds,
+        "report",
+        "-o",
+        md.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let text = std::fs::read_to_string(&md).unwrap();
+    let titles: Vec<&str> = text.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        titles[..3],
+        [
+            "## How these numbers were scored",
+            "## Every dataset",
+            "## GMAI-MMBench_SYNTH: Overall leaderboard"
+        ]
+    );
+    // GMAI-MMBench's own sections for it, its tree's roots for the other.
+    assert!(titles.contains(&"## GMAI-MMBench_SYNTH: Accuracy by clinical VQA task"));
+    assert!(titles.contains(&"## MMBench_SYNTH: Leaderboard"));
+    assert!(titles.contains(&"## MMBench_SYNTH: Accuracy by l2_category"));
+    // `split` has one value: not a tree column.
+    assert!(!titles.contains(&"## MMBench_SYNTH: Accuracy by split"));
+    // The overview: every model on every dataset, then the macro.
+    assert!(text.contains("by model, dataset score acc, ci, n"));
+    assert!(text.contains("by model score macro(dataset), acc, n sort macro_dataset desc"));
+    // Each dataset's sections hold its models only, with their accuracy there.
+    let at = text.find("## MMBench_SYNTH: Leaderboard").unwrap();
+    let rows: Vec<&str> = text[at..]
+        .lines()
+        .skip_while(|l| !l.starts_with("| model"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(rows.len(), 3, "{rows:?}");
+}
