@@ -155,13 +155,10 @@ pub fn f64e(e: Expr) -> Expr {
 }
 
 impl Cells<'_> {
-    /// Rows that count for accuracy (without those lacking a verdict).
+    /// Rows that count for accuracy: those with an answer (a TEST split's
+    /// rows have none), without those lacking a verdict.
     pub fn judged_n(&self) -> Expr {
-        if self.partial_verdicts {
-            (self.part)(Part::N) - (self.part)(Part::Unjudged)
-        } else {
-            (self.part)(Part::N)
-        }
+        self.judged_answers()
     }
 
     /// Answered items that count for accuracy.
@@ -322,7 +319,7 @@ pub static METRICS: &[MetricDef] = &[
     },
     MetricDef {
         name: "acc",
-        doc: "100 * hits / n; {rule sets}: under one rule set whatever the policy",
+        doc: "100 * hits / items with an answer; {rule sets}: under one rule set whatever the policy",
         arg: Arg::RuleSet,
         outputs: &["acc"],
         parts: acc_parts,
@@ -333,13 +330,12 @@ pub static METRICS: &[MetricDef] = &[
                 Some(RECORDED) => {
                     let unjudged = || (c.part)(Part::UnjudgedRecorded);
                     let judged = (c.part)(Part::Answers) - unjudged();
-                    let n = (c.part)(Part::N) - unjudged();
-                    case(judged.gt(lit(0i64)))
-                        .when(lit(true), c.pct_of((c.part)(Part::HitsRecorded), n)?)
+                    case(judged.clone().gt(lit(0i64)))
+                        .when(lit(true), c.pct_of((c.part)(Part::HitsRecorded), judged)?)
                         .end()?
                 }
                 // Under one rule set every answered row has a verdict.
-                Some(_) => c.gate_all(c.pct_of((c.part)(c.hits_under()), (c.part)(Part::N))?)?,
+                Some(_) => c.gate_all(c.pct_of((c.part)(c.hits_under()), (c.part)(Part::Answers))?)?,
                 None => c.gate(c.pct_of((c.part)(Part::Hits), c.judged_n())?)?,
             }])
         },
@@ -423,7 +419,7 @@ pub static METRICS: &[MetricDef] = &[
             let (from, to) = c.pair();
             let diff = f64e((c.part)(Part::HitsUnder(to)))
                 - f64e((c.part)(Part::HitsUnder(from)));
-            Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::N))?)?])
+            Ok(vec![c.gate_all(c.pct_of(diff, (c.part)(Part::Answers))?)?])
         },
         style: Some(Style::Percent),
     },

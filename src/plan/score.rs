@@ -69,7 +69,8 @@ pub fn score(
         && df
             .schema()
             .has_column_with_unqualified_name(super::MODEL_ID);
-    // Windows for macro(key): rows per (group, [pivot value], key value).
+    // Windows for macro(key): rows with an answer per (group, [pivot
+    // value], key value).
     let mut macro_keys: Vec<String> = vec![];
     for m in metrics {
         if let Some(k) = m.macro_key() {
@@ -93,7 +94,7 @@ pub fn score(
             part.push(ident(mk.as_str()));
             let w = Expr::from(WindowFunction::new(
                 WindowFunctionDefinition::AggregateUDF(count_udaf()),
-                vec![lit(1i64)],
+                vec![ident("answer")],
             ))
             .partition_by(part)
             .build()
@@ -212,12 +213,17 @@ pub fn score(
                 .otherwise(exact(lit(0.0f64)))
                 .map_err(engine)?;
                 aggs.push(scoped(sum(share), &s.cond)?.alias(p(&format!("msum{i}"))));
-                let distinct = count(ident(mk.as_str())).distinct();
-                let distinct = match &s.cond {
-                    None => distinct.build(),
-                    Some(c) => distinct.filter(c.clone()).build(),
-                }
-                .map_err(engine)?;
+                // Keys with answers: one without (a TEST split) has no
+                // accuracy to average.
+                let answered = ident("answer").is_not_null();
+                let distinct = count(ident(mk.as_str()))
+                    .distinct()
+                    .filter(match &s.cond {
+                        None => answered,
+                        Some(c) => c.clone().and(answered),
+                    })
+                    .build()
+                    .map_err(engine)?;
                 aggs.push(distinct.alias(p(&format!("mk{i}"))));
             }
         }

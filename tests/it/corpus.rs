@@ -2359,3 +2359,38 @@ fn every_items_column_is_a_column_by_either_spelling() {
         &["the columns `Body System` and `body-system` are both the column `body_system`"],
     );
 }
+
+#[test]
+fn a_test_split_beside_val_does_not_pull_accuracy_down() {
+    let d = Dir::new();
+    let val = d.items(3);
+    // TEST items have no answers.
+    let test = d.write(
+        "Bench_TEST.tsv",
+        "index\tquestion\tA\tB\n1\tq\tyes\tno\n2\tq\tyes\tno\n",
+    );
+    let a = d.write("p/m_Bench_VAL.csv", "index,prediction\n1,A\n2,B\n3,A\n");
+    let b = d.write("p/m_Bench_TEST.csv", "index,prediction\n1,A\n2,A\n");
+    assert_eq!(
+        table(
+            &[&val, &test],
+            &[&a, &b],
+            "by model score acc, acc(v2024), macro(dataset), hits, n"
+        ),
+        [vec![
+            "m",
+            "66.66666666666666",
+            "66.66666666666666",
+            "66.66666666666666",
+            "2",
+            "5"
+        ]]
+    );
+    assert_eq!(
+        table(&[&val, &test], &[&a, &b], "by dataset score acc, n"),
+        [
+            vec!["Bench_TEST", "", "2"],
+            vec!["Bench_VAL", "66.66666666666666", "3"]
+        ]
+    );
+}
