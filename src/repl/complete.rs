@@ -377,6 +377,17 @@ fn term_candidates(v: &Vocabulary, partial: &str, lead: &str) -> Vec<Candidate> 
                         .map(|(_, a, _)| *a),
                 );
                 push_all(&mut out, matching(&cur, names), &head, "");
+            } else {
+                // Another dataset's tree column.
+                let mut names: Vec<&str> = t
+                    .generic
+                    .iter()
+                    .filter_map(|g| g.column(q.trim_matches('`')).map(|c| &g.values[c]))
+                    .flat_map(|v| v.keys().map(String::as_str))
+                    .collect();
+                names.sort();
+                names.dedup();
+                push_all(&mut out, matching(&cur, names), &head, "");
             }
         }
         (None, 0) => {
@@ -391,6 +402,14 @@ fn term_candidates(v: &Vocabulary, partial: &str, lead: &str) -> Vec<Candidate> 
                 "category:",
             ];
             list.extend(quals);
+            // Other datasets' tree columns qualify too.
+            let generic_quals: std::collections::BTreeSet<String> = t
+                .generic
+                .iter()
+                .flat_map(|g| g.values.keys().map(|c| format!("{c}:")))
+                .filter(|q| !quals.contains(&q.as_str()))
+                .collect();
+            list.extend(generic_quals.iter().map(String::as_str));
             let mut cands = matching(&cur, list);
             // Abbreviations and qualifiers first, then names.
             cands.sort_by_key(|c| (c.len() > 8, c.to_lowercase()));

@@ -560,6 +560,7 @@ impl Repl<'_> {
                 spec.trees.push(rest.to_string());
                 return self.reload(spec).await;
             }
+            ".tree" if rest.contains(':') => self.tree_drill(rest).await,
             ".tree" => self.tree(rest),
             ".models" => self.models().await,
             ".schema" => self.schema(),
@@ -710,6 +711,68 @@ impl Repl<'_> {
              by model, task score acc pivot task with overall abbreviated",
             self.max_rows
         );
+    }
+
+    /// `.tree DATASET:PATH` in another dataset's tree: the values of the
+    /// next column under the path, with item counts.
+    async fn tree_drill(&mut self, rest: &str) {
+        let (dataset, path) = rest.split_once(':').unwrap_or((rest, ""));
+        let t = self.session.tree();
+        let Some(g) = t
+            .generic
+            .iter()
+            .find(|g| g.dataset.eq_ignore_ascii_case(dataset.trim()))
+        else {
+            let names: Vec<&str> = t.generic.iter().map(|g| g.dataset.as_str()).collect();
+            eprintln!(
+                "`{}` is not a dataset with a tree of its own; those are: {}",
+                dataset.trim(),
+                names.join(", ")
+            );
+            return;
+        };
+        let steps: Vec<String> = path
+            .split('/')
+            .map(|s| s.trim().trim_matches('"').trim_matches('\'').to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+        // The first path whose columns have the steps' values, in order.
+        let found = g.paths.iter().find_map(|p| {
+            if p.len() <= steps.len() {
+                return None;
+            }
+            let values: Option<Vec<String>> = steps
+                .iter()
+                .zip(p)
+                .map(|(s, c)| {
+                    g.values[c]
+                        .keys()
+                        .find(|v| v.eq_ignore_ascii_case(s))
+                        .cloned()
+                })
+                .collect();
+            values.map(|v| (p.clone(), v))
+        });
+        let Some((p, values)) = found else {
+            eprintln!(
+                "no path `{path}` in {}'s tree ({}); .tree {} lists its values",
+                g.dataset,
+                g.written(),
+                g.dataset
+            );
+            return;
+        };
+        let quote = |v: &str| format!("'{}'", v.replace('\'', "''"));
+        let mut conds = vec![format!("dataset = {}", quote(&g.dataset))];
+        for (c, v) in p.iter().zip(&values) {
+            conds.push(format!("{c} = {}", quote(v)));
+        }
+        let next = &p[values.len()];
+        let q = format!(
+            "from items where {} by {next} score n sort n desc",
+            conds.join(" and ")
+        );
+        self.execute(&q, "<tree>").await;
     }
 
     fn tree(&self, path: &str) {

@@ -405,3 +405,43 @@ fn models_shows_each_models_judge_and_era() {
     p.exp_string("from provenance show *").unwrap();
     quit(p);
 }
+
+#[test]
+fn tree_shows_drills_and_declares_another_datasets_tree() {
+    let home = tempfile::tempdir().unwrap();
+    let out = home.path().join("mm");
+    let (code, _, err) = common::medql(&[
+        "gen",
+        "--shape",
+        "mmbench",
+        "--n-items",
+        "400",
+        "--out",
+        out.to_str().unwrap(),
+        "--file-format",
+        "csv",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let items = out.join("MMBench_SYNTH.tsv").display().to_string();
+    let preds = out.join("predictions").display().to_string();
+    let mut p = start_with(
+        home.path(),
+        &["--items", &items, "--predictions", &preds],
+        &[],
+    );
+    enter(&mut p, ".tree");
+    p.exp_string("MMBench_SYNTH: l2_category>category (inferred")
+        .unwrap();
+    enter(&mut p, ".tree MMBench_SYNTH:coarse_perception");
+    // The categories under it, counted.
+    p.exp_string("image_scene").unwrap();
+    p.exp_string("rows").unwrap();
+    enter(&mut p, ".tree MMBench_SYNTH=category>l2_category");
+    p.exp_string("medql 0.1.0").unwrap();
+    enter(&mut p, ".tree");
+    p.exp_string("MMBench_SYNTH: category>l2_category (declared")
+        .unwrap();
+    enter(&mut p, "where #image_scene/coarse_perception score n");
+    p.exp_string("1 row").unwrap();
+    quit(p);
+}
