@@ -34,7 +34,7 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
     (".schema", "the columns of results"),
     (
         ".load items|predictions PATH",
-        "load other items, or add predictions, and score again",
+        "add a dataset's items (replacing one of the same name), or predictions, and score again",
     ),
     (
         ".policy [NAME]",
