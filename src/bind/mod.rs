@@ -145,7 +145,14 @@ impl Bound {
 impl Metric {
     /// The key column of `macro(<key>)`.
     pub fn macro_key(&self) -> Option<&str> {
-        (self.def.arg == Arg::Column)
+        (self.def.name == "macro")
+            .then_some(self.arg.as_deref())
+            .flatten()
+    }
+
+    /// The cluster column of `se_clustered(<key>)`.
+    pub fn cluster_key(&self) -> Option<&str> {
+        (self.def.name == "se_clustered")
             .then_some(self.arg.as_deref())
             .flatten()
     }
@@ -543,7 +550,15 @@ pub fn resolve_metrics(
             (Arg::Column, None) => {
                 return Err(Error::query(
                     QueryError::new(format!("`{name}` needs a key"), m.name.span).with_help(
-                        format!("for example `{name}(task)`: the mean of the per-task accuracies"),
+                        if def.name == "macro" {
+                            format!(
+                                "for example `{name}(task)`: the mean of the per-task accuracies"
+                            )
+                        } else {
+                            format!(
+                                "for example `{name}(category)`: the items clustered by category"
+                            )
+                        },
                     ),
                 ))
             }
@@ -568,6 +583,7 @@ pub fn resolve_metrics(
             part: &|_| lit(0i64),
             partial_verdicts: false,
             macro_cells: None,
+            cluster_cells: None,
             rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
             rule_pair: pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
         };

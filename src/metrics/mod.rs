@@ -50,6 +50,130 @@ pub fn mcnemar(b: u64, c: u64) -> f64 {
     (2.0 * total).min(1.0)
 }
 
+/// The one-sided 80% quantile of the standard normal distribution (80% power).
+pub const Z80: f64 = 0.8416212335729143;
+
+/// The standard error of an accuracy of `hits` of `n` items, in points:
+/// `100 * sqrt(var(x) / n)` with the sample variance (n - 1); None when
+/// n < 2.
+pub fn se(hits: f64, n: f64) -> Option<f64> {
+    if n < 2.0 {
+        return None;
+    }
+    let p = hits / n;
+    let var = n * p * (1.0 - p) / (n - 1.0);
+    Some(100.0 * (var / n).sqrt())
+}
+
+/// The clustered standard error (Miller 2024, eq. 4; lmms-eval's
+/// `clustered_stderr`), in points, of `hits` of `n` items in clusters with
+/// `a` = sum over clusters of hits_c^2, `b` = sum of hits_c * n_c and `c` =
+/// sum of n_c^2: `100 * sqrt(var / n + (1 / n^2) * sum_c sum_{i != j in c}
+/// (x_i - p)(x_j - p))`, where the double sum is `sum_c (hits_c - n_c p)^2
+/// - n p (1 - p)`. None when n < 2.
+pub fn se_clustered(hits: f64, n: f64, a: f64, b: f64, c: f64) -> Option<f64> {
+    if n < 2.0 {
+        return None;
+    }
+    let p = hits / n;
+    let var = n * p * (1.0 - p) / (n - 1.0);
+    let within = a - 2.0 * p * b + p * p * c - n * p * (1.0 - p);
+    Some(100.0 * (var / n + within / (n * n)).max(0.0).sqrt())
+}
+
+/// The minimum detectable effect of a paired comparison on `n` items at
+/// accuracy `hits / n`, in points: 80% power, alpha 0.05 two-sided, item
+/// scores correlated at 0.5 (lmms-eval's default); z-based. None when n = 0.
+pub fn mde(hits: f64, n: f64) -> Option<f64> {
+    if n <= 0.0 {
+        return None;
+    }
+    let p = hits / n;
+    Some(100.0 * (Z95 + Z80) * (2.0 * p * (1.0 - p) * (1.0 - 0.5) / n).sqrt())
+}
+
+/// Benjamini-Hochberg adjustment of a list of p-values (same order out),
+/// as R's `p.adjust(p, "BH")`.
+pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
+    let m = p.len();
+    let mut order: Vec<usize> = (0..m).collect();
+    order.sort_by(|&a, &b| p[a].total_cmp(&p[b]));
+    let mut out = vec![0.0; m];
+    let mut running = f64::INFINITY;
+    for (rank, &i) in order.iter().enumerate().rev() {
+        let adj = (m as f64 * p[i] / (rank + 1) as f64).min(1.0);
+        running = running.min(adj);
+        out[i] = running;
+    }
+    out
+}
+
+/// A statistic of a group's counts, as a DataFusion function over Float64
+/// arguments (null in, null out; null where the statistic is undefined).
+#[derive(Debug, PartialEq, Eq, Hash, Clone, Copy)]
+pub enum Stat {
+    /// `se(hits, n)`.
+    Se,
+    /// `se_clustered(hits, n, a, b, c)`.
+    SeClustered,
+    /// `mde(hits, n)`.
+    Mde,
+}
+
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct StatUdf {
+    stat: Stat,
+    signature: Signature,
+}
+
+impl StatUdf {
+    pub fn udf(stat: Stat) -> ScalarUDF {
+        let n = if stat == Stat::SeClustered { 5 } else { 2 };
+        ScalarUDF::from(StatUdf {
+            stat,
+            signature: Signature::exact(vec![DataType::Float64; n], Volatility::Immutable),
+        })
+    }
+}
+
+impl ScalarUDFImpl for StatUdf {
+    fn name(&self) -> &str {
+        match self.stat {
+            Stat::Se => "stat_se",
+            Stat::SeClustered => "stat_se_clustered",
+            Stat::Mde => "stat_mde",
+        }
+    }
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        let arrays = ColumnarValue::values_to_arrays(&args.args)?;
+        let cols: Vec<&Float64Array> = arrays
+            .iter()
+            .map(|a| a.as_primitive::<Float64Type>())
+            .collect();
+        let rows = cols.first().map_or(0, |c| c.len());
+        let out: Float64Array = (0..rows)
+            .map(|i| {
+                if cols.iter().any(|c| c.is_null(i)) {
+                    return None;
+                }
+                let v = |k: usize| cols[k].value(i);
+                match self.stat {
+                    Stat::Se => se(v(0), v(1)),
+                    Stat::Mde => mde(v(0), v(1)),
+                    Stat::SeClustered => se_clustered(v(0), v(1), v(2), v(3), v(4)),
+                }
+            })
+            .collect();
+        Ok(ColumnarValue::Array(Arc::new(out)))
+    }
+}
+
 /// Holm's step-down adjustment of a list of p-values (same order out).
 pub fn holm(p: &[f64]) -> Vec<f64> {
     let m = p.len();
@@ -165,6 +289,74 @@ impl ScalarUDFImpl for McnemarUdf {
 
 #[cfg(test)]
 mod tests {
+
+    /// The definitions written out over the rows (an independent check of
+    /// the closed forms).
+    fn by_rows(x: &[u8], clusters: &[usize]) -> (f64, f64) {
+        let n = x.len() as f64;
+        let p = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+        let var = x.iter().map(|&v| (v as f64 - p).powi(2)).sum::<f64>() / (n - 1.0);
+        let mut cross = 0.0;
+        for i in 0..x.len() {
+            for j in 0..x.len() {
+                if i != j && clusters[i] == clusters[j] {
+                    cross += (x[i] as f64 - p) * (x[j] as f64 - p);
+                }
+            }
+        }
+        (
+            100.0 * (var / n).sqrt(),
+            100.0 * (var / n + cross / (n * n)).sqrt(),
+        )
+    }
+
+    #[test]
+    fn standard_errors_as_defined() {
+        let x = [1u8, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1, 0];
+        let cl = [0usize, 0, 0, 1, 1, 2, 2, 2, 2, 3, 4, 4];
+        let (se_rows, clustered_rows) = by_rows(&x, &cl);
+        let hits = x.iter().filter(|&&v| v == 1).count() as f64;
+        let n = x.len() as f64;
+        assert!((se(hits, n).unwrap() - se_rows).abs() < 1e-9);
+        // Cluster sums: a = sum h_c^2, b = sum h_c n_c, c = sum n_c^2.
+        let (mut a, mut b, mut c) = (0.0, 0.0, 0.0);
+        for k in 0..5 {
+            let nc = cl.iter().filter(|&&v| v == k).count() as f64;
+            let hc = cl
+                .iter()
+                .zip(&x)
+                .filter(|(&v, &y)| v == k && y == 1)
+                .count() as f64;
+            a += hc * hc;
+            b += hc * nc;
+            c += nc * nc;
+        }
+        let got = se_clustered(hits, n, a, b, c).unwrap();
+        assert!(
+            (got - clustered_rows).abs() < 1e-9,
+            "{got} {clustered_rows}"
+        );
+        // Every row its own cluster: the plain standard error.
+        assert!((se_clustered(hits, n, hits, hits, n).unwrap() - se_rows).abs() < 1e-9);
+        // n < 2, all equal.
+        assert_eq!(se(1.0, 1.0), None);
+        assert_eq!(se(5.0, 5.0), Some(0.0));
+        assert_eq!(mde(0.0, 0.0), None);
+        let m = mde(50.0, 100.0).unwrap();
+        assert!((m - 100.0 * (Z95 + Z80) * (0.25f64 / 100.0).sqrt()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn benjamini_hochberg_as_r() {
+        // R: p.adjust(c(0.01, 0.04, 0.03, 0.005), "BH") = 0.02 0.04 0.04 0.02
+        let q = benjamini_hochberg(&[0.01, 0.04, 0.03, 0.005]);
+        for (a, b) in q.iter().zip([0.02, 0.04, 0.04, 0.02]) {
+            assert!((a - b).abs() < 1e-12, "{q:?}");
+        }
+        // R: p.adjust(c(0.5, 0.9), "BH") = 0.9 0.9
+        assert_eq!(benjamini_hochberg(&[0.5, 0.9]), [0.9, 0.9]);
+    }
+
     use super::*;
 
     #[test]

@@ -143,6 +143,9 @@ pub struct Cells<'a> {
     pub partial_verdicts: bool,
     /// For `macro`: the columns of its per-key share sum and key count.
     pub macro_cells: Option<(Expr, Expr)>,
+    /// For `se_clustered`: the columns of its cluster sums (sum of
+    /// hits_c^2, of hits_c * n_c, of n_c^2).
+    pub cluster_cells: Option<(Expr, Expr, Expr)>,
     /// For `acc(<rule set>)`: the rule set's name.
     pub rule_set: Option<&'a str>,
     /// For `shift(a, b)` and `flips(a, b)`: the two rule sets' names.
@@ -357,6 +360,74 @@ pub static METRICS: &[MetricDef] = &[
         style: Some(Style::Percent),
     },
     MetricDef {
+        name: "se",
+        doc: "standard error of acc (points): 100 * sqrt(var(x) / n), var with n - 1; null when n < 2",
+        arg: Arg::None,
+        outputs: &["se"],
+        parts: acc_parts,
+        value: |c| {
+            let args = vec![f64e((c.part)(Part::Hits)), f64e(c.judged_n())];
+            Ok(vec![c.gate(super::StatUdf::udf(super::Stat::Se).call(args))?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "se_clustered",
+        doc: "se_clustered(<key>): standard error of acc with the items clustered by <key> (Miller 2024, eq. 4; a null key is a cluster of its own)",
+        arg: Arg::Column,
+        outputs: &["se_clustered_{}"],
+        parts: acc_parts,
+        value: |c| {
+            let (a, b, k) = c.cluster_cells.clone().expect("cluster cells");
+            let args = vec![
+                f64e((c.part)(Part::Hits)),
+                f64e(c.judged_n()),
+                f64e(a),
+                f64e(b),
+                f64e(k),
+            ];
+            Ok(vec![c.gate(
+                super::StatUdf::udf(super::Stat::SeClustered).call(args),
+            )?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "mde",
+        doc: "smallest accuracy difference (points) a paired test on these items detects with 80% power at alpha 0.05, for two models of this accuracy correlated at 0.5",
+        arg: Arg::None,
+        outputs: &["mde"],
+        parts: acc_parts,
+        value: |c| {
+            let args = vec![f64e((c.part)(Part::Hits)), f64e(c.judged_n())];
+            Ok(vec![c.gate(super::StatUdf::udf(super::Stat::Mde).call(args))?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
+        name: "acc_adj",
+        doc: "chance-adjusted accuracy: 100 * (acc - random) / (100 - random); negative below chance",
+        arg: Arg::None,
+        outputs: &["acc_adj"],
+        parts: |c| {
+            let mut v = acc_parts(c);
+            v.push(Part::Inv);
+            v
+        },
+        value: |c| {
+            let acc = c.pct_of((c.part)(Part::Hits), c.judged_n())?;
+            let random = f64e((c.part)(Part::Inv)) * lit(100.0f64);
+            let adj = case(random.clone().lt(lit(100.0f64)))
+                .when(
+                    lit(true),
+                    (acc - random.clone()) / (lit(100.0f64) - random) * lit(100.0f64),
+                )
+                .end()?;
+            Ok(vec![c.gate(adj)?])
+        },
+        style: Some(Style::Percent),
+    },
+    MetricDef {
         name: "fail",
         doc: "percent of rows whose choice is Z (no letter found)",
         arg: Arg::None,
@@ -478,6 +549,7 @@ mod tests {
             part: &zero,
             partial_verdicts: false,
             macro_cells: None,
+            cluster_cells: None,
             rule_set: None,
             rule_pair: None,
         };
@@ -494,6 +566,7 @@ mod tests {
                 part: &zero,
                 partial_verdicts: true,
                 macro_cells: None,
+                cluster_cells: None,
                 rule_set: Some(r.name),
                 rule_pair: None,
             };

@@ -5,16 +5,18 @@
 
 use super::{engine, labelled, qerr};
 use crate::error::Result;
-use crate::metrics::registry::{exact, f64e, Aggregate, Cells, Part};
+use crate::metrics::registry::{exact, f64e, one_if, Aggregate, Cells, Part};
 use crate::style::Role;
 
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions_aggregate::count::count_udaf;
 use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
+use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::expr::WindowFunction;
-use datafusion::logical_expr::{case, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
+use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
 use datafusion::prelude::ident;
 
 pub use crate::bind::Metric;
@@ -79,6 +81,15 @@ pub fn score(
             }
         }
     }
+    // And for se_clustered(key): each row's cluster size and hits.
+    let mut cluster_keys: Vec<String> = vec![];
+    for m in metrics {
+        if let Some(k) = m.cluster_key() {
+            if !cluster_keys.iter().any(|x| x == k) {
+                cluster_keys.push(k.to_string());
+            }
+        }
+    }
     let mut df = df;
     let pivot_keys: Vec<Option<String>> = {
         let mut v: Vec<Option<String>> = scopes.iter().map(|s| s.pivot_key.clone()).collect();
@@ -106,6 +117,37 @@ pub fn score(
                 .map_err(engine)?;
         }
     }
+    for (i, ck) in cluster_keys.iter().enumerate() {
+        for pk in &pivot_keys {
+            let mut part: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
+            if let Some(p) = pk {
+                part.push(ident(p.as_str()));
+            }
+            part.push(ident(ck.as_str()));
+            let window = |udaf, arg: Expr, name: String| -> Result<Expr> {
+                Ok(Expr::from(WindowFunction::new(
+                    WindowFunctionDefinition::AggregateUDF(udaf),
+                    vec![arg],
+                ))
+                .partition_by(part.clone())
+                .build()
+                .map_err(engine)?
+                .alias(name))
+            };
+            // Rows with an answer in the row's cluster, and their hits.
+            let n = window(
+                count_udaf(),
+                ident("answer"),
+                cluster_name("n", i, pk.is_some()),
+            )?;
+            let h = window(
+                sum_udaf(),
+                one_if(ident("correct")),
+                cluster_name("h", i, pk.is_some()),
+            )?;
+            df = df.window(vec![n, h]).map_err(engine)?;
+        }
+    }
 
     let group: Vec<Expr> = keys
         .iter()
@@ -121,6 +163,7 @@ pub fn score(
             part: &|_| lit(0i64),
             partial_verdicts: partial,
             macro_cells: None,
+            cluster_cells: None,
             rule_set: m.rule_set(),
             rule_pair: m.rule_pair(),
         };
@@ -140,7 +183,7 @@ pub fn score(
     // column's parts from those few groups, instead of one filtered pass
     // over every row per pivot value.
     let pivot_key = scopes.iter().find_map(|s| s.pivot_key.clone());
-    if let (Some(pk), true) = (pivot_key, macro_keys.is_empty()) {
+    if let (Some(pk), true) = (pivot_key, macro_keys.is_empty() && cluster_keys.is_empty()) {
         let mut first_group = group.clone();
         first_group.push(ident(pk.as_str()));
         let mut first = vec![];
@@ -226,6 +269,30 @@ pub fn score(
                     .map_err(engine)?;
                 aggs.push(distinct.alias(p(&format!("mk{i}"))));
             }
+            for (i, ck) in cluster_keys.iter().enumerate() {
+                let pivot = s.pivot_key.is_some();
+                let x = one_if(ident("correct"));
+                let answered = ident("answer").is_not_null();
+                // A row whose key is null is a cluster of its own.
+                let own = ident(ck.as_str()).is_null();
+                let nc = case(own.clone())
+                    .when(lit(true), cast(answered.clone(), DataType::Int64))
+                    .otherwise(ident(cluster_name("n", i, pivot)))
+                    .map_err(engine)?;
+                let hc = case(own)
+                    .when(lit(true), x.clone())
+                    .otherwise(cast(ident(cluster_name("h", i, pivot)), DataType::Int64))
+                    .map_err(engine)?;
+                let only_answered = |e: Expr| -> Result<Expr> {
+                    case(answered.clone())
+                        .when(lit(true), e)
+                        .otherwise(lit(0i64))
+                        .map_err(engine)
+                };
+                aggs.push(scoped(sum(x * hc.clone()), &s.cond)?.alias(p(&format!("ca{i}"))));
+                aggs.push(scoped(sum(only_answered(hc)?), &s.cond)?.alias(p(&format!("cb{i}"))));
+                aggs.push(scoped(sum(only_answered(nc)?), &s.cond)?.alias(p(&format!("cc{i}"))));
+            }
         }
         df = df.aggregate(group, aggs).map_err(engine)?;
     }
@@ -256,10 +323,22 @@ pub fn score(
                 let i = macro_keys.iter().position(|x| x == k).expect("macro key");
                 (p(&format!("msum{i}")), p(&format!("mk{i}")))
             });
+            let cluster_cells = m.cluster_key().map(|k| {
+                let i = cluster_keys
+                    .iter()
+                    .position(|x| x == k)
+                    .expect("cluster key");
+                (
+                    p(&format!("ca{i}")),
+                    p(&format!("cb{i}")),
+                    p(&format!("cc{i}")),
+                )
+            });
             let cells = Cells {
                 part: &part,
                 partial_verdicts: partial,
                 macro_cells,
+                cluster_cells,
                 rule_set: m.rule_set(),
                 rule_pair: m.rule_pair(),
             };
@@ -274,6 +353,12 @@ pub fn score(
 
 fn window_name(i: usize, pivot: bool) -> String {
     format!("__nk{i}{}", if pivot { "p" } else { "" })
+}
+
+/// The window column of se_clustered's `i`-th key: `n` (rows with an
+/// answer in the row's cluster) or `h` (their hits).
+fn cluster_name(what: &str, i: usize, pivot: bool) -> String {
+    format!("__c{what}{i}{}", if pivot { "p" } else { "" })
 }
 
 /// The literal that selects one pivot value, or `is null` for the null group.

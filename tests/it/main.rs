@@ -24,4 +24,5 @@ mod progress;
 mod real_data;
 mod repl;
 mod report;
+mod stats;
 mod tree;

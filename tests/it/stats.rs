@@ -1,0 +1,155 @@
+//! The statistics (`se`, `se_clustered`, `mde`, `acc_adj`) against their
+//! definitions computed row by row here, on the real shared data (the 3
+//! models, VLMEvalKit's 2024 rules) and on hand-made cases.
+
+use crate::common::{float, query, rows, rt, shared_data, text};
+use medql::render::Cell;
+use medql::{LoadSpec, Session};
+use std::collections::BTreeMap;
+
+const Z95: f64 = 1.959963984540054;
+const Z80: f64 = 0.8416212335729143;
+
+/// The definitions over one group's rows: (correct, cluster, n_options).
+fn by_definition(rows: &[(bool, Option<String>, i64)]) -> [Option<f64>; 4] {
+    let n = rows.len() as f64;
+    let x: Vec<f64> = rows.iter().map(|r| r.0 as u8 as f64).collect();
+    let p = x.iter().sum::<f64>() / n;
+    let var = if n > 1.0 {
+        x.iter().map(|v| (v - p).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        f64::NAN
+    };
+    let se = (n >= 2.0).then(|| 100.0 * (var / n).sqrt());
+    // Clusters: a null key is a cluster of its own.
+    let mut cross = 0.0;
+    let mut by: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for (i, r) in rows.iter().enumerate() {
+        let key = r.1.clone().unwrap_or_else(|| format!("\u{0}{i}"));
+        by.entry(key).or_default().push(x[i] - p);
+    }
+    for d in by.values() {
+        let s: f64 = d.iter().sum();
+        let sq: f64 = d.iter().map(|v| v * v).sum();
+        cross += s * s - sq;
+    }
+    let clustered = (n >= 2.0).then(|| 100.0 * (var / n + cross / (n * n)).sqrt());
+    let mde = (n > 0.0).then(|| 100.0 * (Z95 + Z80) * (2.0 * p * (1.0 - p) * 0.5 / n).sqrt());
+    let random = 100.0 * rows.iter().map(|r| 1.0 / r.2 as f64).sum::<f64>() / n;
+    let adj = Some(100.0 * (100.0 * p - random) / (100.0 - random));
+    [se, clustered, mde, adj]
+}
+
+fn close(a: Option<f64>, b: Option<f64>, what: &str) {
+    match (a, b) {
+        (Some(x), Some(y)) => assert!((x - y).abs() < 1e-9, "{what}: {x} against {y}"),
+        (None, None) => {}
+        _ => panic!("{what}: {a:?} against {b:?}"),
+    }
+}
+
+#[test]
+fn standard_errors_power_and_chance_on_the_real_data() {
+    let Some(dir) = shared_data() else {
+        return;
+    };
+    let rt = rt();
+    let mut s = rt
+        .block_on(Session::load(&crate::common::real_spec(
+            &dir,
+            &["predictions"],
+        )))
+        .unwrap();
+    rt.block_on(s.run("set policy = v2024", "t")).unwrap();
+    for key in ["category", "modality", "department"] {
+        let t = query(
+            &rt,
+            &mut s,
+            &format!("show model, {key}, correct, n_options"),
+        );
+        let mut groups: BTreeMap<String, Vec<(bool, Option<String>, i64)>> = BTreeMap::new();
+        for r in rows(&t) {
+            let correct = matches!(r[2], Cell::Bool(true));
+            let n_opt = float(&r[3]).unwrap() as i64;
+            groups
+                .entry(text(&r[0]).unwrap())
+                .or_default()
+                .push((correct, text(&r[1]), n_opt));
+        }
+        let t = query(
+            &rt,
+            &mut s,
+            &format!("by model score se, se_clustered({key}), mde, acc_adj"),
+        );
+        assert_eq!(t.num_rows(), 3);
+        for r in rows(&t) {
+            let m = text(&r[0]).unwrap();
+            let want = by_definition(&groups[&m]);
+            for (k, name) in ["se", "se_clustered", "mde", "acc_adj"].iter().enumerate() {
+                close(float(&r[k + 1]), want[k], &format!("{m} {name} by {key}"));
+            }
+        }
+    }
+}
+
+#[test]
+fn hand_made_groups() {
+    // Items with answers A, B, C in turn; model m answers as given.
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("Bench_VAL.tsv");
+    let mut t = String::from("index\tquestion\tA\tB\tC\tanswer\tcategory\n");
+    let cats = ["x", "x", "y", "", "y", "z"];
+    for i in 1..=6 {
+        let answer = ["A", "B", "C"][(i - 1) % 3];
+        t.push_str(&format!("{i}\tq\ta\tb\tc\t{answer}\t{}\n", cats[i - 1]));
+    }
+    std::fs::write(&items, t).unwrap();
+    let preds = dir.path().join("m_Bench_VAL.csv");
+    // Right on 1, 2, 3 and 5; wrong on 4; 6 unanswered (wrong).
+    std::fs::write(&preds, "index,prediction\n1,A\n2,B\n3,C\n4,C\n5,B\n").unwrap();
+    let all_right = dir.path().join("r_Bench_VAL.csv");
+    std::fs::write(
+        &all_right,
+        "index,prediction\n1,A\n2,B\n3,C\n4,A\n5,B\n6,C\n",
+    )
+    .unwrap();
+    let spec = LoadSpec {
+        items: vec![items.display().to_string()],
+        predictions: vec![preds.display().to_string(), all_right.display().to_string()],
+        ..Default::default()
+    };
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    let t = query(
+        &rt,
+        &mut s,
+        "by model score acc, se, se_clustered(category), mde, acc_adj",
+    );
+    let got = rows(&t);
+    let rows_m: Vec<(bool, Option<String>, i64)> = [true, true, true, false, true, false]
+        .iter()
+        .zip(cats)
+        .map(|(c, k)| (*c, (!k.is_empty()).then(|| k.to_string()), 3))
+        .collect();
+    let want = by_definition(&rows_m);
+    for (k, w) in want.iter().enumerate() {
+        close(float(&got[0][k + 2]), *w, &format!("m column {}", k + 2));
+    }
+    // All correct: se 0, mde 0, acc_adj 100.
+    assert_eq!(float(&got[1][2]), Some(0.0));
+    assert_eq!(float(&got[1][3]), Some(0.0));
+    assert_eq!(float(&got[1][4]), Some(0.0));
+    assert!((float(&got[1][5]).unwrap() - 100.0).abs() < 1e-9);
+    // One item: no standard error; one cluster.
+    let t = query(&rt, &mut s, "where index = 1 by model score se, mde, n");
+    assert_eq!(float(&rows(&t)[0][1]), None);
+    let t = query(
+        &rt,
+        &mut s,
+        "where category = 'y' by model score se, se_clustered(category)",
+    );
+    let r = &rows(&t)[0];
+    let one = by_definition(&[(true, Some("y".into()), 3), (true, Some("y".into()), 3)]);
+    close(float(&r[1]), one[0], "se of one cluster");
+    close(float(&r[2]), one[1], "se_clustered of one cluster");
+}
