@@ -92,6 +92,19 @@ pub fn mde(hits: f64, n: f64) -> Option<f64> {
     Some(100.0 * (Z95 + Z80) * (2.0 * p * (1.0 - p) * (1.0 - 0.5) / n).sqrt())
 }
 
+/// Half the 95% interval of a paired difference of accuracies, in points,
+/// from the items only model a got right (`only_a`), only model b got right
+/// (`only_b`) and both answered (`n`): Z95 * 100 * sqrt(var(x_a - x_b) / n),
+/// var with n - 1. None when n < 2.
+pub fn delta_half(only_a: f64, only_b: f64, n: f64) -> Option<f64> {
+    if n < 2.0 {
+        return None;
+    }
+    let mean = (only_a - only_b) / n;
+    let var = (only_a + only_b - n * mean * mean) / (n - 1.0);
+    Some(Z95 * 100.0 * (var.max(0.0) / n).sqrt())
+}
+
 /// Benjamini-Hochberg adjustment of a list of p-values (same order out),
 /// as R's `p.adjust(p, "BH")`.
 pub fn benjamini_hochberg(p: &[f64]) -> Vec<f64> {
@@ -118,6 +131,8 @@ pub enum Stat {
     SeClustered,
     /// `mde(hits, n)`.
     Mde,
+    /// `delta_half(only_a, only_b, n)`.
+    DeltaHalf,
 }
 
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -128,7 +143,11 @@ pub struct StatUdf {
 
 impl StatUdf {
     pub fn udf(stat: Stat) -> ScalarUDF {
-        let n = if stat == Stat::SeClustered { 5 } else { 2 };
+        let n = match stat {
+            Stat::SeClustered => 5,
+            Stat::DeltaHalf => 3,
+            Stat::Se | Stat::Mde => 2,
+        };
         ScalarUDF::from(StatUdf {
             stat,
             signature: Signature::exact(vec![DataType::Float64; n], Volatility::Immutable),
@@ -142,6 +161,7 @@ impl ScalarUDFImpl for StatUdf {
             Stat::Se => "stat_se",
             Stat::SeClustered => "stat_se_clustered",
             Stat::Mde => "stat_mde",
+            Stat::DeltaHalf => "stat_delta_half",
         }
     }
     fn signature(&self) -> &Signature {
@@ -167,6 +187,7 @@ impl ScalarUDFImpl for StatUdf {
                     Stat::Se => se(v(0), v(1)),
                     Stat::Mde => mde(v(0), v(1)),
                     Stat::SeClustered => se_clustered(v(0), v(1), v(2), v(3), v(4)),
+                    Stat::DeltaHalf => delta_half(v(0), v(1), v(2)),
                 }
             })
             .collect();

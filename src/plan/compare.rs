@@ -8,7 +8,7 @@ use super::{engine, labelled, Style};
 use crate::bind::{Bound, Env, Side};
 use crate::error::{Error, Result};
 use crate::metrics::registry::{f64e, one_if};
-use crate::metrics::{holm, McnemarUdf};
+use crate::metrics::{benjamini_hochberg, holm, McnemarUdf, Stat, StatUdf};
 use crate::render::Cell;
 use crate::style::Role;
 use datafusion::arrow::array::{Array, ArrayRef, Float64Array, RecordBatch};
@@ -161,6 +161,14 @@ pub fn compare(
             .end()
             .map_err(engine)
     };
+    // Half the 95% interval of the paired difference.
+    let half = || {
+        StatUdf::udf(Stat::DeltaHalf).call(vec![
+            f64e(ident("__oa")),
+            f64e(ident("__ob")),
+            f64e(ident("__n")),
+        ])
+    };
     let key = |e: Expr, name: &str| labelled(e, name, Role::Key, None);
     let value = |e: Expr, name: &str, style: Option<Style>| labelled(e, name, Role::Metric, style);
     let pct = Some(Style::Percent);
@@ -175,6 +183,8 @@ pub fn compare(
         value(acc("__ha")?, "acc_a", pct),
         value(acc("__hb")?, "acc_b", pct),
         value(acc("__ha")? - acc("__hb")?, "delta", pct),
+        value(acc("__ha")? - acc("__hb")? - half(), "delta_low", pct),
+        value(acc("__ha")? - acc("__hb")? + half(), "delta_high", pct),
         value(ident("__oa"), "only_a", None),
         value(ident("__ob"), "only_b", None),
         value(
@@ -205,16 +215,18 @@ pub fn with_holm(schema: &SchemaRef, batches: &[RecordBatch]) -> Result<RecordBa
     let ps: Vec<f64> = (0..pcol.len())
         .map(|i| if pcol.is_null(i) { 1.0 } else { pcol.value(i) })
         .collect();
-    let adjusted = holm(&ps);
     let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
-    fields.push(
-        Field::new("p_holm", DataType::Float64, true).with_metadata(
-            crate::style::metadata(Role::Metric, Some(Style::PValue))
-                .into_iter()
-                .collect(),
-        ),
-    );
     let mut cols: Vec<ArrayRef> = batch.columns().to_vec();
-    cols.push(Arc::new(Float64Array::from(adjusted)));
+    // Holm's and Benjamini-Hochberg's adjustments.
+    for (name, adjusted) in [("p_holm", holm(&ps)), ("p_bh", benjamini_hochberg(&ps))] {
+        fields.push(
+            Field::new(name, DataType::Float64, true).with_metadata(
+                crate::style::metadata(Role::Metric, Some(Style::PValue))
+                    .into_iter()
+                    .collect(),
+            ),
+        );
+        cols.push(Arc::new(Float64Array::from(adjusted)));
+    }
     RecordBatch::try_new(Arc::new(Schema::new(fields)), cols).map_err(fail)
 }

@@ -715,7 +715,7 @@ async fn section(session: &mut Session, id: String, source: String, text: &str) 
         }
         if table.headers.iter().any(|h| h == "p_holm") {
             notes.push(format!(
-                "p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table; ✱ marks p_holm < {ALPHA}.",
+                "delta_low, delta_high: the paired difference's 95% interval; p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table (p_bh: Benjamini-Hochberg's); ✱ marks p_holm < {ALPHA}.",
                 table.rows.len()
             ));
         }

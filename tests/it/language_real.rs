@@ -312,14 +312,38 @@ fn compare_counts_discordant_pairs_and_adjusts_with_holm() {
             ob += (b && !a) as i64;
         }
         assert_eq!(r[3], Cell::Int(n), "{g}");
-        assert_eq!(r[7], Cell::Int(oa), "{g}");
-        assert_eq!(r[8], Cell::Int(ob), "{g}");
+        assert_eq!(r[9], Cell::Int(oa), "{g}");
+        assert_eq!(r[10], Cell::Int(ob), "{g}");
         let acc_a = ha as f64 / n as f64 * 100.0;
         let acc_b = hb as f64 / n as f64 * 100.0;
         assert!((float(&r[4]).unwrap() - acc_a).abs() < 1e-9);
         assert!((float(&r[6]).unwrap() - (acc_a - acc_b)).abs() < 1e-9);
+        // The paired difference's 95% interval, from the per-item
+        // differences d = x_a - x_b (sample variance).
+        let ds: Vec<f64> = (0..n)
+            .map(|i| {
+                if i < oa {
+                    1.0
+                } else if i < oa + ob {
+                    -1.0
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let mean = ds.iter().sum::<f64>() / n as f64;
+        let var = ds.iter().map(|d| (d - mean).powi(2)).sum::<f64>() / (n as f64 - 1.0);
+        let half = 1.959963984540054 * 100.0 * (var / n as f64).sqrt();
+        assert!(
+            (float(&r[7]).unwrap() - (acc_a - acc_b - half)).abs() < 1e-9,
+            "{g}"
+        );
+        assert!(
+            (float(&r[8]).unwrap() - (acc_a - acc_b + half)).abs() < 1e-9,
+            "{g}"
+        );
         let p = mcnemar_exact(oa as u64, ob as u64);
-        let ours = float(&r[9]).unwrap();
+        let ours = float(&r[11]).unwrap();
         assert!(
             ((ours - p) / p.max(1e-300)).abs() < 1e-9,
             "{g}: {ours} vs {p}"
@@ -337,8 +361,22 @@ fn compare_counts_discordant_pairs_and_adjusts_with_holm() {
     }
     for (r, h) in got.iter().zip(holm) {
         assert!(
-            (float(&r[10]).unwrap() - h).abs() <= 1e-12 * h.max(1e-300),
+            (float(&r[12]).unwrap() - h).abs() <= 1e-12 * h.max(1e-300),
             "holm"
+        );
+    }
+    // Benjamini-Hochberg by hand: q_(i) = min over j >= i of min(1, m p_(j) / j).
+    let m = ps.len();
+    for (i, r) in got.iter().enumerate() {
+        let rank_i = order.iter().position(|&k| k == i).unwrap();
+        let q = order[rank_i..]
+            .iter()
+            .enumerate()
+            .map(|(off, &k)| (m as f64 * ps[k] / (rank_i + off + 1) as f64).min(1.0))
+            .fold(f64::INFINITY, f64::min);
+        assert!(
+            (float(&r[13]).unwrap() - q).abs() <= 1e-12 * q.max(1e-300),
+            "bh"
         );
     }
     // `each vs best`: the best model under legacy is HuatuoGPT_Vision_7B (48.90).
