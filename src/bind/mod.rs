@@ -264,6 +264,23 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                 .transpose()?;
             let grouped: &[String] = pivot.as_ref().map_or(&keys, |p| &p.rest);
             for m in &metrics {
+                if m.def.name == "rank" {
+                    if !keys.iter().any(|k| k == "model") {
+                        return Err(Error::query(
+                            QueryError::new(
+                                "`rank` ranks models: it needs `model` among the `by` keys",
+                                m.span,
+                            )
+                            .with_help("for example `by model, task score acc, rank`"),
+                        ));
+                    }
+                    if pivot.is_some() {
+                        return Err(Error::query(
+                            QueryError::new("`rank` cannot be pivoted", m.span)
+                                .with_help("rank without `pivot`, or pivot `acc`"),
+                        ));
+                    }
+                }
                 if let Some(k) = m.macro_key() {
                     if grouped.iter().any(|x| x == k) {
                         return Err(Error::query(

@@ -428,6 +428,17 @@ pub static METRICS: &[MetricDef] = &[
         style: Some(Style::Percent),
     },
     MetricDef {
+        name: "rank",
+        doc: "the model's rank by acc within each group of the other by keys (1 = best; ties share the smaller rank; a null acc has no rank); needs model among the by keys",
+        arg: Arg::None,
+        outputs: &["rank"],
+        parts: acc_parts,
+        // The accuracy it ranks by; the ranking itself is a window over
+        // the groups, added when the query is lowered.
+        value: |c| Ok(vec![c.gate(c.pct_of((c.part)(Part::Hits), c.judged_n())?)?]),
+        style: None,
+    },
+    MetricDef {
         name: "fail",
         doc: "percent of rows whose choice is Z (no letter found)",
         arg: Arg::None,

@@ -348,6 +348,79 @@ pub fn score(
             }
         }
     }
+    let df = df.select(select).map_err(engine)?;
+    // `rank`: its column holds the accuracy; rank models by it within each
+    // group of the other keys.
+    let ranked: Vec<&String> = metrics
+        .iter()
+        .zip(scopes.first().map(|s| &s.names).into_iter().flatten())
+        .filter(|(m, _)| m.def.name == "rank")
+        .flat_map(|(_, names)| names)
+        .collect();
+    if ranked.is_empty() {
+        return Ok(df);
+    }
+    rank_models(df, keys, cx, &ranked)
+}
+
+/// Replace each `ranked` column (an accuracy) by the model's rank within
+/// its group of the other keys: 1 = best, ties share the smaller rank, a
+/// null accuracy has no rank and is not counted.
+fn rank_models(
+    df: DataFrame,
+    keys: &[String],
+    cx: &Context<'_>,
+    ranked: &[&String],
+) -> Result<DataFrame> {
+    let header = |k: &String| cx.headers.get(k).cloned().unwrap_or_else(|| k.clone());
+    let partition: Vec<Expr> = keys
+        .iter()
+        .filter(|k| k.as_str() != "model")
+        .map(|k| ident(header(k)))
+        .collect();
+    let mut df = df;
+    let mut windows = vec![];
+    for (i, name) in ranked.iter().enumerate() {
+        let w = datafusion::functions_window::expr_fn::rank()
+            .partition_by(partition.clone())
+            .order_by(vec![ident(name.as_str()).sort(false, false)])
+            .build()
+            .map_err(engine)?;
+        windows.push(w.alias(format!("__rank{i}")));
+    }
+    df = df.window(windows).map_err(engine)?;
+    let fields: Vec<(String, std::collections::HashMap<String, String>)> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.metadata().clone()))
+        .collect();
+    let mut select = vec![];
+    for (name, meta) in fields {
+        if name.starts_with("__rank") {
+            continue;
+        }
+        match ranked.iter().position(|r| **r == name) {
+            Some(i) => {
+                let e = case(ident(name.as_str()).is_null())
+                    .when(
+                        lit(false),
+                        cast(ident(format!("__rank{i}")), DataType::Int64),
+                    )
+                    .end()
+                    .map_err(engine)?;
+                select.push(labelled(e, &name, Role::Metric, None));
+            }
+            None => {
+                let e = ident(name.as_str());
+                select.push(if meta.is_empty() {
+                    e
+                } else {
+                    e.alias_with_metadata(name.as_str(), Some(meta.into()))
+                });
+            }
+        }
+    }
     df.select(select).map_err(engine)
 }
 

@@ -153,3 +153,48 @@ fn hand_made_groups() {
     close(float(&r[1]), one[0], "se of one cluster");
     close(float(&r[2]), one[1], "se_clustered of one cluster");
 }
+
+#[test]
+fn rank_shares_ties_and_needs_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let items = dir.path().join("Bench_VAL.tsv");
+    let mut t = String::from("index\tquestion\tA\tB\tanswer\n");
+    for i in 1..=4 {
+        t.push_str(&format!("{i}\tq\ta\tb\tA\n"));
+    }
+    std::fs::write(&items, t).unwrap();
+    // Accuracies 100, 50, 50 and 25: ranks 1, 2, 2, 4.
+    let mut preds = vec![];
+    for (m, right) in [("a", 4), ("b", 2), ("c", 2), ("d", 1)] {
+        let p = dir.path().join(format!("{m}_Bench_VAL.csv"));
+        let mut body = String::from("index,prediction\n");
+        for i in 1..=4 {
+            body.push_str(&format!("{i},{}\n", if i <= right { "A" } else { "B" }));
+        }
+        std::fs::write(&p, body).unwrap();
+        preds.push(p.display().to_string());
+    }
+    let spec = LoadSpec {
+        items: vec![items.display().to_string()],
+        predictions: preds,
+        ..Default::default()
+    };
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    let t = query(&rt, &mut s, "by model score acc, rank");
+    let ranks: Vec<Option<f64>> = rows(&t).iter().map(|r| float(&r[2])).collect();
+    assert_eq!(ranks, [Some(1.0), Some(2.0), Some(2.0), Some(4.0)]);
+    // Within each group of the other keys.
+    let t = query(&rt, &mut s, "by index, model score rank sort index, model");
+    let first: Vec<Option<f64>> = rows(&t)[..4].iter().map(|r| float(&r[2])).collect();
+    assert_eq!(
+        first,
+        [Some(1.0), Some(1.0), Some(1.0), Some(1.0)],
+        "all right on item 1"
+    );
+    let e = rt
+        .block_on(s.run("by index score rank", "q"))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("needs `model` among the `by` keys"), "{e}");
+}
