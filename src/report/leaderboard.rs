@@ -121,7 +121,14 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     let policy = session.policy();
-    let ours: Vec<(String, Option<f64>)> = accuracies(session, "by model score acc")
+    let float = |c: &Cell| match c {
+        Cell::Float(f) => Some(*f),
+        _ => None,
+    };
+    // Each run's accuracy and Wilson interval.
+    let mut intervals: std::collections::HashMap<String, (Option<f64>, Option<f64>)> =
+        Default::default();
+    let ours: Vec<(String, Option<f64>)> = accuracies(session, "by model score acc, ci")
         .await?
         .into_iter()
         .map(|r| {
@@ -129,15 +136,30 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 Cell::Text(s) => s.clone(),
                 _ => String::new(),
             };
-            let a = match r[1] {
-                Cell::Float(f) => Some(f),
-                _ => None,
-            };
+            let a = float(&r[1]);
+            intervals.insert(m.clone(), (float(&r[2]), float(&r[3])));
             (m, a)
         })
         .collect();
-    // (value, model label, group, source, is ours)
-    let mut ranked: Vec<(Option<f64>, String, String, String, bool)> = rows
+    // A run's rank among the published models (the random baseline not
+    // counted): 1 + those above its accuracy; its interval from the run's
+    // Wilson interval (the published figures carry no item data).
+    let published: Vec<f64> = rows
+        .iter()
+        .filter(|p| !p.model.eq_ignore_ascii_case("random"))
+        .filter_map(|p| p.overall_val)
+        .collect();
+    let above = |x: Option<f64>| x.map(|x| 1 + published.iter().filter(|v| **v > x).count());
+    let place = |m: &str, a: Option<f64>| -> String {
+        let (lo, hi) = intervals.get(m).copied().unwrap_or((None, None));
+        match (above(a), above(hi), above(lo)) {
+            (Some(r), Some(low), Some(high)) => format!("{r} ({low}–{high})"),
+            (Some(r), _, _) => r.to_string(),
+            _ => String::new(),
+        }
+    };
+    // (value, model label, group, source, is ours, rank among the published)
+    let mut ranked: Vec<(Option<f64>, String, String, String, bool, String)> = rows
         .iter()
         .map(|p| {
             (
@@ -146,6 +168,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 p.group.clone(),
                 "published (VAL)".to_string(),
                 false,
+                String::new(),
             )
         })
         .collect();
@@ -162,6 +185,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
             format!("this run, policy {policy}"),
             format!("this run ({split})"),
             true,
+            place(m, *a),
         ));
     }
     ranked.sort_by(|a, b| {
@@ -169,15 +193,22 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
             .total_cmp(&a.0.unwrap_or(f64::NEG_INFINITY))
             .then(a.1.cmp(&b.1))
     });
-    let headers: Vec<String> = ["rank", "model", "group", "Overall (val)", "source"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    let numeric = vec![true, false, false, true, false];
+    let headers: Vec<String> = [
+        "rank",
+        "model",
+        "group",
+        "Overall (val)",
+        "source",
+        "rank among the published (interval)",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let numeric = vec![true, false, false, true, false, true];
     let body: Vec<RowView> = ranked
         .iter()
         .enumerate()
-        .map(|(i, (v, m, g, src, is_ours))| RowView {
+        .map(|(i, (v, m, g, src, is_ours, place))| RowView {
             class: if *is_ours {
                 "ours".into()
             } else {
@@ -198,6 +229,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 text_cell(crate::render::neutralize(g), false),
                 text_cell(pct(*v), true),
                 text_cell(src.clone(), false),
+                text_cell(place.clone(), true),
             ],
         })
         .collect();
@@ -206,7 +238,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
         title: "Against the published leaderboard".into(),
         description: if answered {
             format!(
-                "This run's models ranked among the {} rows of the GMAI-MMBench leaderboard (50 models and the random baseline) on overall VAL accuracy, the one published VAL figure. This run's accuracies are under the {policy} policy; the published ones come from the paper's own inference runs, so the same model can score differently here.",
+                "This run's models ranked among the {} rows of the GMAI-MMBench leaderboard (50 models and the random baseline) on overall VAL accuracy, the one published VAL figure. This run's accuracies are under the {policy} policy; the published ones come from the paper's own inference runs, so the same model can score differently here. A run's rank among the published models (the random baseline not counted) is 1 + those above its accuracy; its interval, 1 + those above the top and the bottom of its Wilson 95% interval, says how far the rank could move with the items' sampling (the published figures carry no item data).",
                 rows.len()
             )
         } else {

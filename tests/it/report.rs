@@ -114,6 +114,25 @@ fn real_report_numbers_structure_and_leaderboard() {
     let ours_ahead = 0; // Huatuo is this run's best model
     assert_eq!(huatuo[0], (ahead + ours_ahead + 1).to_string());
     assert_eq!(huatuo[3], "48.90");
+    // Its rank among the published models (random not counted), with the
+    // interval its Wilson interval gives: 2225 of 4550 right.
+    let mut models: Vec<f64> = vec![];
+    let mut rdr = csv::Reader::from_path(dir.join("leaderboard/by_clinical_vqa_task.csv")).unwrap();
+    for r in rdr.records() {
+        let r = r.unwrap();
+        if !r[0].eq_ignore_ascii_case("random") {
+            models.push(r[2].parse().unwrap());
+        }
+    }
+    let (n, p, z) = (4550.0f64, 2225.0 / 4550.0, 1.959963984540054f64);
+    let centre = (p + z * z / (2.0 * n)) / (1.0 + z * z / n);
+    let half = z * (p * (1.0 - p) / n + z * z / (4.0 * n * n)).sqrt() / (1.0 + z * z / n);
+    let (lo, hi) = (100.0 * (centre - half), 100.0 * (centre + half));
+    let above = |x: f64| 1 + models.iter().filter(|v| **v > x).count();
+    assert_eq!(
+        huatuo[5],
+        format!("{} ({}–{})", above(100.0 * p), above(hi), above(lo))
+    );
     assert!(text.contains("qwen_chat (this run; published as Qwen-VL-Chat)"));
     let side = md_table(&text, "qwen_chat beside the published Qwen-VL-Chat");
     assert_eq!(side[0][3], "this run (VAL)");
