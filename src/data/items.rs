@@ -239,8 +239,20 @@ impl Items {
 
     /// The row of an item of a dataset.
     pub fn row_of(&self, dataset: &str, index: i64) -> Option<usize> {
-        let d = self.ranges.iter().position(|(n, _)| n == dataset)?;
-        self.position.get(&(d as u32, index)).copied()
+        self.row_in(self.dataset_id(dataset)?, index)
+    }
+
+    /// A dataset's number, for [`Items::row_in`] (found once, not per row).
+    pub fn dataset_id(&self, dataset: &str) -> Option<u32> {
+        self.ranges
+            .iter()
+            .position(|(n, _)| n == dataset)
+            .map(|d| d as u32)
+    }
+
+    /// The row of an item of the dataset numbered `d`.
+    pub fn row_in(&self, d: u32, index: i64) -> Option<usize> {
+        self.position.get(&(d, index)).copied()
     }
 
     /// The rows of a dataset.

@@ -961,6 +961,7 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
     let pc = require(t, "prediction")?;
     let tc = t.column("thinking");
     let mut thinking = tc.map(|_| vec![None; n]);
+    let dataset = items.dataset_id(&set.dataset);
     for &r in &primary.rows {
         set.coverage.read += 1;
         let row = &t.rows[r];
@@ -975,7 +976,7 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
             });
             continue;
         };
-        let Some(pos) = items.row_of(&set.dataset, index) else {
+        let Some(pos) = dataset.and_then(|d| items.row_in(d, index)) else {
             set.coverage.unknown += 1;
             first.unknown.get_or_insert(index);
             continue;
@@ -1022,6 +1023,7 @@ fn verdict_columns(
     let n = set.range.len();
     let mut hits = vec![None; n];
     let mut logs = lc.map(|_| vec![None; n]);
+    let dataset = items.dataset_id(&set.dataset);
     for &r in &res.rows {
         let row = &rt.rows[r];
         let Some(index) = row
@@ -1032,7 +1034,7 @@ fn verdict_columns(
         else {
             continue;
         };
-        let Some(pos) = items.row_of(&set.dataset, index) else {
+        let Some(pos) = dataset.and_then(|d| items.row_in(d, index)) else {
             continue;
         };
         let pos = pos - set.range.start;

@@ -411,17 +411,7 @@ impl Tree {
                         found.push(vec![(c.to_string(), v)]);
                     } else if term.segments.len() > 1 {
                         // A path from this column down.
-                        let sub = generic::DatasetTree {
-                            paths: g
-                                .paths
-                                .iter()
-                                .filter_map(|p| {
-                                    p.iter().position(|x| x == c).map(|i| p[i..].to_vec())
-                                })
-                                .collect(),
-                            ..g.clone()
-                        };
-                        found.extend(generic_path(&sub, term));
+                        found.extend(generic_path(g, Some(c), term));
                     }
                 }
                 continue;
@@ -454,7 +444,7 @@ impl Tree {
                 continue;
             }
             if term.segments.len() > 1 {
-                found.extend(generic_path(g, term));
+                found.extend(generic_path(g, None, term));
             }
         }
         // One alternative per column set, values merged.
@@ -668,9 +658,14 @@ fn find_values(vals: &BTreeMap<String, u64>, name: &str) -> Vec<String> {
 }
 
 /// A path term in one dataset's tree: the segments matched, in order,
-/// against the columns of a path whose root has the first.
-fn generic_path(g: &generic::DatasetTree, term: &Term) -> Option<Conjunction> {
-    for path in &g.paths {
+/// against the columns of a path from its root (or from column `from`)
+/// whose first column has the first.
+fn generic_path(g: &generic::DatasetTree, from: Option<&str>, term: &Term) -> Option<Conjunction> {
+    let starts = g.paths.iter().filter_map(|p| match from {
+        None => Some(&p[..]),
+        Some(c) => p.iter().position(|x| x == c).map(|i| &p[i..]),
+    });
+    for path in starts {
         if path.len() < term.segments.len() {
             continue;
         }
