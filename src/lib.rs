@@ -221,6 +221,8 @@ pub fn is_query(source: &str, (start, end): (usize, usize)) -> bool {
 pub struct Session {
     ctx: SessionContext,
     policy: Policy,
+    /// `rank_ci`'s resamples and seed.
+    bootstrap: bind::Bootstrap,
     params: HashMap<String, String>,
     lets: HashMap<String, ast::Expr>,
     /// What binding resolves names against.
@@ -437,6 +439,7 @@ impl Session {
                 schema(table("items").await?),
                 schema(table("coverage").await?),
                 schema(table("provenance").await?),
+                schema(plan::item_stats::view(&ctx, Policy::default(), &[], &[]).await?),
             ],
             provenance.recorded_rules(),
             info.models.clone(),
@@ -447,6 +450,7 @@ impl Session {
         Ok(Session {
             ctx,
             policy: Policy::default(),
+            bootstrap: bind::Bootstrap::default(),
             params: HashMap::new(),
             lets: HashMap::new(),
             catalog: Arc::new(catalog),
@@ -684,10 +688,14 @@ impl Session {
     async fn statement_inner(&mut self, st: &Statement, execute: bool) -> Result<Option<Outcome>> {
         match st {
             Statement::Set { name, value } => {
-                if !name.text.eq_ignore_ascii_case("policy") {
+                let setting = name.text.to_lowercase();
+                if setting == "bootstrap" || setting == "seed" {
+                    return self.set_bootstrap(&setting, value).map(Some);
+                }
+                if setting != "policy" {
                     return Err(Error::query(
                         QueryError::new(format!("unknown setting `{}`", name.text), name.span)
-                            .with_help("settings: policy"),
+                            .with_help("settings: policy, bootstrap, seed"),
                     ));
                 }
                 let p: Policy = value
@@ -746,6 +754,45 @@ impl Session {
         }
     }
 
+    /// `set bootstrap = N` (resamples, 1 to [`metrics::bootstrap::MAX_RESAMPLES`]) or `set
+    /// seed = N` (0 to 2^64 - 1): how `rank_ci` resamples.
+    fn set_bootstrap(&mut self, setting: &str, value: &ast::Name) -> Result<Outcome> {
+        let bad = |what: String| {
+            Error::query(QueryError::new(what, value.span).with_help(format!(
+                "for example `set {setting} = {}`",
+                if setting == "seed" { "7" } else { "2000" }
+            )))
+        };
+        let n: u64 = value.text.trim().parse().map_err(|_| {
+            bad(format!(
+                "`{setting}` takes a whole number, not `{}`",
+                value.text
+            ))
+        })?;
+        if setting == "seed" {
+            self.bootstrap.seed = n;
+        } else {
+            if n == 0 || n > u64::from(metrics::bootstrap::MAX_RESAMPLES) {
+                return Err(bad(format!(
+                    "`bootstrap` is the number of resamples: 1 to {}",
+                    metrics::bootstrap::MAX_RESAMPLES
+                )));
+            }
+            self.bootstrap.resamples = n as u32;
+        }
+        Ok(Outcome::Message(format!("{setting} = {n}")))
+    }
+
+    /// `rank_ci`'s resamples and seed.
+    pub fn bootstrap(&self) -> bind::Bootstrap {
+        self.bootstrap
+    }
+
+    /// Keep another session's `rank_ci` settings (a reload).
+    pub fn set_bootstrap_settings(&mut self, b: bind::Bootstrap) {
+        self.bootstrap = b;
+    }
+
     /// What binding reads from the session.
     fn env(&self) -> bind::Env<'_> {
         bind::Env {
@@ -753,6 +800,7 @@ impl Session {
             policy: self.policy,
             lets: &self.lets,
             params: &self.params,
+            bootstrap: self.bootstrap,
         }
     }
 

@@ -20,14 +20,17 @@ pub enum Relation {
     Coverage,
     /// One row per model and dataset: where its numbers came from.
     Provenance,
+    /// One row per item: how the models did on it.
+    ItemStats,
 }
 
 impl Relation {
-    pub const ALL: [Relation; 4] = [
+    pub const ALL: [Relation; 5] = [
         Relation::Results,
         Relation::Items,
         Relation::Coverage,
         Relation::Provenance,
+        Relation::ItemStats,
     ];
 
     pub fn name(self) -> &'static str {
@@ -36,6 +39,7 @@ impl Relation {
             Relation::Items => "items",
             Relation::Coverage => "coverage",
             Relation::Provenance => "provenance",
+            Relation::ItemStats => "item_stats",
         }
     }
 
@@ -68,6 +72,7 @@ pub struct Catalog {
     items: DFSchemaRef,
     coverage: DFSchemaRef,
     provenance: DFSchemaRef,
+    item_stats: DFSchemaRef,
     /// Under `recorded`, the models whose verdicts follow another rule set
     /// than the baseline (era detection), with that rule set.
     pub detected: Vec<crate::scoring::provenance::Detected>,
@@ -84,11 +89,11 @@ pub struct Catalog {
 
 impl Catalog {
     /// `results` is the schema of the results view (with `policy` and the
-    /// hidden id columns); `items`, `coverage` and `provenance` those of
-    /// the tables (`relations` in that order).
+    /// hidden id columns); `items`, `coverage`, `provenance` and
+    /// `item_stats` those of the other relations, in that order.
     pub fn new(
         results: DFSchemaRef,
-        [items, coverage, provenance]: [DFSchemaRef; 3],
+        [items, coverage, provenance, item_stats]: [DFSchemaRef; 4],
         detected: Vec<crate::scoring::provenance::Detected>,
         models: Vec<String>,
         recorded: Vec<String>,
@@ -100,6 +105,7 @@ impl Catalog {
             items,
             coverage,
             provenance,
+            item_stats,
             detected,
             models,
             recorded,
@@ -116,6 +122,7 @@ impl Catalog {
             Relation::Items => &self.items,
             Relation::Coverage => &self.coverage,
             Relation::Provenance => &self.provenance,
+            Relation::ItemStats => &self.item_stats,
         }
     }
 
@@ -130,6 +137,7 @@ impl Catalog {
                 data_type: f.data_type().clone(),
                 doc: match r {
                     Relation::Provenance => crate::scoring::provenance::doc(f.name()),
+                    Relation::ItemStats => columns::item_stats_doc(f.name()),
                     _ => columns::doc(f.name()),
                 },
             })

@@ -246,3 +246,32 @@ pub fn doc(name: &str) -> Option<&'static str> {
         .find(|(c, _)| *c == name)
         .map(|(_, d)| d.as_str())
 }
+
+/// Models that must have answered an item before `item_stats` calls it
+/// suspect.
+pub const SUSPECT_MODELS: i64 = 5;
+/// An item is suspect below this percent correct...
+pub const SUSPECT_P_CORRECT: f64 = 20.0;
+/// ... when at least this percent of the answering models chose one
+/// other letter.
+pub const SUSPECT_SHARE: f64 = 50.0;
+
+/// The columns `item_stats` adds to the item columns, with their meaning.
+pub const ITEM_STATS_COLUMNS: [(&str, &str); 6] = [
+    ("n_models", "models that answered the item (a prediction row was read)"),
+    ("p_correct", "percent of the answering models that got it right; null without an answer key"),
+    ("discrimination", "Pearson correlation, across the answering models, between getting the item right and the model's accuracy over the item's dataset (this item included); null with fewer than 3 models or when either side does not vary"),
+    ("top_wrong", "the letter other than the answer chosen most often by the answering models (Z not counted; ties to the earlier letter); null when none"),
+    ("top_wrong_share", "top_wrong's count as a percent of n_models"),
+    ("suspect", "at least 5 models answered, p_correct < 20 and top_wrong_share >= 50: most models agree on one other option, a possible answer-key error"),
+];
+
+/// What an `item_stats` column means (its item columns mean what they do
+/// in `items`).
+pub fn item_stats_doc(name: &str) -> Option<&'static str> {
+    ITEM_STATS_COLUMNS
+        .iter()
+        .find(|(c, _)| *c == name)
+        .map(|(_, d)| *d)
+        .or_else(|| doc(name))
+}

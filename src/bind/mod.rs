@@ -39,6 +39,24 @@ pub struct Env<'a> {
     pub lets: &'a HashMap<String, ast::Expr>,
     /// Query parameters (`$name`).
     pub params: &'a HashMap<String, String>,
+    /// `rank_ci`'s resamples and seed (`set bootstrap`, `set seed`).
+    pub bootstrap: Bootstrap,
+}
+
+/// How `rank_ci` resamples.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bootstrap {
+    pub resamples: u32,
+    pub seed: u64,
+}
+
+impl Default for Bootstrap {
+    fn default() -> Bootstrap {
+        Bootstrap {
+            resamples: crate::metrics::bootstrap::DEFAULT_RESAMPLES,
+            seed: 0,
+        }
+    }
 }
 
 impl Env<'_> {
@@ -181,11 +199,13 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         Some(n) => Relation::find(&n.text).ok_or_else(|| {
             Error::query(
                 QueryError::new(format!("unknown relation `{}`", n.text), n.span)
-                    .with_help("the relations are `results`, `items`, `coverage` and `provenance`"),
+                    .with_help(
+                        "the relations are `results`, `items`, `coverage`, `provenance` and `item_stats`",
+                    ),
             )
         })?,
     };
-    let from_items = relation == Relation::Items;
+    let from_items = matches!(relation, Relation::Items | Relation::ItemStats);
     if relation.shown_only() {
         let (what, example) = match relation {
             Relation::Coverage => (
@@ -264,20 +284,22 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                 .transpose()?;
             let grouped: &[String] = pivot.as_ref().map_or(&keys, |p| &p.rest);
             for m in &metrics {
-                if m.def.name == "rank" {
+                if let name @ ("rank" | "rank_ci") = m.def.name {
                     if !keys.iter().any(|k| k == "model") {
                         return Err(Error::query(
                             QueryError::new(
-                                "`rank` ranks models: it needs `model` among the `by` keys",
+                                format!(
+                                    "`{name}` ranks models: it needs `model` among the `by` keys"
+                                ),
                                 m.span,
                             )
-                            .with_help("for example `by model, task score acc, rank`"),
+                            .with_help(format!("for example `by model, task score acc, {name}`")),
                         ));
                     }
                     if pivot.is_some() {
                         return Err(Error::query(
-                            QueryError::new("`rank` cannot be pivoted", m.span)
-                                .with_help("rank without `pivot`, or pivot `acc`"),
+                            QueryError::new(format!("`{name}` cannot be pivoted"), m.span)
+                                .with_help(format!("{name} without `pivot`, or pivot `acc`")),
                         ));
                     }
                 }

@@ -2,6 +2,7 @@
 //! `wilson_low`, `wilson_high` over hits and n) and the exact McNemar test;
 //! and the registry of metrics.
 
+pub mod bootstrap;
 pub mod registry;
 
 use datafusion::arrow::array::{Array, AsArray, Float64Array};

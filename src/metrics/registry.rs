@@ -8,7 +8,7 @@
 use crate::scoring::rules::{self, RuleSet};
 use crate::style::Style;
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
+use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::{case, cast, lit, Expr};
 use datafusion::prelude::ident;
 
@@ -436,6 +436,17 @@ pub static METRICS: &[MetricDef] = &[
         // The accuracy it ranks by; the ranking itself is a window over
         // the groups, added when the query is lowered.
         value: |c| Ok(vec![c.gate(c.pct_of((c.part)(Part::Hits), c.judged_n())?)?]),
+        style: None,
+    },
+    MetricDef {
+        name: "rank_ci",
+        doc: "the 95% bootstrap interval of rank: the group's items resampled B times (set bootstrap = N; 1000 by default), the same resample for every model, rank_low and rank_high the 2.5% and 97.5% order statistics of the model's ranks, widened to include rank; reproducible for a seed (set seed = N; 0 by default); needs model among the by keys",
+        arg: Arg::None,
+        outputs: &["rank_low", "rank_high"],
+        parts: acc_parts,
+        // The intervals come from the bootstrap, run before the plan and
+        // joined to the groups when the query is lowered.
+        value: |_| Ok(vec![lit(ScalarValue::Int64(None)), lit(ScalarValue::Int64(None))]),
         style: None,
     },
     MetricDef {

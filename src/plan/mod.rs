@@ -10,6 +10,8 @@
 //! with [`Facts::placeholder`] and runs nothing.
 
 pub mod compare;
+pub mod item_stats;
+pub mod rank_ci;
 pub mod score;
 
 use crate::bind::{self, Bound, Env, Output, Relation};
@@ -58,6 +60,8 @@ pub struct Facts {
     /// Placeholders, not found from data (a check): pivot columns may be
     /// missing, so `having` and `sort` on them are not bound.
     pub placeholder: bool,
+    /// `rank_ci`: each model's interval in each group.
+    pub rank_ci: Vec<rank_ci::Interval>,
 }
 
 impl Facts {
@@ -167,6 +171,15 @@ pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<Data
         Relation::Items | Relation::Coverage | Relation::Provenance => {
             ctx.table(b.relation.name()).await.map_err(engine)?
         }
+        Relation::ItemStats => {
+            item_stats::view(
+                ctx,
+                b.policy,
+                &env.catalog.detected,
+                &env.catalog.unrecorded_ids(),
+            )
+            .await?
+        }
         Relation::Results => {
             let mut scored = ctx.table("scored").await.map_err(engine)?;
             if let Some(id) = b.pinned {
@@ -236,7 +249,27 @@ pub async fn gather(
         }
         _ => {}
     }
+    if let Some(m) = rank_ci_metric(b) {
+        let df = rank_ci::rows_plan(scan(ctx, b, env).await?, &b.keys)?;
+        steps.push(Step {
+            what: "the rows rank_ci resamples (the bootstrap then runs in memory)".into(),
+            plan: df.logical_plan().clone(),
+        });
+        let batches = runs
+            .collect(df, "reading the rows rank_ci resamples")
+            .await?;
+        let n_keys = rank_ci::group_keys(&b.keys).len();
+        facts.rank_ci = rank_ci::intervals(&batches, n_keys, env.bootstrap, m)?;
+    }
     Ok((facts, steps))
+}
+
+/// The query's `rank_ci` metric, if it asks for one.
+fn rank_ci_metric(b: &Bound) -> Option<&score::Metric> {
+    match &b.output {
+        Output::Score { metrics, .. } => metrics.iter().find(|m| m.def.name == "rank_ci"),
+        _ => None,
+    }
 }
 
 /// A lowered query: its body, and what comes after it.
@@ -269,10 +302,15 @@ pub async fn lower(
     let mut default_order = headed(&b.keys);
     let mut presorted = false;
     let mut holm = false;
+    let rank_ci = match rank_ci_metric(b) {
+        Some(_) => Some(rank_ci::table(ctx, &df, &b.keys, &facts.rank_ci)?),
+        None => None,
+    };
     let cx = score::Context {
         models: &env.catalog.models,
         partial_verdicts: b.partial_verdicts,
         headers: &b.key_headers,
+        rank_ci,
     };
     match &b.output {
         Output::Score {

@@ -50,6 +50,8 @@ pub struct Context<'a> {
     pub partial_verdicts: bool,
     /// Output headers of keys that are not their names.
     pub headers: &'a std::collections::HashMap<String, String>,
+    /// `rank_ci`: the intervals the bootstrap found, to join to the groups.
+    pub rank_ci: Option<DataFrame>,
 }
 
 /// Aggregate `df` by `keys` and compute `metrics` in every scope. Output:
@@ -296,6 +298,13 @@ pub fn score(
         }
         df = df.aggregate(group, aggs).map_err(engine)?;
     }
+    let rank_ci = match &cx.rank_ci {
+        Some(t) if by_id => {
+            df = super::rank_ci::join(df, keys, t.clone())?;
+            true
+        }
+        _ => false,
+    };
 
     let model_name = || -> Result<Expr> {
         let mut c = case(ident(super::MODEL_ID));
@@ -342,7 +351,10 @@ pub fn score(
                 rule_set: m.rule_set(),
                 rule_pair: m.rule_pair(),
             };
-            let exprs = (m.def.value)(&cells).map_err(engine)?;
+            let exprs = match m.def.name {
+                "rank_ci" if rank_ci => super::rank_ci::outputs(),
+                _ => (m.def.value)(&cells).map_err(engine)?,
+            };
             for (e, name) in exprs.into_iter().zip(names) {
                 select.push(labelled(e, name, Role::Metric, m.def.style));
             }

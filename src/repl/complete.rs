@@ -251,7 +251,10 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
         return (start, plain(matching(word, Policy::spellings())));
     }
     if last == "set" {
-        return (start, plain(matching(word, ["policy"])));
+        return (
+            start,
+            plain(matching(word, ["policy", "bootstrap", "seed"])),
+        );
     }
     let clause = ws
         .iter()
@@ -528,7 +531,8 @@ mod tests {
         assert!(reps(&v, "by model score ma").contains(&"macro(".to_string()));
         assert!(reps(&v, "by mo").contains(&"model".to_string()));
         assert!(reps(&v, "by model score acc, ").contains(&"fail".to_string()));
-        assert_eq!(reps(&v, "from i"), vec!["items"]);
+        assert_eq!(reps(&v, "from i"), vec!["items", "item_stats"]);
+        assert_eq!(reps(&v, "set b"), vec!["bootstrap"]);
         assert_eq!(reps(&v, "set policy = l"), vec!["legacy"]);
         assert_eq!(
             reps(&v, "where model = 'demo-m"),

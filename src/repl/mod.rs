@@ -1045,6 +1045,7 @@ impl Repl<'_> {
                     eprintln!("warning: {w}");
                 }
                 let _ = s.set_policy(self.session.policy());
+                s.set_bootstrap_settings(self.session.bootstrap());
                 s.set_params(self.session.params().clone());
                 *self.session = s;
                 println!("{}", self.banner());

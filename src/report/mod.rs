@@ -54,6 +54,10 @@ pub const STANDARD: &[(&str, &str)] = &[
         "09_failure_gallery.mql",
         include_str!("../../queries/09_failure_gallery.mql"),
     ),
+    (
+        "10_suspect_items.mql",
+        include_str!("../../queries/10_suspect_items.mql"),
+    ),
 ];
 
 const HTML_TEMPLATE: &str = include_str!("../../templates/report.html.j2");
@@ -717,6 +721,12 @@ async fn section(session: &mut Session, id: String, source: String, text: &str) 
             notes.push(format!(
                 "delta_low, delta_high: the paired difference's 95% interval; p_value: exact two-sided McNemar test on the items both models answered; p_holm: Holm's step-down correction over the {} comparisons of this table (p_bh: Benjamini-Hochberg's); ✱ marks p_holm < {ALPHA}.",
                 table.rows.len()
+            ));
+        }
+        if table.headers.iter().any(|h| h == "top_wrong_share") && table.rows.is_empty() {
+            notes.push(format!(
+                "No item is suspect. An item needs at least {} models that answered it before its key can be doubted.",
+                crate::bind::columns::SUSPECT_MODELS
             ));
         }
         let chart = chart_for(statement, t);

@@ -113,6 +113,7 @@ fn binding_resolves_names_without_a_query_engine() {
         policy: "legacy".parse().unwrap(),
         lets: &lets,
         params: &params,
+        bootstrap: Default::default(),
     };
     let q = |text: &str| {
         let p = medql::syntax::parse_statement(text, 0, text.len()).unwrap();

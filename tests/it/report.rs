@@ -140,8 +140,10 @@ fn real_report_numbers_structure_and_leaderboard() {
     assert_eq!(side.len(), 1 + 36);
     // Structure of the HTML: every section, charts, the statistics named.
     let page = std::fs::read_to_string(&html).unwrap();
-    // The standard nine, the leaderboard's two, and how it was scored.
-    assert_eq!(page.matches("<section id=").count(), 12);
+    // The standard ten, the leaderboard's two, and how it was scored.
+    assert_eq!(page.matches("<section id=").count(), 13);
+    // Three models: no item can be suspect, and the section says why.
+    assert!(page.contains("No item is suspect."));
     assert!(page.contains("<section id=\"scoring\">"));
     assert!(page.matches("<svg").count() >= 5, "charts inline");
     assert!(page.contains("Holm"));
@@ -172,8 +174,8 @@ fn demo_report_without_data_flags() {
     assert_eq!(code, 0, "{err}");
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.contains("built-in demo data"));
-    // How it was scored, and the standard nine.
-    assert_eq!(page.matches("<section id=").count(), 10);
+    // How it was scored, and the standard ten.
+    assert_eq!(page.matches("<section id=").count(), 11);
     assert!(page.contains("demo-medical-13b"));
     // Own query files and directories work too; a bad extension is a usage error.
     let q = out.path().join("one.mql");

@@ -198,3 +198,143 @@ fn rank_shares_ties_and_needs_model() {
         .to_string();
     assert!(e.contains("needs `model` among the `by` keys"), "{e}");
 }
+
+/// `by model[, key] score rank, rank_ci` as (group, model) -> (rank, low, high).
+type Ranked = BTreeMap<(String, String), (Option<f64>, Option<f64>, Option<f64>)>;
+
+fn ranked(rt: &tokio::runtime::Runtime, s: &mut Session, q: &str, keyed: bool) -> Ranked {
+    let t = query(rt, s, q);
+    let k = keyed as usize;
+    rows(&t)
+        .iter()
+        .map(|r| {
+            let group = if keyed {
+                text(&r[0]).unwrap_or_default()
+            } else {
+                String::new()
+            };
+            (
+                (group, text(&r[k]).unwrap()),
+                (float(&r[k + 1]), float(&r[k + 2]), float(&r[k + 3])),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn rank_intervals_contain_the_rank_and_repeat_for_a_seed() {
+    let Some(dir) = shared_data() else {
+        return;
+    };
+    let rt = rt();
+    let mut s = rt
+        .block_on(Session::load(&crate::common::real_spec(
+            &dir,
+            &["predictions"],
+        )))
+        .unwrap();
+    rt.block_on(s.run("set policy = v2024", "t")).unwrap();
+    let q = "by model score rank, rank_ci";
+    let first = ranked(&rt, &mut s, q, false);
+    assert_eq!(first.len(), 3);
+    for ((_, m), (rank, lo, hi)) in &first {
+        let (rank, lo, hi) = (rank.unwrap(), lo.unwrap(), hi.unwrap());
+        assert!(lo <= rank && rank <= hi, "{m}: {lo} {rank} {hi}");
+    }
+    // qwen_chat is 13 points behind the others: last in every draw.
+    let qc = first
+        .iter()
+        .find(|((_, m), _)| m == "qwen_chat")
+        .map(|(_, v)| *v)
+        .unwrap();
+    assert_eq!(qc, (Some(3.0), Some(3.0), Some(3.0)));
+    assert_eq!(
+        first,
+        ranked(&rt, &mut s, q, false),
+        "same seed, same intervals"
+    );
+
+    // Per group: seeded by the group's values, so one group's intervals do
+    // not depend on the other groups in the query.
+    let q = "by department, model score rank, rank_ci";
+    let all = ranked(&rt, &mut s, q, true);
+    let t = query(&rt, &mut s, "by department score n sort n desc limit 3");
+    for r in rows(&t) {
+        let d = text(&r[0]).unwrap();
+        let one = ranked(
+            &rt,
+            &mut s,
+            &format!("where department = '{d}' by department, model score rank, rank_ci"),
+            true,
+        );
+        for (k, v) in &one {
+            assert_eq!(all.get(k), Some(v), "{k:?}");
+        }
+    }
+    for ((d, m), (rank, lo, hi)) in &all {
+        match rank {
+            Some(r) => assert!(
+                lo.unwrap() <= *r && *r <= hi.unwrap(),
+                "{d} {m}: {lo:?} {r} {hi:?}"
+            ),
+            None => assert!(lo.is_none() && hi.is_none()),
+        }
+    }
+
+    // Another seed and fewer resamples still contain the rank.
+    rt.block_on(s.run("set seed = 7; set bootstrap = 50", "t"))
+        .unwrap();
+    assert_eq!(
+        s.bootstrap(),
+        medql::bind::Bootstrap {
+            resamples: 50,
+            seed: 7
+        }
+    );
+    for ((_, m), (rank, lo, hi)) in ranked(&rt, &mut s, "by model score rank, rank_ci", false) {
+        let (rank, lo, hi) = (rank.unwrap(), lo.unwrap(), hi.unwrap());
+        assert!(lo <= rank && rank <= hi, "{m}: {lo} {rank} {hi}");
+    }
+}
+
+#[test]
+fn rank_interval_settings_and_bound() {
+    let dir = tempfile::tempdir().unwrap();
+    let (items, preds) = crate::common::gen_csv(dir.path(), 12, 5000);
+    let spec = LoadSpec {
+        items: vec![items],
+        predictions: vec![preds.display().to_string()],
+        ..Default::default()
+    };
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    for (stmt, want) in [
+        ("set bootstrap = 0", "1 to 100000"),
+        ("set bootstrap = many", "takes a whole number"),
+        ("set seed = -1", "takes a whole number"),
+        ("set bootstraps = 3", "settings: policy, bootstrap, seed"),
+    ] {
+        let e = rt.block_on(s.run(stmt, "q")).unwrap_err().to_string();
+        assert!(e.contains(want), "{stmt}: {e}");
+    }
+    // 12 models x 5000 items x 100000 draws is past the bound: refused,
+    // with the resamples that fit.
+    rt.block_on(s.run("set bootstrap = 100000", "q")).unwrap();
+    let e = rt
+        .block_on(s.run("by model score rank_ci", "q"))
+        .unwrap_err()
+        .to_string();
+    let fits = medql::metrics::bootstrap::BOUND / (12 * 5000);
+    assert!(e.contains(&format!("`set bootstrap = {fits}`")), "{e}");
+    // Not pivoted, and only with models.
+    for (q, want) in [
+        (
+            "by model, task score rank_ci pivot task",
+            "cannot be pivoted",
+        ),
+        ("by task score rank_ci", "needs `model` among the `by` keys"),
+    ] {
+        let e = rt.block_on(s.run(q, "q")).unwrap_err().to_string();
+        assert!(e.contains(want), "{q}: {e}");
+    }
+}
