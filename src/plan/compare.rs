@@ -123,19 +123,17 @@ pub fn compare(
     } else {
         (&[super::ITEM_ID], &["__i"])
     };
-    let mut joined = l
-        .join(r, JoinType::Inner, lk, rk, None)
-        .map_err(engine)?
-        .filter(ident("__aa").and(ident("__ab")))
-        .map_err(engine)?;
+    let joined = l.join(r, JoinType::Inner, lk, rk, None).map_err(engine)?;
+    // The items both answered: counted by conditions, not filtered out,
+    // so that a group where they have none keeps its row (n = 0).
+    let mut both = ident("__aa").is_true().and(ident("__ab").is_true());
     if b.partial_verdicts {
         // A pair is compared on the items both have a verdict for (under
         // `recorded`, a model without a result file has none).
-        let both = ident("__ca").is_null().eq(ident("__cb").is_null());
-        joined = joined.filter(both).map_err(engine)?;
+        both = both.and(ident("__ca").is_null().eq(ident("__cb").is_null()));
     }
-    let ca = || ident("__ca").is_true();
-    let cb = || ident("__cb").is_true();
+    let ca = || both.clone().and(ident("__ca").is_true());
+    let cb = || both.clone().and(ident("__cb").is_true());
     let mut group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     group.push(ident("__ma"));
     group.push(ident("__mb"));
@@ -143,8 +141,8 @@ pub fn compare(
         .aggregate(
             group,
             vec![
-                count(lit(1i64)).alias("__n"),
-                count(ident("__ca")).alias("__answers"),
+                sum(one_if(both.clone())).alias("__n"),
+                sum(one_if(both.clone().and(ident("__ca").is_not_null()))).alias("__answers"),
                 sum(one_if(ca())).alias("__ha"),
                 sum(one_if(cb())).alias("__hb"),
                 sum(one_if(ca().and(ident("__cb").is_not_true()))).alias("__oa"),
@@ -187,8 +185,15 @@ pub fn compare(
         value(acc("__ha")? - acc("__hb")? + half(), "delta_high", pct),
         value(ident("__oa"), "only_a", None),
         value(ident("__ob"), "only_b", None),
+        // No item in common: no test.
         value(
-            McnemarUdf::udf().call(vec![ident("__oa"), ident("__ob")]),
+            case(ident("__n").gt(lit(0i64)))
+                .when(
+                    lit(true),
+                    McnemarUdf::udf().call(vec![ident("__oa"), ident("__ob")]),
+                )
+                .end()
+                .map_err(engine)?,
             "p_value",
             Some(Style::PValue),
         ),

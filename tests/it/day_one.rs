@@ -109,11 +109,20 @@ fn recorded_is_null_for_models_without_a_result_file() {
     assert_eq!(rec[2], "4550", "{out}");
     let acc: f64 = rec[1].parse().unwrap();
     assert!((acc - 100.0 * expected_hits as f64 / 4550.0).abs() < 1e-9);
-    // No paired comparison against a model without verdicts: no bogus
-    // McNemar test with its missing verdicts counted as wrong.
+    // No paired comparison against a model without verdicts: no item in
+    // common (n = 0), no accuracies, no McNemar test with its missing
+    // verdicts counted as wrong.
     let (code, out, err) = run("compare each vs 'qwen_chat'");
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out.lines().count(), 1, "header only: {out}");
+    let rows = csv_rows(&out);
+    assert_eq!(rows.len(), 3, "{out}");
+    for r in &rows[1..] {
+        assert_eq!(r[2], "0", "{out}");
+        assert!(
+            r[3..8].iter().chain([&r[10]]).all(|c| c.is_empty()),
+            "{out}"
+        );
+    }
     // The two rule sets still score every model.
     let (code, out, _) = run("set policy = legacy; by model score acc");
     assert_eq!(code, 0);

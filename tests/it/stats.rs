@@ -113,17 +113,42 @@ fn hand_made_groups() {
         "index,prediction\n1,A\n2,B\n3,C\n4,A\n5,B\n6,C\n",
     )
     .unwrap();
+    // Answers items 1 to 3 only.
+    let partial = dir.path().join("p_Bench_VAL.csv");
+    std::fs::write(&partial, "index,prediction\n1,A\n2,B\n3,A\n").unwrap();
     let spec = LoadSpec {
         items: vec![items.display().to_string()],
-        predictions: vec![preds.display().to_string(), all_right.display().to_string()],
+        predictions: vec![
+            preds.display().to_string(),
+            all_right.display().to_string(),
+            partial.display().to_string(),
+        ],
         ..Default::default()
     };
     let rt = rt();
     let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    // A group where a model answered nothing: its rows are missing and
+    // scored wrong (acc 0, se 0); a comparison with it has no common item.
     let t = query(
         &rt,
         &mut s,
-        "by model score acc, se, se_clustered(category), mde, acc_adj",
+        "where index >= 4 and model = 'p' by model score acc, se, n",
+    );
+    let r = &rows(&t)[0];
+    assert_eq!(
+        (float(&r[1]), float(&r[2]), float(&r[3])),
+        (Some(0.0), Some(0.0), Some(3.0))
+    );
+    let t = query(&rt, &mut s, "where index >= 4 compare 'p' vs 'r'");
+    let col = |name: &str| t.schema.index_of(name).unwrap();
+    let r = &rows(&t)[0];
+    assert_eq!(float(&r[col("n")]), Some(0.0));
+    assert_eq!(float(&r[col("delta_low")]), None);
+    assert_eq!(float(&r[col("delta_high")]), None);
+    let t = query(
+        &rt,
+        &mut s,
+        "where model != 'p' by model score acc, se, se_clustered(category), mde, acc_adj",
     );
     let got = rows(&t);
     let rows_m: Vec<(bool, Option<String>, i64)> = [true, true, true, false, true, false]
