@@ -16,6 +16,7 @@
 
 pub mod catalog;
 pub mod columns;
+pub mod functions;
 mod predicate;
 
 pub use catalog::{Catalog, Column, Relation};

@@ -3,12 +3,15 @@
 //! named selections, parameters, model names and lexical-tree terms are
 //! resolved here; literals are typed against the column they meet.
 
-use super::{columns, Env};
+use super::{columns, functions, Env};
 use crate::error::{Error, QueryError, Result};
-use crate::syntax::ast::{self, CmpOp, Operand, Span};
+use crate::names::did_you_mean;
+use crate::syntax::ast::{self, ArithOp, CmpOp, Name, Operand, Span};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
-use datafusion::logical_expr::{lit, Expr};
+use datafusion::logical_expr::{
+    binary_expr, case, cast, lit, Expr, ExprSchemable, Operator, Volatility,
+};
 use datafusion::prelude::ident;
 
 /// The hidden column holding each row's model as an integer (the
@@ -38,6 +41,9 @@ pub(super) fn pinned_model(filter: &ast::Expr, preds: &Preds, schema: &DFSchema)
                 left,
                 right,
             } => {
+                let (Some(left), Some(right)) = (left.as_operand(), right.as_operand()) else {
+                    continue;
+                };
                 if let Some(id) = preds
                     .model_id(left, right, schema)
                     .or_else(|| preds.model_id(right, left, schema))
@@ -58,8 +64,8 @@ pub(super) struct Preds<'a, 'b> {
 
 impl Preds<'_, '_> {
     pub fn predicate(&self, e: &ast::Expr, schema: &DFSchema, depth: usize) -> Result<Expr> {
-        if depth > 256 {
-            return Err(qerr("condition nested too deeply", e.span()));
+        if depth > MAX_DEPTH {
+            return Err(too_deep(e.span()));
         }
         Ok(match e {
             ast::Expr::And(..) | ast::Expr::Or(..) => {
@@ -80,28 +86,28 @@ impl Preds<'_, '_> {
                 balanced(parts, is_and)
             }
             ast::Expr::Not(a, _) => !self.predicate(a, schema, depth + 1)?,
-            ast::Expr::Cmp { op, left, right }
-                if matches!(op, CmpOp::Eq | CmpOp::NotEq)
-                    && (self.model_id(left, right, schema).is_some()
-                        || self.model_id(right, left, schema).is_some()) =>
-            {
-                let (id, value) = match self.model_id(left, right, schema) {
-                    Some(id) => (id, right),
-                    None => (self.model_id(right, left, schema).expect("checked"), left),
-                };
-                if id < 0 && self.env.catalog.models_known {
-                    return Err(self.unknown_model(value));
-                }
-                let l = ident(MODEL_ID);
-                if *op == CmpOp::Eq {
-                    l.eq(lit(id))
-                } else {
-                    l.not_eq(lit(id))
-                }
-            }
             ast::Expr::Cmp { op, left, right } => {
-                let (l, lt) = self.operand(left, schema)?;
-                let (r, rt) = self.operand(right, schema)?;
+                if let (Some(lo), Some(ro)) = (left.as_operand(), right.as_operand()) {
+                    if matches!(op, CmpOp::Eq | CmpOp::NotEq) {
+                        let pinned = match self.model_id(lo, ro, schema) {
+                            Some(id) => Some((id, ro)),
+                            None => self.model_id(ro, lo, schema).map(|id| (id, lo)),
+                        };
+                        if let Some((id, value)) = pinned {
+                            if id < 0 && self.env.catalog.models_known {
+                                return Err(self.unknown_model(value));
+                            }
+                            let l = ident(MODEL_ID);
+                            return Ok(if *op == CmpOp::Eq {
+                                l.eq(lit(id))
+                            } else {
+                                l.not_eq(lit(id))
+                            });
+                        }
+                    }
+                }
+                let (l, lt) = self.value(left, schema, depth + 1)?;
+                let (r, rt) = self.value(right, schema, depth + 1)?;
                 let l = self.coerce(l, left, rt.as_ref())?;
                 let r = self.coerce(r, right, lt.as_ref())?;
                 let l = self.policy_name(l, left, right, schema);
@@ -119,11 +125,12 @@ impl Preds<'_, '_> {
                 operand,
                 list,
                 negated,
+                ..
             } => {
-                let (l, lt) = self.operand(operand, schema)?;
+                let (l, lt) = self.value(operand, schema, depth + 1)?;
                 let mut items = vec![];
                 for o in list {
-                    let (x, _) = self.operand(o, schema)?;
+                    let (x, _) = self.value(o, schema, depth + 1)?;
                     let x = self.coerce(x, o, lt.as_ref())?;
                     items.push(self.policy_name(x, o, operand, schema));
                 }
@@ -134,25 +141,24 @@ impl Preds<'_, '_> {
                 pattern,
                 negated,
             } => {
-                let (l, lt) = self.operand(operand, schema)?;
-                if lt
-                    .as_ref()
-                    .is_some_and(|t| !matches!(t, DataType::Utf8 | DataType::Utf8View))
-                {
+                let (l, lt) = self.value(operand, schema, depth + 1)?;
+                if lt.as_ref().is_some_and(|t| !is_text(t)) {
                     return Err(qerr(
-                        "`like` matches text; this column is not text",
+                        "`like` matches text; this is not text",
                         operand.span(),
                     ));
                 }
-                let (r, _) = self.operand(pattern, schema)?;
+                let (r, _) = self.value(pattern, schema, depth + 1)?;
                 if *negated {
                     l.not_like(r)
                 } else {
                     l.like(r)
                 }
             }
-            ast::Expr::IsNull { operand, negated } => {
-                let (l, _) = self.operand(operand, schema)?;
+            ast::Expr::IsNull {
+                operand, negated, ..
+            } => {
+                let (l, _) = self.value(operand, schema, depth + 1)?;
                 if *negated {
                     l.is_not_null()
                 } else {
@@ -161,7 +167,222 @@ impl Preds<'_, '_> {
             }
             ast::Expr::Operand(o) => self.condition(o, schema, depth)?,
             ast::Expr::Term(t) => self.env.catalog.tree.condition(t)?,
+            other => {
+                let (v, t) = self.value(other, schema, depth + 1)?;
+                match t {
+                    Some(DataType::Boolean) | Some(DataType::Null) | None => v,
+                    Some(t) => {
+                        return Err(Error::query(
+                            QueryError::new(
+                                format!("this is a {} value, not a condition", type_word(&t)),
+                                other.span(),
+                            )
+                            .with_help("compare it, for example `length(prediction) > 200`"),
+                        ))
+                    }
+                }
+            }
         })
+    }
+
+    /// An expression as a value, with its type where it can be known
+    /// (literals have none: they take the type of what they meet).
+    pub fn value(
+        &self,
+        e: &ast::Expr,
+        schema: &DFSchema,
+        depth: usize,
+    ) -> Result<(Expr, Option<DataType>)> {
+        if depth > MAX_DEPTH {
+            return Err(too_deep(e.span()));
+        }
+        let span = e.span();
+        match e {
+            ast::Expr::Operand(ast::Operand::Column(name))
+                if columns::resolve(name, schema, "columns").is_err()
+                    && self.env.lets.contains_key(&name.text.to_lowercase()) =>
+            {
+                Ok((self.predicate(e, schema, depth)?, Some(DataType::Boolean)))
+            }
+            ast::Expr::Operand(o) => self.operand(o, schema),
+            ast::Expr::And(..)
+            | ast::Expr::Or(..)
+            | ast::Expr::Not(..)
+            | ast::Expr::Cmp { .. }
+            | ast::Expr::In { .. }
+            | ast::Expr::Like { .. }
+            | ast::Expr::IsNull { .. }
+            | ast::Expr::Term(_) => {
+                Ok((self.predicate(e, schema, depth)?, Some(DataType::Boolean)))
+            }
+            ast::Expr::Arith { op, left, right } => {
+                let (l, lt) = self.value(left, schema, depth + 1)?;
+                let (r, rt) = self.value(right, schema, depth + 1)?;
+                let (l, r) = (
+                    self.coerce(l, left, rt.as_ref())?,
+                    self.coerce(r, right, lt.as_ref())?,
+                );
+                let e = match op {
+                    ArithOp::Add => l + r,
+                    ArithOp::Sub => l - r,
+                    ArithOp::Mul => l * r,
+                    // `/` is always floating-point division.
+                    ArithOp::Div => cast(l, DataType::Float64) / cast(r, DataType::Float64),
+                    ArithOp::Mod => l % r,
+                    ArithOp::Concat => binary_expr(l, Operator::StringConcat, r),
+                };
+                typed(e, schema, span, || {
+                    format!("`{}` cannot combine these values", op.symbol())
+                })
+            }
+            ast::Expr::Neg(v, _) => {
+                let (v, _) = self.value(v, schema, depth + 1)?;
+                typed(Expr::Negative(Box::new(v)), schema, span, || {
+                    "`-` needs a number".to_string()
+                })
+            }
+            ast::Expr::Call { name, args, span } => self.call(name, args, *span, schema, depth),
+            ast::Expr::Case {
+                operand,
+                arms,
+                otherwise,
+                ..
+            } => {
+                let operand = match operand {
+                    Some(o) => Some(self.value(o, schema, depth + 1)?),
+                    None => None,
+                };
+                let mut whens = vec![];
+                let mut thens = vec![];
+                for (w, t) in arms {
+                    let w = match &operand {
+                        Some((_, ot)) => {
+                            let (v, _) = self.value(w, schema, depth + 1)?;
+                            self.coerce(v, w, ot.as_ref())?
+                        }
+                        None => self.predicate(w, schema, depth + 1)?,
+                    };
+                    whens.push(w);
+                    thens.push(self.value(t, schema, depth + 1)?.0);
+                }
+                let otherwise = match otherwise {
+                    Some(o) => Some(self.value(o, schema, depth + 1)?.0),
+                    None => None,
+                };
+                let mut pairs = whens.into_iter().zip(thens);
+                let mut builder = match operand {
+                    Some((o, _)) => case(o),
+                    None => {
+                        let (w, t) = pairs.next().expect("the grammar gives case an arm");
+                        datafusion::logical_expr::when(w, t)
+                    }
+                };
+                for (w, t) in pairs {
+                    builder = builder.when(w, t);
+                }
+                let e = match otherwise {
+                    Some(o) => builder.otherwise(o),
+                    None => builder.end(),
+                }
+                .map_err(|x| qerr(df_message(&x), span))?;
+                typed(e, schema, span, || {
+                    "the branches of `case` give values of different types".to_string()
+                })
+            }
+            ast::Expr::Cast { expr, to, .. } => {
+                let (v, _) = self.value(expr, schema, depth + 1)?;
+                let t = cast_type(to)?;
+                typed(cast(v, t), schema, span, || {
+                    format!("cannot cast this to {}", to.text)
+                })
+            }
+        }
+    }
+
+    /// `name(args)`: `div`, or one of DataFusion's scalar functions.
+    fn call(
+        &self,
+        name: &Name,
+        args: &[ast::Expr],
+        span: Span,
+        schema: &DFSchema,
+        depth: usize,
+    ) -> Result<(Expr, Option<DataType>)> {
+        let lower = name.text.to_lowercase();
+        let udf = match lower.as_str() {
+            "div" => None,
+            _ => Some(self.function(name, &lower)?),
+        };
+        let mut values = vec![];
+        for a in args {
+            values.push(self.value(a, schema, depth + 1)?.0);
+        }
+        let Some(udf) = udf else {
+            if values.len() != 2 {
+                return Err(Error::query(
+                    QueryError::new(
+                        format!("`div` takes 2 arguments, not {}", values.len()),
+                        span,
+                    )
+                    .with_help("div(a, b): a divided by b, rounded toward zero"),
+                ));
+            }
+            let b = values.pop().expect("two");
+            let a = values.pop().expect("two");
+            let int = |x| cast(x, DataType::Int64);
+            let e = case(int(b.clone()).eq(lit(0i64)))
+                .when(lit(false), int(a) / int(b))
+                .end()
+                .map_err(|x| qerr(df_message(&x), span))?;
+            return typed(e, schema, span, || "`div` divides numbers".to_string());
+        };
+        let e = udf.call(values);
+        typed(e, schema, span, || {
+            format!(
+                "wrong arguments for `{lower}`; it takes {}",
+                functions::signature(&udf)
+            )
+        })
+    }
+
+    /// The scalar function a call names: not a metric, not volatile.
+    fn function(
+        &self,
+        name: &Name,
+        lower: &str,
+    ) -> Result<std::sync::Arc<datafusion::logical_expr::ScalarUDF>> {
+        let Some(udf) = functions::find(lower) else {
+            let metric = crate::metrics::registry::find(lower).is_some();
+            let help = if metric {
+                format!(
+                    "`{lower}` is a metric, computed per group: score it and filter groups with `having`, for example `by model score {lower} having {lower} > 50`"
+                )
+            } else {
+                let near = did_you_mean(lower, functions::names());
+                format!(
+                    "{}`.help functions` lists the functions",
+                    near.map(|n| format!("{n} ")).unwrap_or_default()
+                )
+            };
+            let message = if metric {
+                format!("`{lower}` is a metric: it is computed per group, not per row")
+            } else {
+                format!("unknown function `{}`", name.text)
+            };
+            return Err(Error::query(
+                QueryError::new(message, name.span).with_help(help),
+            ));
+        };
+        if udf.signature().volatility == Volatility::Volatile {
+            return Err(Error::query(
+                QueryError::new(
+                    format!("`{lower}` gives a different value each time it runs"),
+                    name.span,
+                )
+                .with_help("results must be reproducible: volatile functions (random, now, uuid) are not allowed"),
+            ));
+        }
+        Ok(udf)
     }
 
     /// When `col` is the `model` column and `value` a text (or parameter),
@@ -187,8 +408,9 @@ impl Preds<'_, '_> {
     /// A text compared with the `policy` column names a policy by any of
     /// its names (`'legacy'`): it becomes the canonical name the column
     /// holds (`'v2024'`).
-    fn policy_name(&self, e: Expr, value: &Operand, col: &Operand, schema: &DFSchema) -> Expr {
-        let Operand::Column(name) = col else {
+    fn policy_name(&self, e: Expr, value: &ast::Expr, col: &ast::Expr, schema: &DFSchema) -> Expr {
+        let (Some(value), Some(Operand::Column(name))) = (value.as_operand(), col.as_operand())
+        else {
             return e;
         };
         if columns::resolve(name, schema, "").ok().as_deref() != Some("policy") {
@@ -269,6 +491,13 @@ impl Preds<'_, '_> {
                 let c = match columns::resolve(name, schema, "columns") {
                     Ok(c) => c,
                     Err(mut e) => {
+                        let lower = name.text.to_lowercase();
+                        if crate::metrics::registry::find(&lower).is_some() {
+                            e.help = Some(format!(
+                                "`{lower}` is a metric, computed per group: score it and filter groups with `having`, for example `by model score {lower} having {lower} > 50`"
+                            ));
+                            return Err(Error::query(e));
+                        }
                         if !self.env.lets.is_empty() {
                             let mut lets: Vec<&str> =
                                 self.env.lets.keys().map(|s| s.as_str()).collect();
@@ -320,8 +549,11 @@ impl Preds<'_, '_> {
     /// A literal compared with a column of another type: numbers against
     /// text columns compare as the number's text; text against number
     /// columns must parse as a number.
-    fn coerce(&self, e: Expr, o: &Operand, other: Option<&DataType>) -> Result<Expr> {
+    fn coerce(&self, e: Expr, o: &ast::Expr, other: Option<&DataType>) -> Result<Expr> {
         let Some(t) = other else { return Ok(e) };
+        let Some(o) = o.as_operand() else {
+            return Ok(e);
+        };
         let text = match o {
             Operand::Number(n, _) => Some(n.clone()),
             Operand::Param(p) => self.env.params.get(&p.text).cloned(),
@@ -330,8 +562,8 @@ impl Preds<'_, '_> {
         };
         let Some(text) = text else { return Ok(e) };
         match t {
-            DataType::Utf8 | DataType::Utf8View => Ok(lit(text)),
-            DataType::Int64 | DataType::Float64 => number_lit(&text, o.span()).map_err(|_| {
+            t if is_text(t) => Ok(lit(text)),
+            t if t.is_numeric() => number_lit(&text, o.span()).map_err(|_| {
                 Error::query(
                     QueryError::new(format!("`{text}` is not a number"), o.span())
                         .with_help("this column holds numbers"),
@@ -366,10 +598,72 @@ fn balanced(mut parts: Vec<Expr>, and: bool) -> Expr {
 
 fn type_word(t: &DataType) -> &'static str {
     match t {
-        DataType::Utf8 | DataType::Utf8View => "text",
-        DataType::Int64 | DataType::Float64 => "number",
+        t if is_text(t) => "text",
+        t if t.is_numeric() => "number",
         _ => "non-boolean",
     }
+}
+
+fn is_text(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::Utf8View | DataType::LargeUtf8)
+}
+
+/// How deep an expression may nest (arithmetic chains are not rebalanced:
+/// each operator is a level).
+pub const MAX_DEPTH: usize = 256;
+
+fn too_deep(span: Span) -> Error {
+    Error::query(
+        QueryError::new(
+            format!("expression nested too deeply (at most {MAX_DEPTH} levels)"),
+            span,
+        )
+        .with_help("name parts of a condition with `let`, or split the arithmetic"),
+    )
+}
+
+/// An expression with its type, or the error `what` at `span` when
+/// DataFusion cannot type it (wrong argument types, mixed branches).
+fn typed(
+    e: Expr,
+    schema: &DFSchema,
+    span: Span,
+    what: impl FnOnce() -> String,
+) -> Result<(Expr, Option<DataType>)> {
+    match e.get_type(schema) {
+        Ok(t) => Ok((e, Some(t))),
+        Err(x) => Err(Error::query(
+            QueryError::new(what(), span).with_help(df_message(&x)),
+        )),
+    }
+}
+
+/// The first line of a DataFusion error, without its kind prefix.
+fn df_message(e: &datafusion::error::DataFusionError) -> String {
+    let text = e.to_string();
+    let line = text.lines().next().unwrap_or("").trim();
+    let line = line
+        .strip_prefix("Error during planning: ")
+        .or_else(|| line.strip_prefix("Internal error: "))
+        .or_else(|| line.strip_prefix("Execution error: "))
+        .unwrap_or(line);
+    crate::text::neutralize(line)
+}
+
+/// `cast(x as <type>)`: the type names, contextual words.
+fn cast_type(to: &Name) -> Result<DataType> {
+    Ok(match to.text.to_ascii_lowercase().as_str() {
+        "int" | "integer" | "bigint" => DataType::Int64,
+        "float" | "double" | "real" => DataType::Float64,
+        "text" | "string" | "varchar" => DataType::Utf8,
+        "bool" | "boolean" => DataType::Boolean,
+        _ => {
+            return Err(Error::query(
+                QueryError::new(format!("unknown type `{}`", to.text), to.span)
+                    .with_help("the types: int, float, text, bool"),
+            ))
+        }
+    })
 }
 
 fn number_lit(text: &str, span: Span) -> Result<Expr> {

@@ -531,7 +531,7 @@ mod tests {
         assert!(reps(&v, "by model score ma").contains(&"macro(".to_string()));
         assert!(reps(&v, "by mo").contains(&"model".to_string()));
         assert!(reps(&v, "by model score acc, ").contains(&"fail".to_string()));
-        assert_eq!(reps(&v, "from i"), vec!["items", "item_stats"]);
+        assert_eq!(reps(&v, "from i"), vec!["item_stats", "items"]);
         assert_eq!(reps(&v, "set b"), vec!["bootstrap"]);
         assert_eq!(reps(&v, "set policy = l"), vec!["legacy"]);
         assert_eq!(

@@ -103,6 +103,32 @@ pub enum CmpOp {
     GtEq,
 }
 
+/// An arithmetic operator (`||` included).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+    /// Always floating-point division.
+    Div,
+    Mod,
+    Concat,
+}
+
+impl ArithOp {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ArithOp::Add => "+",
+            ArithOp::Sub => "-",
+            ArithOp::Mul => "*",
+            ArithOp::Div => "/",
+            ArithOp::Mod => "%",
+            ArithOp::Concat => "||",
+        }
+    }
+}
+
+/// An expression: a condition or a value.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
     And(Box<Expr>, Box<Expr>),
@@ -110,44 +136,82 @@ pub enum Expr {
     Not(Box<Expr>, Span),
     Cmp {
         op: CmpOp,
-        left: Operand,
-        right: Operand,
+        left: Box<Expr>,
+        right: Box<Expr>,
     },
     In {
-        operand: Operand,
-        list: Vec<Operand>,
+        operand: Box<Expr>,
+        list: Vec<Expr>,
         negated: bool,
+        span: Span,
     },
     Like {
-        operand: Operand,
-        pattern: Operand,
+        operand: Box<Expr>,
+        pattern: Box<Expr>,
         negated: bool,
     },
     IsNull {
-        operand: Operand,
+        operand: Box<Expr>,
         negated: bool,
+        span: Span,
     },
-    /// A bare operand used as a condition (a boolean column, a named selection).
+    /// A column, literal or parameter; as a condition, a boolean column or
+    /// a named selection.
     Operand(Operand),
     Term(Term),
+    Arith {
+        op: ArithOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// Unary minus (`-<number>` is folded into the number when parsing).
+    Neg(Box<Expr>, Span),
+    /// `name(args)`: a scalar function (or `div`).
+    Call {
+        name: Name,
+        args: Vec<Expr>,
+        span: Span,
+    },
+    /// `case [operand] when ... then ... [else ...] end`.
+    Case {
+        operand: Option<Box<Expr>>,
+        arms: Vec<(Expr, Expr)>,
+        otherwise: Option<Box<Expr>>,
+        span: Span,
+    },
+    /// `cast(expr as type)`; the type name is contextual.
+    Cast {
+        expr: Box<Expr>,
+        to: Name,
+        span: Span,
+    },
 }
 
 impl Expr {
     pub fn span(&self) -> Span {
         match self {
             Expr::And(a, b) | Expr::Or(a, b) => a.span().to(b.span()),
-            Expr::Not(e, s) => s.to(e.span()),
-            Expr::Cmp { left, right, .. } => left.span().to(right.span()),
-            Expr::In { operand, list, .. } => list
-                .last()
-                .map(|l| operand.span().to(l.span()))
-                .unwrap_or(operand.span()),
+            Expr::Not(e, s) | Expr::Neg(e, s) => s.to(e.span()),
+            Expr::Cmp { left, right, .. } | Expr::Arith { left, right, .. } => {
+                left.span().to(right.span())
+            }
+            Expr::In { operand, span, .. } | Expr::IsNull { operand, span, .. } => {
+                operand.span().to(*span)
+            }
             Expr::Like {
                 operand, pattern, ..
             } => operand.span().to(pattern.span()),
-            Expr::IsNull { operand, .. } => operand.span(),
             Expr::Operand(o) => o.span(),
             Expr::Term(t) => t.span,
+            Expr::Call { span, .. } | Expr::Case { span, .. } | Expr::Cast { span, .. } => *span,
+        }
+    }
+
+    /// The operand, when the expression is a bare one.
+    pub fn as_operand(&self) -> Option<&Operand> {
+        match self {
+            Expr::Operand(o) => Some(o),
+            _ => None,
         }
     }
 }

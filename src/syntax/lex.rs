@@ -19,7 +19,7 @@ pub enum Kind {
     Keyword,
     /// Any other name: a column, a metric, a function.
     Word,
-    /// `17`, `1.5`, `-3`, `2e-5`.
+    /// `17`, `1.5`, `2e-5` (unsigned: `-` is an operator).
     Number,
     /// A `'...'` or `"..."` string; `closed` is false when the input ends
     /// inside it.
@@ -30,7 +30,8 @@ pub enum Kind {
     Param,
     /// A lexical-tree term: `#DD`, `#modality:CT`, `#DD/"X-ray"`.
     Term { closed: bool },
-    /// A comparison operator: `= == != <> < <= > >=`.
+    /// An operator: a comparison (`= == != <> < <= > >=`) or arithmetic
+    /// (`+ - * / % ||`).
     Op,
     /// Any other character: `( ) , ; *` and characters the language has no
     /// use for (the parser reports those).
@@ -183,9 +184,9 @@ pub fn lex(source: &str) -> Vec<Token> {
             '-' if bytes.get(i + 1) == Some(&b'-') => {
                 (Kind::Comment, s[i..].find('\n').map_or(s.len(), |j| i + j))
             }
-            '-' if bytes.get(i + 1).is_some_and(u8::is_ascii_digit) => {
-                (Kind::Number, number_end(s, i + 1))
-            }
+            // Arithmetic: numbers are unsigned, `-` is an operator.
+            '+' | '-' | '*' | '/' | '%' => (Kind::Op, i + 1),
+            '|' if bytes.get(i + 1) == Some(&b'|') => (Kind::Op, i + 2),
             '0'..='9' => (Kind::Number, number_end(s, i)),
             '\'' | '"' => {
                 let (e, closed) = quoted_end(s, i, c);
@@ -270,7 +271,8 @@ mod tests {
                 (Kind::Punct(','), ","),
                 (Kind::Word, "n"),
                 (Kind::Keyword, "limit"),
-                (Kind::Number, "-3"),
+                (Kind::Op, "-"),
+                (Kind::Number, "3"),
             ]
         );
     }

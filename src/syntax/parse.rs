@@ -18,6 +18,16 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
         .op(Op::infix(Rule::op_or, Assoc::Left))
         .op(Op::infix(Rule::op_and, Assoc::Left))
         .op(Op::prefix(Rule::op_not))
+        .op(Op::infix(Rule::cmp_op, Assoc::Left)
+            | Op::postfix(Rule::in_tail)
+            | Op::postfix(Rule::like_tail)
+            | Op::postfix(Rule::null_tail))
+        .op(Op::infix(Rule::op_concat, Assoc::Left))
+        .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+        .op(Op::infix(Rule::op_mul, Assoc::Left)
+            | Op::infix(Rule::op_div, Assoc::Left)
+            | Op::infix(Rule::op_mod, Assoc::Left))
+        .op(Op::prefix(Rule::op_neg))
 });
 
 /// The longest statement text accepted, and the deepest nesting of
@@ -25,7 +35,8 @@ static PRATT: LazyLock<PrattParser<Rule>> = LazyLock::new(|| {
 /// exhaust the stack.
 pub const MAX_STATEMENT_BYTES: usize = 1 << 20;
 pub const MAX_NESTING: usize = 64;
-/// The most `and`/`or` operators one statement may chain.
+/// The most operators (`and`, `or`, comparisons, arithmetic) one
+/// statement may hold.
 pub const MAX_CONDITIONS: usize = 4096;
 
 /// A parsed statement with its span in the source.
@@ -89,15 +100,19 @@ fn check_limits(text: &str, offset: usize) -> Result<(), QueryError> {
             super::lex::Kind::Punct(')') => depth = depth.saturating_sub(1),
             _ => {}
         }
-        if t.is_keyword(text, "and") || t.is_keyword(text, "or") {
+        // Every binary operator counts (a `-` may be unary: counted too).
+        if t.is_keyword(text, "and") || t.is_keyword(text, "or") || t.kind == super::lex::Kind::Op {
             ops += 1;
         }
-        // A long run of prefix `not` nests too.
-        if t.is_keyword(text, "not") {
+        // A long run of prefix `not` or `-` nests too.
+        if t.is_keyword(text, "not") || t.text(text) == "-" {
             run += 1;
             if run > MAX_NESTING {
                 return Err(QueryError::new(
-                    format!("`not` repeated too many times (at most {MAX_NESTING})"),
+                    format!(
+                        "`{}` repeated too many times (at most {MAX_NESTING})",
+                        t.text(text)
+                    ),
                     Span::new(offset + t.start, offset + t.end),
                 ));
             }
@@ -107,7 +122,7 @@ fn check_limits(text: &str, offset: usize) -> Result<(), QueryError> {
     }
     if ops > MAX_CONDITIONS {
         return Err(QueryError::new(
-            format!("{ops} `and`/`or` operators in one statement (at most {MAX_CONDITIONS})"),
+            format!("{ops} operators in one statement (at most {MAX_CONDITIONS})"),
             Span::new(offset, offset + text.len().min(1)),
         )
         .with_help(
@@ -158,9 +173,23 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         Rule::star => "`*`",
         Rule::column | Rule::name | Rule::backtick_name => "a column name",
         Rule::sort_item => "a column to sort by",
-        Rule::predicate | Rule::comparison => "a condition",
-        Rule::operand => "a value or column",
-        Rule::cmp_op | Rule::cmp_tail => "a comparison (=, !=, <, <=, >, >=)",
+        Rule::predicate => "a condition",
+        Rule::value | Rule::operand => "a value or column",
+        Rule::call => "a function call",
+        Rule::cmp_op => "a comparison (=, !=, <, <=, >, >=)",
+        Rule::op_concat
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div
+        | Rule::op_mod => "an operator (+, -, *, /, %, ||)",
+        Rule::op_neg => "`-`",
+        Rule::case_expr | Rule::kw_case => "`case`",
+        Rule::when_arm | Rule::kw_when => "`when`",
+        Rule::kw_then => "`then`",
+        Rule::else_arm | Rule::kw_else => "`else`",
+        Rule::kw_end => "`end`",
+        Rule::cast_expr | Rule::kw_cast => "`cast`",
         Rule::term => "a lexical-tree term (#...)",
         Rule::term_seg | Rule::term_word => "a lexical-tree name",
         Rule::string => "a quoted string",
@@ -413,24 +442,138 @@ impl Builder {
     }
 
     fn predicate(&self, p: Pair<Rule>) -> Result<Expr, QueryError> {
+        self.expression(p).map(|(e, _)| e)
+    }
+
+    /// An expression, and whether it is a comparison not in parentheses
+    /// (comparisons do not chain: `a < b < c` is an error).
+    fn expression(&self, p: Pair<Rule>) -> Result<(Expr, bool), QueryError> {
         PRATT
-            .map_primary(|primary| self.primary(primary))
-            .map_prefix(|op, rhs| Ok(Expr::Not(Box::new(rhs?), self.span(&op))))
+            .map_primary(|primary| Ok((self.primary(primary)?, false)))
+            .map_prefix(|op, rhs| {
+                let (rhs, _) = rhs?;
+                let span = self.span(&op);
+                Ok((
+                    match op.as_rule() {
+                        Rule::op_not => Expr::Not(Box::new(rhs), span),
+                        // `-<number>` is the negative number.
+                        _ => match rhs {
+                            Expr::Operand(Operand::Number(n, s)) if !n.starts_with('-') => {
+                                Expr::Operand(Operand::Number(format!("-{n}"), span.to(s)))
+                            }
+                            other => Expr::Neg(Box::new(other), span),
+                        },
+                    },
+                    false,
+                ))
+            })
+            .map_postfix(|lhs, op| {
+                let (lhs, bare) = lhs?;
+                let span = self.span(&op);
+                if bare {
+                    return Err(chained(span));
+                }
+                Ok((self.tail(lhs, op)?, true))
+            })
             .map_infix(|lhs, op, rhs| {
-                let (l, r) = (Box::new(lhs?), Box::new(rhs?));
-                Ok(match op.as_rule() {
-                    Rule::op_and => Expr::And(l, r),
-                    _ => Expr::Or(l, r),
-                })
+                let ((l, lbare), (r, rbare)) = (lhs?, rhs?);
+                let (l, r) = (Box::new(l), Box::new(r));
+                let arith = match op.as_rule() {
+                    Rule::op_and => return Ok((Expr::And(l, r), false)),
+                    Rule::op_or => return Ok((Expr::Or(l, r), false)),
+                    Rule::cmp_op => {
+                        if lbare || rbare {
+                            return Err(chained(self.span(&op)));
+                        }
+                        let op = match op.as_str() {
+                            "=" | "==" => CmpOp::Eq,
+                            "!=" | "<>" => CmpOp::NotEq,
+                            "<" => CmpOp::Lt,
+                            "<=" => CmpOp::LtEq,
+                            ">" => CmpOp::Gt,
+                            _ => CmpOp::GtEq,
+                        };
+                        let cmp = Expr::Cmp {
+                            op,
+                            left: l,
+                            right: r,
+                        };
+                        return Ok((cmp, true));
+                    }
+                    Rule::op_concat => ArithOp::Concat,
+                    Rule::op_add => ArithOp::Add,
+                    Rule::op_sub => ArithOp::Sub,
+                    Rule::op_mul => ArithOp::Mul,
+                    Rule::op_div => ArithOp::Div,
+                    _ => ArithOp::Mod,
+                };
+                Ok((
+                    Expr::Arith {
+                        op: arith,
+                        left: l,
+                        right: r,
+                    },
+                    false,
+                ))
             })
             .parse(p.into_inner())
     }
 
     fn primary(&self, p: Pair<Rule>) -> Result<Expr, QueryError> {
+        let span = self.span(&p);
         match p.as_rule() {
-            Rule::predicate => self.predicate(p),
+            Rule::predicate | Rule::value => self.predicate(p),
             Rule::term => Ok(Expr::Term(self.term(p))),
-            Rule::comparison => self.comparison(p),
+            Rule::operand => Ok(Expr::Operand(self.operand(p))),
+            Rule::call => {
+                let mut it = p.into_inner();
+                let name = self.name(it.next().expect("call has a name"));
+                let args = it.map(|a| self.predicate(a)).collect::<Result<_, _>>()?;
+                Ok(Expr::Call { name, args, span })
+            }
+            Rule::cast_expr => {
+                let mut it = p
+                    .into_inner()
+                    .filter(|x| !matches!(x.as_rule(), Rule::kw_cast | Rule::kw_as));
+                let expr = self.predicate(it.next().expect("cast has a value"))?;
+                let to = self.name(it.next().expect("cast has a type"));
+                Ok(Expr::Cast {
+                    expr: Box::new(expr),
+                    to,
+                    span,
+                })
+            }
+            Rule::case_expr => {
+                let mut operand = None;
+                let mut arms = vec![];
+                let mut otherwise = None;
+                for part in p.into_inner() {
+                    match part.as_rule() {
+                        Rule::predicate => operand = Some(Box::new(self.predicate(part)?)),
+                        Rule::when_arm => {
+                            let mut it =
+                                part.into_inner().filter(|x| x.as_rule() == Rule::predicate);
+                            let when = self.predicate(it.next().expect("when condition"))?;
+                            let then = self.predicate(it.next().expect("then value"))?;
+                            arms.push((when, then));
+                        }
+                        Rule::else_arm => {
+                            let v = part
+                                .into_inner()
+                                .find(|x| x.as_rule() == Rule::predicate)
+                                .expect("else value");
+                            otherwise = Some(Box::new(self.predicate(v)?));
+                        }
+                        _ => {}
+                    }
+                }
+                Ok(Expr::Case {
+                    operand,
+                    arms,
+                    otherwise,
+                    span,
+                })
+            }
             r => unreachable!("primary {r:?}"),
         }
     }
@@ -470,52 +613,34 @@ impl Builder {
         }
     }
 
-    fn comparison(&self, p: Pair<Rule>) -> Result<Expr, QueryError> {
-        let mut it = p.into_inner();
-        let left = self.operand(it.next().expect("comparison operand"));
-        let Some(tail) = it.next() else {
-            return Ok(Expr::Operand(left));
-        };
+    /// `left` with a postfix tail: `in (...)`, `like ...`, `is [not] null`.
+    fn tail(&self, left: Expr, tail: Pair<Rule>) -> Result<Expr, QueryError> {
+        let span = self.span(&tail);
         let rule = tail.as_rule();
         let parts: Vec<Pair<Rule>> = tail.into_inner().collect();
         let negated = parts.iter().any(|x| x.as_rule() == Rule::kw_not);
+        let mut values = parts
+            .into_iter()
+            .filter(|x| x.as_rule() == Rule::value)
+            .map(|x| self.predicate(x));
+        let operand = Box::new(left);
         Ok(match rule {
-            Rule::cmp_tail => {
-                let op = match parts[0].as_str() {
-                    "=" | "==" => CmpOp::Eq,
-                    "!=" | "<>" => CmpOp::NotEq,
-                    "<" => CmpOp::Lt,
-                    "<=" => CmpOp::LtEq,
-                    ">" => CmpOp::Gt,
-                    _ => CmpOp::GtEq,
-                };
-                let right = self.operand(parts[1].clone());
-                Expr::Cmp { op, left, right }
-            }
             Rule::in_tail => Expr::In {
-                operand: left,
-                list: parts
-                    .into_iter()
-                    .filter(|x| x.as_rule() == Rule::operand)
-                    .map(|x| self.operand(x))
-                    .collect(),
+                operand,
+                list: values.collect::<Result<_, _>>()?,
                 negated,
+                span,
             },
             Rule::like_tail => Expr::Like {
-                operand: left,
-                pattern: self.operand(
-                    parts
-                        .into_iter()
-                        .find(|x| x.as_rule() == Rule::operand)
-                        .expect("like pattern"),
-                ),
+                operand,
+                pattern: Box::new(values.next().expect("like pattern")?),
                 negated,
             },
-            Rule::null_tail => Expr::IsNull {
-                operand: left,
+            _ => Expr::IsNull {
+                operand,
                 negated,
+                span,
             },
-            r => unreachable!("comparison tail {r:?}"),
         })
     }
 
@@ -538,6 +663,12 @@ impl Builder {
             _ => Operand::Column(self.name(inner)),
         }
     }
+}
+
+/// The error for `a < b < c`.
+fn chained(span: Span) -> QueryError {
+    QueryError::new("comparisons do not chain", span)
+        .with_help("put one of them in parentheses, or join them with `and`")
 }
 
 /// The text of a quoted string, with `''`/`""` and backslash escapes undone.
@@ -640,8 +771,15 @@ mod tests {
         let Expr::Or(a, b) = q.filter.unwrap() else {
             panic!()
         };
-        assert!(matches!(*a, Expr::Cmp { right: Operand::Str(ref s, _), .. } if s == "it's"));
-        assert!(matches!(*b, Expr::Cmp { right: Operand::Str(ref s, _), .. } if s == "a\"b"));
+        let right = |e: &Expr| match e {
+            Expr::Cmp { right, .. } => match right.as_operand() {
+                Some(Operand::Str(s, _)) => s.clone(),
+                _ => panic!("{right:?}"),
+            },
+            _ => panic!("{e:?}"),
+        };
+        assert_eq!(right(&a), "it's");
+        assert_eq!(right(&b), "a\"b");
     }
 
     #[test]

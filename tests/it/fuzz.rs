@@ -61,6 +61,18 @@ fn tokens() -> Vec<&'static str> {
         "prediction",
         "legacy",
         "current",
+        "+",
+        "-",
+        "%",
+        "||",
+        "length",
+        "lower",
+        "div",
+        "round",
+        "random",
+        "int",
+        "text",
+        "1.5",
     ]);
     v
 }
@@ -111,6 +123,8 @@ proptest! {
             "by task compare each vs best having p_holm < 0.05",
             "where not correct show model, index limit 3 per model",
             "let s = #SAR or #SIR; where s by model score macro(task)",
+            "where length(prediction) > 2 * (n_options - 1) and case when #DD then 1 else 0 end = 1 by model score n",
+            "where cast(index as text) || 'x' like '1%' and div(index, 3) % 2 = -1 + 1 show index",
         ]),
         cuts in prop::collection::vec((0usize..80, 0usize..4, prop::sample::select(vec!["", "(", "'", "#", " or ", "\u{1b}", "é", ")))"])), 1..6),
     ) {
@@ -188,6 +202,25 @@ fn deep_nesting_and_long_or_chains_are_refused_cleanly() {
     let nots = format!("where {} correct score n", "not ".repeat(5000));
     let e = medql::syntax::parse_source(&nots).remove(0).unwrap_err();
     assert!(e.message.contains("`not` repeated"), "{e:?}");
+    let minus = format!("where {} index < 0 score n", "- ".repeat(5000));
+    let e = medql::syntax::parse_source(&minus).remove(0).unwrap_err();
+    assert!(e.message.contains("`-` repeated"), "{e:?}");
+    // Arithmetic chains are not rebalanced: a deep one is refused when it
+    // is bound, with a span, not by exhausting the stack.
+    let sum = format!("where index{} > 0 score n", " + 1".repeat(600));
+    {
+        let guard = session().lock().unwrap_or_else(|p| p.into_inner());
+        let (rt, s) = &*guard;
+        let mut s = s.clone();
+        let errors = rt.block_on(s.check(&sum, "sum"));
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].to_string().contains("nested too deeply"),
+            "{errors:?}"
+        );
+        let ok = format!("where index{} > 0 score n", " + 1".repeat(200));
+        assert!(rt.block_on(s.check(&ok, "ok")).is_empty());
+    }
     // A long flat `or` chain is fine to parse and plan.
     let chain = (0..2000)
         .map(|i| format!("index = {i}"))

@@ -13,6 +13,7 @@ mod datasets;
 mod day_one;
 mod docs;
 mod eras;
+mod expressions;
 mod fuzz;
 mod gen;
 mod golden;

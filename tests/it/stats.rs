@@ -336,7 +336,7 @@ fn rank_interval_settings_and_bound() {
     for (stmt, want) in [
         ("set bootstrap = 0", "1 to 100000"),
         ("set bootstrap = many", "takes a whole number"),
-        ("set seed = -1", "takes a whole number"),
+        ("set seed = 1.5", "takes a whole number"),
         ("set bootstraps = 3", "settings: policy, bootstrap, seed"),
     ] {
         let e = rt.block_on(s.run(stmt, "q")).unwrap_err().to_string();

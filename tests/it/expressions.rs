@@ -1,0 +1,105 @@
+//! Expressions in conditions, checked on the real shared data against the
+//! same selections computed here from the items TSV and the rows' verdicts.
+
+use crate::common::{float, items_tsv, query, rows, rt, shared_data, text};
+use medql::render::Cell;
+use medql::Session;
+use std::collections::{BTreeMap, HashMap};
+
+#[test]
+fn expressions_on_the_real_data() {
+    let Some(dir) = shared_data() else {
+        return;
+    };
+    let rt = rt();
+    let mut s = rt
+        .block_on(Session::load(&crate::common::real_spec(
+            &dir,
+            &["predictions"],
+        )))
+        .unwrap();
+    rt.block_on(s.run("set policy = legacy", "t")).unwrap();
+    let items = items_tsv(&dir);
+    let by_index: HashMap<i64, &HashMap<String, String>> = items
+        .iter()
+        .map(|r| (r["index"].parse().unwrap(), r))
+        .collect();
+    // Every row's verdict, by (model, index).
+    let t = query(&rt, &mut s, "show model, index, correct");
+    let mut verdict: BTreeMap<(String, i64), bool> = BTreeMap::new();
+    for r in rows(&t) {
+        verdict.insert(
+            (text(&r[0]).unwrap(), float(&r[1]).unwrap() as i64),
+            matches!(r[2], Cell::Bool(true)),
+        );
+    }
+    let models: Vec<String> = crate::common::MODELS
+        .iter()
+        .map(|m| m.to_string())
+        .collect();
+    // (n, hits) per model over the items a selection keeps.
+    let expect = |keep: &dyn Fn(&HashMap<String, String>) -> bool| -> Vec<(f64, f64)> {
+        models
+            .iter()
+            .map(|m| {
+                let kept: Vec<i64> = by_index
+                    .iter()
+                    .filter(|(_, r)| keep(r))
+                    .map(|(i, _)| *i)
+                    .collect();
+                let hits = kept.iter().filter(|i| verdict[&(m.clone(), **i)]).count();
+                (kept.len() as f64, hits as f64)
+            })
+            .collect()
+    };
+    let got = |s: &mut Session, q: &str| -> Vec<(f64, f64)> {
+        let t = query(&rt, s, &format!("{q} by model score n, hits sort model"));
+        rows(&t)
+            .iter()
+            .map(|r| (float(&r[1]).unwrap(), float(&r[2]).unwrap_or(0.0)))
+            .collect()
+    };
+    // A function in `where`: questions over 100 characters.
+    assert_eq!(
+        got(&mut s, "where length(question) > 100"),
+        expect(&|r| r["question"].chars().count() > 100)
+    );
+    // CASE: a computed category.
+    assert_eq!(
+        got(
+            &mut s,
+            "where case when modality = 'CT' then 'ct' when modality like '%MR%' then 'mr' else 'other' end = 'mr'"
+        ),
+        expect(&|r| r["modality"] != "CT" && r["modality"].contains("MR"))
+    );
+    // Arithmetic: floating-point division and `%`.
+    assert_eq!(
+        got(&mut s, "where index % 7 = 3 and 100 * index / 4550 < 50"),
+        expect(&|r| {
+            let i: i64 = r["index"].parse().unwrap();
+            i % 7 == 3 && (100.0 * i as f64 / 4550.0) < 50.0
+        })
+    );
+    // `having` on an expression over output columns.
+    let t = query(
+        &rt,
+        &mut s,
+        "by model, task score acc, random sort model, task",
+    );
+    let want: Vec<(String, String)> = rows(&t)
+        .iter()
+        .filter(|r| float(&r[2]).unwrap() - float(&r[3]).unwrap() > 25.0)
+        .map(|r| (text(&r[0]).unwrap(), text(&r[1]).unwrap()))
+        .collect();
+    let t = query(
+        &rt,
+        &mut s,
+        "by model, task score acc, random having acc - random > 25 sort model, task",
+    );
+    let have: Vec<(String, String)> = rows(&t)
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), text(&r[1]).unwrap()))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(have, want);
+}
