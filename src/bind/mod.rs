@@ -82,6 +82,9 @@ pub struct Bound {
     /// scanned).
     pub pinned: Option<i32>,
     pub filter: Option<Expr>,
+    /// Computed keys and shown expressions: columns added to the filtered
+    /// rows, by name.
+    pub computed: Vec<(String, Expr)>,
     /// The `by` keys, as column names.
     pub keys: Vec<String>,
     /// Keys whose output header is not their name: a rule-set column
@@ -237,19 +240,30 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
             ));
         }
     }
-    let schema = env.catalog.schema(relation);
-    let by_policy =
-        relation == Relation::Results && q.by.iter().any(|k| k.text.eq_ignore_ascii_case("policy"));
+    let base_schema = env.catalog.schema(relation);
+    let by_policy = relation == Relation::Results
+        && q.by.iter().any(|k| {
+            k.column()
+                .is_some_and(|c| c.text.eq_ignore_ascii_case("policy"))
+        });
     let preds = Preds { env };
     let pinned = match (&q.filter, relation) {
-        (Some(f), Relation::Results) => predicate::pinned_model(f, &preds, schema),
+        (Some(f), Relation::Results) => predicate::pinned_model(f, &preds, base_schema),
         _ => None,
     };
     let filter = q
         .filter
         .as_ref()
-        .map(|f| preds.predicate(f, schema, 0))
+        .map(|f| preds.predicate(f, base_schema, 0))
         .transpose()?;
+    // Computed keys and shown expressions become columns of the filtered
+    // rows; the rest of the query names them like any column.
+    let shown: &[ast::Item] = match &q.output {
+        ast::Output::Show { columns, .. } => columns,
+        _ => &[],
+    };
+    let (computed, extended) = computed_columns(q.by.iter().chain(shown), base_schema, &preds)?;
+    let schema: &DFSchema = extended.as_ref().unwrap_or(base_schema);
 
     let output = match &q.output {
         ast::Output::Default if q.by.is_empty() => ast::Output::Show {
@@ -261,7 +275,8 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
     };
     let mut keys: Vec<String> = vec![];
     let mut key_headers = HashMap::new();
-    for k in &q.by {
+    for item in &q.by {
+        let k = &item.name();
         let c = columns::resolve(k, schema, "columns")?;
         if keys.contains(&c) {
             return Err(qerr(format!("`{c}` is already a key"), k.span));
@@ -318,7 +333,10 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
             }
             Output::Score { metrics, pivot }
         }
-        ast::Output::Show { all, columns } => bind_show(q, all, &columns, schema)?,
+        ast::Output::Show { all, columns } => {
+            let names: Vec<Name> = columns.iter().map(ast::Item::name).collect();
+            bind_show(q, all, &names, schema)?
+        }
         ast::Output::Compare { a, b, span } => {
             if from_items {
                 return Err(qerr("`compare` needs predictions: query `results`", span));
@@ -340,6 +358,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         by_policy,
         pinned,
         filter,
+        computed,
         keys,
         key_headers,
         output,
@@ -348,6 +367,59 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         sort: q.sort.clone(),
         limit: q.limit.clone(),
     })
+}
+
+/// Computed columns by name, and the schema with them.
+type Computed = (Vec<(String, Expr)>, Option<DFSchema>);
+
+/// The items that are expressions (or renamed columns), bound against the
+/// relation, and the relation's schema with them as columns (None when
+/// there are none). A name already taken by a column, or given twice, is an
+/// error.
+fn computed_columns<'a>(
+    items: impl Iterator<Item = &'a ast::Item>,
+    schema: &DFSchema,
+    preds: &Preds,
+) -> Result<Computed> {
+    use datafusion::arrow::datatypes::Field;
+    use datafusion::logical_expr::ExprSchemable;
+    let mut out: Vec<(String, Expr)> = vec![];
+    let mut fields = vec![];
+    for item in items {
+        if item.column().is_some() {
+            continue;
+        }
+        let name = item.name();
+        let taken = columns::resolve(&name, schema, "").is_ok()
+            || out.iter().any(|(n, _)| n.eq_ignore_ascii_case(&name.text));
+        if taken {
+            // The same expression twice (a key also shown) is one column.
+            if let Some((_, e)) = out.iter().find(|(n, _)| n.eq_ignore_ascii_case(&name.text)) {
+                if *e == preds.value(&item.expr, schema, 0)?.0 {
+                    continue;
+                }
+            }
+            return Err(Error::query(
+                QueryError::new(format!("`{}` is already a column", name.text), name.span)
+                    .with_help("give the expression another name with `as`"),
+            ));
+        }
+        let (e, _) = preds.value(&item.expr, schema, 0)?;
+        let (_, field) = e
+            .to_field(schema)
+            .map_err(|x| qerr(x.to_string(), item.span))?;
+        let field = Field::new(&name.text, field.data_type().clone(), field.is_nullable());
+        fields.push((None, std::sync::Arc::new(field)));
+        out.push((name.text.clone(), e));
+    }
+    if out.is_empty() {
+        return Ok((out, None));
+    }
+    let added = DFSchema::new_with_metadata(fields, Default::default())
+        .map_err(|x| Error::engine("binding the query", x))?;
+    let mut extended = schema.clone();
+    extended.merge(&added);
+    Ok((out, Some(extended)))
 }
 
 /// Bind a condition against a schema: a `let` (against `results`) or

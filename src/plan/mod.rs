@@ -213,6 +213,9 @@ pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<Data
     if let Some(f) = &b.filter {
         df = df.filter(f.clone()).map_err(engine)?;
     }
+    for (name, e) in &b.computed {
+        df = df.with_column(name, e.clone()).map_err(engine)?;
+    }
     Ok(df)
 }
 

@@ -31,7 +31,7 @@ pub struct Query {
     pub span: Span,
     pub from: Option<Name>,
     pub filter: Option<Expr>,
-    pub by: Vec<Name>,
+    pub by: Vec<Item>,
     pub output: Output,
     pub having: Option<Expr>,
     pub pivot: Option<Pivot>,
@@ -47,13 +47,47 @@ pub enum Output {
     /// `show *` is an empty list with `all` set.
     Show {
         all: bool,
-        columns: Vec<Name>,
+        columns: Vec<Item>,
     },
     Compare {
         a: CompareSide,
         b: CompareSide,
         span: Span,
     },
+}
+
+/// A `by` key or a `show` column: a column, or an expression with an
+/// optional name (`expr as name`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub expr: Expr,
+    pub alias: Option<Name>,
+    /// The expression's source text, comments removed, each run of
+    /// whitespace one space, trimmed: its name without `as`.
+    pub text: String,
+    pub span: Span,
+}
+
+impl Item {
+    /// The column it is, when it is a bare column without `as`.
+    pub fn column(&self) -> Option<&Name> {
+        match (&self.expr, &self.alias) {
+            (Expr::Operand(Operand::Column(n)), None) => Some(n),
+            _ => None,
+        }
+    }
+
+    /// The output name: the alias, else the source text.
+    pub fn name(&self) -> Name {
+        match (&self.alias, self.column()) {
+            (Some(a), _) => a.clone(),
+            (None, Some(c)) => c.clone(),
+            (None, None) => Name {
+                text: self.text.clone(),
+                span: self.span,
+            },
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -329,7 +329,7 @@ impl Builder {
                 Rule::where_clause => {
                     q.filter = Some(self.predicate(it.next().expect("where predicate"))?)
                 }
-                Rule::by_clause => q.by = it.map(|c| self.name(c)).collect(),
+                Rule::by_clause => q.by = it.map(|c| self.item(c)).collect::<Result<_, _>>()?,
                 Rule::score_clause => {
                     q.output = Output::Score(it.map(|m| self.metric(m)).collect())
                 }
@@ -343,7 +343,10 @@ impl Builder {
                     } else {
                         q.output = Output::Show {
                             all: false,
-                            columns: items.into_iter().map(|c| self.name(c)).collect(),
+                            columns: items
+                                .into_iter()
+                                .map(|c| self.item(c))
+                                .collect::<Result<_, _>>()?,
                         };
                     }
                 }
@@ -443,6 +446,22 @@ impl Builder {
 
     fn predicate(&self, p: Pair<Rule>) -> Result<Expr, QueryError> {
         self.expression(p).map(|(e, _)| e)
+    }
+
+    /// `expr [as name]`.
+    fn item(&self, p: Pair<Rule>) -> Result<Item, QueryError> {
+        let mut it = p.into_inner();
+        let e = it.next().expect("an item has an expression");
+        let span = self.span(&e);
+        let text = source_text(e.as_str());
+        let expr = self.predicate(e)?;
+        let alias = it.find(|x| x.as_rule() == Rule::name).map(|n| self.name(n));
+        Ok(Item {
+            expr,
+            alias,
+            text,
+            span,
+        })
     }
 
     /// An expression, and whether it is a comparison not in parentheses
@@ -663,6 +682,24 @@ impl Builder {
             _ => Operand::Column(self.name(inner)),
         }
     }
+}
+
+/// An expression's source text as a column name: comments removed, each
+/// run of whitespace one space, trimmed (strings kept as written).
+pub fn source_text(text: &str) -> String {
+    let mut out = String::new();
+    for t in super::lex::lex(text) {
+        match t.kind {
+            super::lex::Kind::Comment => {}
+            super::lex::Kind::Space => {
+                if !out.ends_with(' ') {
+                    out.push(' ');
+                }
+            }
+            _ => out.push_str(t.text(text)),
+        }
+    }
+    out.trim().to_string()
 }
 
 /// The error for `a < b < c`.
