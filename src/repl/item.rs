@@ -311,9 +311,9 @@ impl Repl<'_> {
             println!(
                 "{}",
                 if self.session.has_item_images() {
-                    "no image: the item's image cell holds no PNG or JPEG picture"
+                    "no image: the items file holds no PNG or JPEG picture for this item"
                 } else {
-                    "no image: the items file has no image column"
+                    "no image: no items file has an image column"
                 }
             );
             return;

@@ -16,6 +16,7 @@ mod eras;
 mod fuzz;
 mod gen;
 mod golden;
+mod images;
 mod language_real;
 mod limits;
 mod loaders;
