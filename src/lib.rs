@@ -232,6 +232,8 @@ pub struct Session {
     options: Options,
     /// The plans this session has executed.
     runs: Arc<plan::Runs>,
+    /// Where each item's image lies in its items file.
+    images: Arc<data::images::ImageIndex>,
 }
 
 /// The `coverage` relation: per model and dataset, what happened to every
@@ -457,7 +459,23 @@ impl Session {
             info,
             options: opts.clone(),
             runs: Arc::new(plan::Runs::default()),
+            images: Arc::new(loaded.items.image_index()),
         })
+    }
+
+    /// The images of an item of a dataset, read from its items file by
+    /// offset now (a list cell gives each of its pictures, a reference
+    /// cell the referenced item's): empty for an item without a PNG or
+    /// JPEG picture; an error when the file changed since it was loaded
+    /// or cannot be read, or a reference leads nowhere.
+    pub fn item_images(&self, dataset: &str, index: i64) -> Result<Vec<data::images::Image>> {
+        self.images.item_images(dataset, index)
+    }
+
+    /// Whether any loaded item has an image cell (a column of base64
+    /// pictures was read): else [`Session::item_images`] is always empty.
+    pub fn has_item_images(&self) -> bool {
+        !self.images.is_empty()
     }
 
     /// Check query files without their data: model names are not known,

@@ -107,9 +107,12 @@ enum Command {
         /// Prediction file format: xlsx, csv, tsv, jsonl, parquet
         #[arg(long, default_value = "csv", value_parser = parse_file_format)]
         file_format: medql::data::generate::FileFormat,
-        /// Average bytes of base64 image per item (0: no image column)
+        /// Average bytes of base64 image per item (0: no image column, unless --images png)
         #[arg(long, default_value_t = 0)]
         image_bytes: usize,
+        /// What the image column holds: text (random base64, for size) or png (a real PNG picture per item, with short references and list cells as VLMEvalKit writes them)
+        #[arg(long, default_value = "text", value_parser = parse_image_kind)]
+        images: medql::data::generate::ImageKind,
         /// Random seed
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -133,6 +136,7 @@ impl Command {
             out,
             file_format,
             image_bytes,
+            images,
             seed,
             shape,
         } = self
@@ -145,6 +149,7 @@ impl Command {
             out: out.into(),
             format: *file_format,
             image_bytes: *image_bytes,
+            images: *images,
             seed: *seed,
             shape: *shape,
         })
@@ -170,6 +175,10 @@ fn policy_help() -> String {
 }
 
 fn parse_file_format(s: &str) -> Result<medql::data::generate::FileFormat, String> {
+    s.parse()
+}
+
+fn parse_image_kind(s: &str) -> Result<medql::data::generate::ImageKind, String> {
     s.parse()
 }
 

@@ -5,7 +5,10 @@
 //!   Only when size or time change is its content hashed, and an unchanged
 //!   hash keeps its entries (a copy or a `touch` costs one read, not a
 //!   reload). A start never reads a big file just to check a key.
-//! - Items are kept per set of items files.
+//! - Items are kept per set of items files, with where each item's image
+//!   cell lies in its file (offsets that hold for the content hashed into
+//!   the key, and are read only while the file's size and time are still
+//!   those found when the entry was taken up).
 //! - Predictions are kept per model: its aligned predictions and every rule
 //!   set's choices, keyed by the model, the identity (path and content hash)
 //!   of every file it came from, the items, and the columns kept. A changed
@@ -86,8 +89,21 @@ pub struct ModelMeta {
 /// A model scored in this load, to be kept: its entry's key and description.
 pub type Pending = (String, ModelMeta);
 
+/// The layout of an items entry: an entry of another layout is a miss.
+/// 2: with the image cells' places.
+const ITEMS_FORMAT: u32 = 2;
+
+/// The columns of an items entry that hold the image cells' places; a `.`
+/// is in no items column's name.
+const IMAGE_OFFSET: &str = "medql.image_offset";
+const IMAGE_LEN: &str = "medql.image_len";
+const IMAGE_FILE: &str = "medql.image_file";
+const IMAGE_QUOTED: &str = "medql.image_quoted";
+
 #[derive(Serialize, Deserialize)]
 struct ItemsMeta {
+    #[serde(default)]
+    format: u32,
     files: Vec<String>,
     has_answers: bool,
     /// Each column's header as first written, in the items' order.
@@ -262,6 +278,9 @@ impl Cache {
     pub fn get_items(&self, key: &str) -> Option<Items> {
         let (batch, meta) = read_entry(&self.items_path(key))?;
         let meta: ItemsMeta = serde_json::from_str(&meta).ok()?;
+        if meta.format != ITEMS_FORMAT {
+            return None;
+        }
         let mut items = Items::new();
         items.files = meta.files;
         items.has_answers = meta.has_answers;
@@ -288,6 +307,31 @@ impl Cache {
                 .push(dataset.value(r), index.value(r), cells, "<cache>", r as u64)
                 .ok()?;
         }
+        // Where the image cells lie.
+        use datafusion::arrow::datatypes::{UInt32Type, UInt64Type};
+        let offset = batch
+            .column_by_name(IMAGE_OFFSET)?
+            .as_primitive_opt::<UInt64Type>()?;
+        let len = batch
+            .column_by_name(IMAGE_LEN)?
+            .as_primitive_opt::<UInt32Type>()?;
+        let file = batch
+            .column_by_name(IMAGE_FILE)?
+            .as_primitive_opt::<UInt32Type>()?;
+        let quoted = batch.column_by_name(IMAGE_QUOTED)?.as_boolean_opt()?;
+        for r in 0..batch.num_rows() {
+            if len.value(r) > 0 && (file.value(r) as usize) < items.files.len() {
+                items.set_image_cell(
+                    r,
+                    crate::data::images::ImageCell {
+                        offset: offset.value(r),
+                        len: len.value(r),
+                        file: file.value(r),
+                        quoted: quoted.value(r),
+                    },
+                );
+            }
+        }
         Some(items)
     }
 
@@ -307,8 +351,29 @@ impl Cache {
             fields.push(Field::new(&c.name, DataType::Utf8, true));
             arrays.push(std::sync::Arc::new(StringArray::from_iter(c.values.iter())));
         }
+        {
+            use datafusion::arrow::array::{BooleanArray, UInt32Array, UInt64Array};
+            let cells: Vec<_> = (0..items.len()).map(|r| items.image_cell(r)).collect();
+            fields.push(Field::new(IMAGE_OFFSET, DataType::UInt64, false));
+            arrays.push(std::sync::Arc::new(UInt64Array::from_iter_values(
+                cells.iter().map(|c| c.offset),
+            )));
+            fields.push(Field::new(IMAGE_LEN, DataType::UInt32, false));
+            arrays.push(std::sync::Arc::new(UInt32Array::from_iter_values(
+                cells.iter().map(|c| c.len),
+            )));
+            fields.push(Field::new(IMAGE_FILE, DataType::UInt32, false));
+            arrays.push(std::sync::Arc::new(UInt32Array::from_iter_values(
+                cells.iter().map(|c| c.file),
+            )));
+            fields.push(Field::new(IMAGE_QUOTED, DataType::Boolean, false));
+            arrays.push(std::sync::Arc::new(BooleanArray::from_iter(
+                cells.iter().map(|c| Some(c.quoted)),
+            )));
+        }
         let schema = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(fields));
         let meta = ItemsMeta {
+            format: ITEMS_FORMAT,
             files: items.files.clone(),
             has_answers: items.has_answers,
             headers: items.columns.iter().map(|c| c.header.clone()).collect(),

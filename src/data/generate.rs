@@ -1,7 +1,8 @@
 //! `medql gen`: deterministic synthetic data at scale, shaped like
 //! GMAI-MMBench (the demo generator, at any size), MMBench or MedXpertQA-MM
-//! (`--shape`): an items TSV, optionally with a base64 image column of a
-//! given average size, and one prediction file per model in VLMEvalKit's
+//! (`--shape`): an items TSV, optionally with a base64 image column (random
+//! base64 text of a given average size, or real PNG pictures with
+//! `--images png`), and one prediction file per model in VLMEvalKit's
 //! layout.
 
 use crate::data::demo::{generate, DemoData};
@@ -96,13 +97,41 @@ impl FileFormat {
     }
 }
 
+/// What the image column holds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ImageKind {
+    /// Random base64 text of about `image_bytes` a cell (no picture: the
+    /// column is there for its size); no column when `image_bytes` is 0.
+    #[default]
+    Text,
+    /// A real PNG picture per item (about `image_bytes` of base64 when
+    /// given), with VLMEvalKit's short references (every 17th item shows
+    /// the item before's picture) and list cells (items 5, 22, 39, ...
+    /// hold two pictures).
+    Png,
+}
+
+impl std::str::FromStr for ImageKind {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<ImageKind, String> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(ImageKind::Text),
+            "png" => Ok(ImageKind::Png),
+            other => Err(format!("unknown image kind `{other}`; kinds: text, png")),
+        }
+    }
+}
+
 pub struct GenOptions {
     pub n_models: usize,
     pub n_items: usize,
     pub out: PathBuf,
     pub format: FileFormat,
-    /// Average bytes of base64 image per item; 0: no image column.
+    /// Average bytes of base64 image per item; 0: no image column (with
+    /// [`ImageKind::Text`]).
     pub image_bytes: usize,
+    /// What the image column holds.
+    pub images: ImageKind,
     pub seed: u64,
     /// Which benchmark the data imitates (and so its dataset name).
     pub shape: Shape,
@@ -149,7 +178,7 @@ pub fn write(opts: &GenOptions) -> Result<Generated> {
 fn write_gmai(opts: &GenOptions) -> Result<Generated> {
     let d = generate(opts.n_items, opts.n_models, opts.seed);
     let items_file = opts.out.join(format!("{DATASET}.tsv"));
-    let mut bytes = write_items(&d, &items_file, opts.image_bytes, opts.seed)?;
+    let mut bytes = write_items(&d, &items_file, &ImageColumn::new(opts))?;
     let mut prediction_files = vec![];
     for m in &d.models {
         let path = opts.out.join("predictions").join(format!(
@@ -195,7 +224,7 @@ fn write_gmai(opts: &GenOptions) -> Result<Generated> {
 fn write_shape(opts: &GenOptions, d: ShapeData) -> Result<Generated> {
     let dataset = opts.shape.dataset();
     let items_file = opts.out.join(format!("{dataset}.tsv"));
-    let mut bytes = write_shape_items(&d, &items_file, opts.image_bytes, opts.seed)?;
+    let mut bytes = write_shape_items(&d, &items_file, &ImageColumn::new(opts))?;
     let mut headers = d.headers.to_vec();
     headers.push("prediction");
     let mut prediction_files = vec![];
@@ -225,22 +254,24 @@ fn write_shape(opts: &GenOptions, d: ShapeData) -> Result<Generated> {
     })
 }
 
-fn write_shape_items(d: &ShapeData, path: &Path, image_bytes: usize, seed: u64) -> Result<u64> {
+fn write_shape_items(d: &ShapeData, path: &Path, images: &ImageColumn) -> Result<u64> {
     let f = std::fs::File::create(path).map_err(io(path))?;
     let mut w = csv::WriterBuilder::new()
         .delimiter(b'\t')
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
     let err = |e: csv::Error| Error::engine(format!("writing {}", path.display()), e);
     let mut header = d.headers.to_vec();
-    if image_bytes > 0 {
+    if images.present() {
         header.push("image");
     }
     w.write_record(&header).map_err(err)?;
-    let block = image_block(image_bytes, seed);
+    // Items' indexes, for references: the first column of a shape's rows.
+    let index_of = |i: usize| d.rows[i].first().cloned().unwrap_or_default();
     for (i, row) in d.rows.iter().enumerate() {
         let mut rec: Vec<&[u8]> = row.iter().map(|c| c.as_bytes()).collect();
-        if image_bytes > 0 {
-            rec.push(image(&block, i, image_bytes));
+        let cell = images.cell(i, &index_of);
+        if images.present() {
+            rec.push(&cell);
         }
         w.write_record(&rec).map_err(err)?;
     }
@@ -269,18 +300,109 @@ fn image(block: &[u8], i: usize, image_bytes: usize) -> &[u8] {
     &block[..len.min(block.len())]
 }
 
+/// How the image column's cells are made.
+struct ImageColumn {
+    kind: ImageKind,
+    image_bytes: usize,
+    seed: u64,
+    /// The random text cells are sliced from.
+    block: Vec<u8>,
+}
+
+impl ImageColumn {
+    fn new(opts: &GenOptions) -> ImageColumn {
+        ImageColumn {
+            kind: opts.images,
+            image_bytes: opts.image_bytes,
+            seed: opts.seed,
+            block: match opts.images {
+                ImageKind::Text => image_block(opts.image_bytes, opts.seed),
+                ImageKind::Png => vec![],
+            },
+        }
+    }
+
+    /// Whether the items file has an image column.
+    fn present(&self) -> bool {
+        self.kind == ImageKind::Png || self.image_bytes > 0
+    }
+
+    /// Row `i`'s cell; `index_of` gives a row's item index (for a
+    /// reference).
+    fn cell(&self, i: usize, index_of: &dyn Fn(usize) -> String) -> Vec<u8> {
+        match self.kind {
+            ImageKind::Text if self.image_bytes > 0 => {
+                image(&self.block, i, self.image_bytes).to_vec()
+            }
+            ImageKind::Text => vec![],
+            // VLMEvalKit's short reference: the previous item's index.
+            ImageKind::Png if i % 17 == 16 => index_of(i - 1).into_bytes(),
+            ImageKind::Png if i % 17 == 5 => {
+                format!("['{}', '{}']", self.png_base64(i, 0), self.png_base64(i, 1)).into_bytes()
+            }
+            ImageKind::Png => self.png_base64(i, 0).into_bytes(),
+        }
+    }
+
+    /// Row `i`'s `k`th picture as base64.
+    fn png_base64(&self, i: usize, k: usize) -> String {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(synthetic_png(
+            i,
+            k,
+            self.image_bytes,
+            self.seed,
+        ))
+    }
+}
+
+/// A small picture for row `i` (`k`th of its cell): a colour of its own
+/// with a gradient and a diagonal band, about `image_bytes` of base64 when
+/// that is given (16 x 16 pixels when 0).
+pub fn synthetic_png(i: usize, k: usize, image_bytes: usize, seed: u64) -> Vec<u8> {
+    // Base64 is 4/3 of the bytes; a pixel is 3 bytes.
+    let side = if image_bytes == 0 {
+        16
+    } else {
+        (((image_bytes * 3 / 4) / 3) as f64)
+            .sqrt()
+            .clamp(4.0, 2048.0) as u32
+    };
+    let mut h = (i as u64 * 2 + k as u64 + 1)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(seed);
+    h ^= h >> 31;
+    let base = [
+        (h & 0xFF) as u8,
+        ((h >> 8) & 0xFF) as u8,
+        ((h >> 16) & 0xFF) as u8,
+    ];
+    let n = side as usize;
+    let mut rgb = Vec::with_capacity(n * n * 3);
+    for y in 0..n {
+        for x in 0..n {
+            let band = (x + y + i) % 8 < 2;
+            for (c, b) in base.iter().enumerate() {
+                let grad = ((x * 3 + y * (c + 1)) * 255 / (n * 4).max(1)) as u8;
+                rgb.push(if band { 255 - b } else { b.wrapping_add(grad) });
+            }
+        }
+    }
+    crate::data::images::encode_png(side, side, &rgb)
+}
+
 fn io(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     move |e| Error::io(path.display().to_string(), e)
 }
 
-fn write_items(d: &DemoData, path: &Path, image_bytes: usize, seed: u64) -> Result<u64> {
+fn write_items(d: &DemoData, path: &Path, images: &ImageColumn) -> Result<u64> {
     let f = std::fs::File::create(path).map_err(io(path))?;
     let mut w = csv::WriterBuilder::new()
         .delimiter(b'\t')
         .from_writer(std::io::BufWriter::with_capacity(1 << 20, f));
     let err = |e: csv::Error| Error::engine(format!("writing {}", path.display()), e);
     let mut header = vec!["index"];
-    if image_bytes > 0 {
+    if images.present() {
         header.push("image");
     }
     header.extend([
@@ -299,14 +421,15 @@ fn write_items(d: &DemoData, path: &Path, image_bytes: usize, seed: u64) -> Resu
         "original task",
     ]);
     w.write_record(&header).map_err(err)?;
-    let block = image_block(image_bytes, seed);
+    let index_of = |i: usize| d.items[i].index.to_string();
     for (i, it) in d.items.iter().enumerate() {
         let opt = |l: usize| it.options.get(l).map(String::as_str).unwrap_or("");
         let idx = it.index.to_string();
         let answer = it.answer.to_string();
         let mut rec: Vec<&[u8]> = vec![idx.as_bytes()];
-        if image_bytes > 0 {
-            rec.push(image(&block, i, image_bytes));
+        let cell = images.cell(i, &index_of);
+        if images.present() {
+            rec.push(&cell);
         }
         rec.extend([
             it.question.as_bytes(),
@@ -444,6 +567,7 @@ mod tests {
             out: out.to_path_buf(),
             format,
             image_bytes,
+            images: ImageKind::Text,
             seed,
             shape,
         })
@@ -545,6 +669,7 @@ mod tests {
                 out: dir.path().join(sub),
                 format,
                 image_bytes,
+                images: ImageKind::Text,
                 seed,
                 shape: Shape::Gmai,
             })

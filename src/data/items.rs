@@ -2,8 +2,10 @@
 //! header name in any order, and every column is kept: GMAI-MMBench's under
 //! their short names, the others under a name that needs no quoting (see
 //! [`column_name`]). Image columns (base64 pictures, gigabytes in the
-//! published files) are read past and never kept.
+//! published files) are read past and never kept: only where each item's
+//! image cell lies in its file (see [`crate::data::images`]).
 
+use crate::data::images::{CellTap, FileState, ImageCell, ImageIndex};
 use crate::data::table::{csv_error, unterminated_quote, utf8, QuoteWatch};
 use crate::error::{Error, Result};
 use std::collections::HashMap;
@@ -174,6 +176,11 @@ pub struct Items {
     /// Where each item was read: (file number in `origin_files`, line).
     origins: Vec<(u32, u64)>,
     origin_files: Vec<String>,
+    /// Where each item's image cell lies in its file (none: no cell).
+    image_cells: Vec<ImageCell>,
+    /// Each file of `files` as it was when read (size, time): image cells
+    /// are read only from a file still so.
+    file_states: Vec<Option<FileState>>,
 }
 
 impl Items {
@@ -324,6 +331,7 @@ impl Items {
         self.position.insert((d, index), row);
         self.dataset.push(dataset.to_string());
         self.index.push(index);
+        self.image_cells.push(ImageCell::default());
         let mut cells = cells.into_iter();
         for c in &mut self.columns {
             c.values.push(cells.next().flatten());
@@ -334,6 +342,68 @@ impl Items {
     /// The dataset names, in order of first appearance.
     pub fn datasets(&self) -> Vec<String> {
         self.ranges.iter().map(|(d, _)| d.clone()).collect()
+    }
+
+    /// Where a row's image cell lies in its items file (see
+    /// [`crate::data::images`]); `is_none()` when it has none.
+    pub fn image_cell(&self, row: usize) -> ImageCell {
+        self.image_cells.get(row).copied().unwrap_or_default()
+    }
+
+    /// Say where a row's image cell lies.
+    pub fn set_image_cell(&mut self, row: usize, cell: ImageCell) {
+        if let Some(c) = self.image_cells.get_mut(row) {
+            *c = cell;
+        }
+    }
+
+    /// Each items file's state when read, in the order of `files`.
+    pub fn file_states(&self) -> &[Option<FileState>] {
+        &self.file_states
+    }
+
+    /// Name the items files anew (the same files, as this load spells
+    /// them) and take their state now: items from the cache, whose files
+    /// were just found unchanged.
+    pub fn reopened(&mut self, files: Vec<String>) {
+        self.file_states = files.iter().map(|f| FileState::now(f)).collect();
+        self.files = files;
+    }
+
+    /// The images of an item, read from its items file now (see
+    /// [`ImageIndex::item_images`]).
+    pub fn item_images(
+        &self,
+        dataset: &str,
+        index: i64,
+    ) -> Result<Vec<crate::data::images::Image>> {
+        let d = self.dataset_id(dataset);
+        let files = crate::data::images::Files {
+            paths: &self.files,
+            states: &self.file_states,
+        };
+        crate::data::images::item_images_with(files, dataset, index, |i| {
+            d.and_then(|d| self.row_in(d, i))
+                .map(|r| self.image_cell(r))
+        })
+    }
+
+    /// Every item's image cell with the files they lie in, for a session
+    /// to keep (the items' text is not kept with it).
+    pub fn image_index(&self) -> ImageIndex {
+        let mut cells = std::collections::HashMap::new();
+        for (&(d, index), &row) in &self.position {
+            let c = self.image_cell(row);
+            if !c.is_none() {
+                cells.insert((d, index), c);
+            }
+        }
+        ImageIndex::new(
+            self.files.clone(),
+            self.file_states.clone(),
+            self.datasets(),
+            cells,
+        )
     }
 }
 
@@ -387,13 +457,14 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     let dataset = dataset_name(path);
     let before = items.len();
     let f = std::fs::File::open(path).map_err(|e| Error::io(&file, e))?;
+    // The tap records where each record's image cell lies in the file.
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(b'\t')
         .has_headers(true)
         .flexible(true)
         .buffer_capacity(1 << 20)
-        .from_reader(QuoteWatch::new(
-            std::io::BufReader::with_capacity(1 << 20, f),
+        .from_reader(CellTap::new(
+            QuoteWatch::new(std::io::BufReader::with_capacity(1 << 20, f), b'\t'),
             b'\t',
         ));
     let headers: Vec<String> = rdr
@@ -451,6 +522,19 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     if names.contains_key("answer") {
         items.has_answers = true;
     }
+    // The image column whose cells' places are kept: `image`, else the
+    // first `image_<n>`.
+    let image_col = headers
+        .iter()
+        .position(|h| h.trim().eq_ignore_ascii_case("image"))
+        .or_else(|| headers.iter().position(|h| is_image_header(h)));
+    let file_no = items.files.len();
+    let tap = rdr.get_mut();
+    tap.watch(image_col);
+    tap.next_record(); // the header
+                       // Whether the tap still agrees with the reader: a record it split
+                       // otherwise leaves the rest of the file without image places.
+    let mut in_step = image_col.is_some();
     let mut rec = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -458,6 +542,7 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
             Ok(true) => {}
             Err(e) => return Err(csv_error(&file, e)),
         }
+        let tapped = rdr.get_mut().next_record();
         let line = rec.position().map(|p| p.line()).unwrap_or(0);
         if rec.len() == 1 && rec.get(0) == Some(b"") {
             continue;
@@ -506,6 +591,19 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
             }
         }
         items.push(&dataset, index, cells, &file, line)?;
+        if let (Some(c), true) = (image_col, in_step) {
+            match tapped.filter(|t| t.fields == rec.len()) {
+                Some(t) => {
+                    let cell = t.cell.and_then(|f| {
+                        crate::data::images::tapped_cell(f, rec.get(c).unwrap_or(b""), file_no)
+                    });
+                    if let Some(cell) = cell {
+                        items.set_image_cell(items.len() - 1, cell);
+                    }
+                }
+                None => in_step = false,
+            }
+        }
     }
     // A column empty in every row is a column still.
     for (i, slot) in slots.iter().enumerate() {
@@ -515,11 +613,12 @@ pub fn load_items_file(path: &Path, items: &mut Items) -> Result<()> {
     }
     // The columns this file brought, in its header's order.
     items.columns[columns_before..].sort_by_key(|c| names.get(&c.name).copied());
-    if let Some(at) = rdr.get_ref().unterminated() {
+    if let Some(at) = rdr.get_ref().get_ref().unterminated() {
         return Err(unterminated_quote(&file, &headers, at));
     }
     crate::data::progress::file_done((items.len() - before) as u64);
     items.files.push(file);
+    items.file_states.push(Some(FileState::of(&meta)));
     Ok(())
 }
 

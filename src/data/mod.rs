@@ -4,6 +4,7 @@
 pub mod cache;
 pub mod demo;
 pub mod generate;
+pub mod images;
 pub mod items;
 pub mod predictions;
 pub mod progress;
@@ -221,8 +222,15 @@ impl KeyedItems {
             }
         }
         let key = c.items_key(&item_entries);
-        let items = match c.get_items(&key) {
-            Some(items) => items,
+        // From the cache, the files are named as this load names them, and
+        // their image cells are read while they stay as they are now.
+        let named: Vec<String> = item_files.iter().map(|f| f.display().to_string()).collect();
+        let cached = c.get_items(&key).filter(|i| i.files.len() == named.len());
+        let items = match cached {
+            Some(mut items) => {
+                items.reopened(named);
+                items
+            }
             None => {
                 let mut items = Items::new();
                 progress::stage(progress::Stage::Items, item_files.len() as u64);

@@ -11,6 +11,8 @@ use crate::tree::{quote_term, Tree, ABBREVIATIONS, DIMENSIONS};
 pub struct Vocabulary {
     pub tree: Tree,
     pub models: Vec<String>,
+    /// The loaded datasets (`.item DATASET/INDEX`).
+    pub datasets: Vec<String>,
     /// The columns of `results` as the session has them.
     pub columns: Vec<String>,
 }
@@ -31,6 +33,10 @@ pub const META_COMMANDS: &[(&str, &str)] = &[
         "the lexical tree with item counts; drill down with a path: .tree DD, .tree DD/CT; another dataset's tree: .tree DATASET; declare one: .tree DATASET=col>col;col",
     ),
     (".models", "models with coverage and accuracy"),
+    (
+        ".item [DATASET/]INDEX",
+        "one item: question, options with the key marked, each model's choice and prediction, and its image (inline on kitty and iTerm2, else a temporary file)",
+    ),
     (".schema", "the columns of results"),
     (
         ".load items|predictions PATH",
@@ -223,6 +229,13 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
             (".policy", 1) => matching(word, Policy::spellings()),
             (".format", 1) => matching(word, crate::render::Format::NAMES),
             (".timer", 1) => matching(word, ["on", "off"]),
+            (".item", 1) => {
+                let named: Vec<String> = v.datasets.iter().map(|d| format!("{d}/")).collect();
+                return (
+                    start,
+                    plain(matching(word, named.iter().map(String::as_str))),
+                );
+            }
             (".tree", _) => return (start, term_candidates(v, word, "")),
             _ => vec![],
         };
@@ -486,6 +499,7 @@ mod tests {
         Vocabulary {
             tree: Tree::build(&l.items),
             models: l.sets.iter().map(|s| s.model.clone()).collect(),
+            datasets: l.items.datasets(),
             // As the demo session has them: no file with `thinking`.
             columns: crate::bind::columns::result_columns()
                 .iter()
@@ -541,6 +555,7 @@ mod tests {
         assert_eq!(reps(&v, "compare each vs b"), vec!["best"]);
         assert_eq!(reps(&v, ".tr"), vec![".tree"]);
         assert_eq!(reps(&v, ".policy c"), vec!["current"]);
+        assert_eq!(reps(&v, ".item GM"), vec!["GMAI-MMBench_DEMO/"]);
         // Relations and columns come from the catalog's vocabulary.
         assert_eq!(reps(&v, "from c"), vec!["coverage"]);
         assert!(

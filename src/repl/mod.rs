@@ -6,6 +6,7 @@
 
 pub mod complete;
 pub mod helper;
+pub mod item;
 
 use crate::error::{Error, Result};
 use crate::render::paged::{Shown, TextWriter};
@@ -187,6 +188,7 @@ fn vocabulary(s: &Session) -> Vocabulary {
     Vocabulary {
         tree: s.tree().clone(),
         models: s.info().models.clone(),
+        datasets: s.info().datasets.clone(),
         // Every relation's columns, `results`' first, each name once.
         columns: {
             let mut names: Vec<String> = vec![];
@@ -563,6 +565,7 @@ impl Repl<'_> {
             ".tree" if rest.contains(':') => self.tree_drill(rest).await,
             ".tree" => self.tree(rest),
             ".models" => self.models().await,
+            ".item" => self.item(rest).await,
             ".schema" => self.schema(),
             ".policy" => {
                 if rest.is_empty() {

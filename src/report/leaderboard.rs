@@ -231,6 +231,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                 text_cell(src.clone(), false),
                 text_cell(place.clone(), true),
             ],
+            ..RowView::default()
         })
         .collect();
     let mut out = vec![Section {
@@ -292,6 +293,7 @@ pub async fn sections(session: &mut Session, aliases: &[(String, String)]) -> Re
                         text_cell(pct(ours), true),
                         text_cell(pct(*published_test), true),
                     ],
+                    ..RowView::default()
                 });
             }
         }

@@ -90,12 +90,115 @@ pub struct TableView {
     pub numeric: Vec<bool>,
     pub rows: Vec<RowView>,
     pub markdown: String,
+    /// Whether some row has thumbnails (the HTML table gets an `image`
+    /// column).
+    pub images: bool,
 }
 
-#[derive(Serialize, Clone, Debug)]
+#[derive(Serialize, Clone, Debug, Default)]
 pub struct RowView {
     pub class: String,
     pub cells: Vec<CellView>,
+    /// The item's pictures as `<img>` elements ([`thumbnail_html`]),
+    /// already escaped.
+    pub images: Vec<String>,
+    /// The item a row of an item listing shows: its dataset when the
+    /// table has a `dataset` column, and its index.
+    #[serde(skip)]
+    pub item: Option<(Option<String>, i64)>,
+}
+
+/// The widest a thumbnail is shown, in CSS pixels.
+pub const THUMBNAIL_WIDTH: u32 = 160;
+/// A picture over this many bytes is not embedded (thumbnails are the
+/// pictures themselves, scaled by the browser).
+pub const THUMBNAIL_MAX_BYTES: usize = 2 << 20;
+/// Embedded pictures stop at this many bytes in one report.
+pub const THUMBNAILS_MAX_TOTAL: usize = 32 << 20;
+
+/// Text safe inside HTML text and attribute values.
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// An `<img>` element showing a picture as a thumbnail: a `data:` URI of
+/// its bytes, at most [`THUMBNAIL_WIDTH`] pixels wide, the alt text
+/// escaped (and its control characters too).
+pub fn thumbnail_html(image: &crate::data::images::Image, alt: &str) -> String {
+    format!(
+        "<img class=\"thumb\" src=\"data:{};base64,{}\" alt=\"{}\" style=\"max-width:{THUMBNAIL_WIDTH}px;height:auto\" loading=\"lazy\">",
+        image.format.mime(),
+        image.base64(),
+        html_escape(&crate::render::neutralize(alt))
+    )
+}
+
+/// Thumbnails for the rows of a section's item listings (a table with
+/// `index` and `question` columns, as the failure gallery): each row's
+/// item's pictures, read by offset from its items file now. The item's
+/// dataset is the row's `dataset` cell, else `dataset`. An item without
+/// a picture, or whose picture cannot be read, gets none; pictures over
+/// the size limits are left out, and a note says how many.
+fn add_thumbnails(session: &Session, sec: &mut Section, dataset: Option<&str>, budget: &mut usize) {
+    if !session.has_item_images() {
+        return;
+    }
+    for p in &mut sec.parts {
+        let mut left_out = 0;
+        let mut unreadable = 0;
+        for r in &mut p.table.rows {
+            let Some((d, index)) = &r.item else { continue };
+            let Some(d) = d.as_deref().or(dataset) else {
+                continue;
+            };
+            let images = match session.item_images(d, *index) {
+                Ok(i) => i,
+                Err(_) => {
+                    unreadable += 1;
+                    continue;
+                }
+            };
+            for (k, image) in images.iter().enumerate() {
+                if image.bytes.len() > THUMBNAIL_MAX_BYTES || image.bytes.len() > *budget {
+                    left_out += 1;
+                    continue;
+                }
+                *budget -= image.bytes.len();
+                let alt = if images.len() > 1 {
+                    format!("{d} item {index}, image {}", k + 1)
+                } else {
+                    format!("{d} item {index}")
+                };
+                r.images.push(thumbnail_html(image, &alt));
+            }
+        }
+        p.table.images = p.table.rows.iter().any(|r| !r.images.is_empty());
+        if left_out > 0 {
+            p.notes.push(format!(
+                "{left_out} picture{} not shown: over {} MiB each or {} MiB in all.",
+                if left_out == 1 { "" } else { "s" },
+                THUMBNAIL_MAX_BYTES >> 20,
+                THUMBNAILS_MAX_TOTAL >> 20
+            ));
+        }
+        if unreadable > 0 {
+            p.notes.push(format!(
+                "{unreadable} item{}' pictures could not be read (`.item` in the prompt says why).",
+                if unreadable == 1 { "" } else { "s" }
+            ));
+        }
+    }
 }
 
 /// A section: one query file (or a leaderboard view) with its title, and
@@ -237,6 +340,12 @@ fn table_view(t: &QueryResult) -> TableView {
         .collect();
     let n_col = headers.iter().position(|h| h == "n");
     let p_col = headers.iter().position(|h| h == "p_holm");
+    // An item listing: its rows name items.
+    let index_col = headers
+        .iter()
+        .position(|h| h == "index")
+        .filter(|_| headers.iter().any(|h| h == "question"));
+    let dataset_col = headers.iter().position(|h| h == "dataset");
     let mut rows = vec![];
     for b in &t.batches {
         for r in 0..b.num_rows() {
@@ -274,9 +383,21 @@ fn table_view(t: &QueryResult) -> TableView {
                     }
                 })
                 .collect();
+            let item = index_col.and_then(|i| match &cells[i] {
+                Cell::Int(index) => {
+                    let d = dataset_col.and_then(|j| match &cells[j] {
+                        Cell::Text(d) => Some(d.clone()),
+                        _ => None,
+                    });
+                    Some((d, *index))
+                }
+                _ => None,
+            });
             rows.push(RowView {
                 class: class.join(" "),
                 cells: views,
+                images: vec![],
+                item,
             });
         }
     }
@@ -286,6 +407,7 @@ fn table_view(t: &QueryResult) -> TableView {
         numeric,
         rows,
         markdown,
+        images: false,
     }
 }
 
@@ -297,6 +419,7 @@ pub fn table_view_rows(headers: Vec<String>, numeric: Vec<bool>, rows: Vec<RowVi
         numeric,
         rows,
         markdown,
+        images: false,
     }
 }
 
@@ -772,6 +895,8 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
     };
     let mut sections = vec![scoring_section(session).await?];
     let datasets = session.info().datasets.clone();
+    // Thumbnails (HTML only) share one size budget.
+    let mut budget = THUMBNAILS_MAX_TOTAL;
     if datasets.len() > 1 {
         // An overview of every dataset, then each dataset's own sections.
         sections.push(
@@ -794,12 +919,20 @@ pub async fn write_report(session: &mut Session, opts: &ReportOptions) -> Result
                 let id = format!("d{}s{}", i + 1, k + 1);
                 let mut sec = section(&mut sub, id, source, &text).await?;
                 sec.title = format!("{d}: {}", sec.title);
+                if html {
+                    add_thumbnails(session, &mut sec, Some(d), &mut budget);
+                }
                 sections.push(sec);
             }
         }
     } else {
+        let only = datasets.first().cloned();
         for (k, (source, text)) in inputs(&opts.inputs)?.into_iter().enumerate() {
-            sections.push(section(session, format!("s{}", k + 1), source, &text).await?);
+            let mut sec = section(session, format!("s{}", k + 1), source, &text).await?;
+            if html {
+                add_thumbnails(session, &mut sec, only.as_deref(), &mut budget);
+            }
+            sections.push(sec);
         }
     }
     if opts.leaderboard {

@@ -17,6 +17,7 @@ mod expressions;
 mod fuzz;
 mod gen;
 mod golden;
+mod images;
 mod item_stats;
 mod language_real;
 mod limits;
