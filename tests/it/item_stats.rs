@@ -238,31 +238,7 @@ fn a_planted_wrong_key_is_suspect() {
     let mut s = rt.block_on(Session::load(&spec)).unwrap();
     let before = item_stats(&mut s, &rt);
     same(&before, &by_definition(&mut s, &rt));
-    // An item that most models get right, and a letter fewer than one in
-    // five of them chose: making that letter the key makes the models
-    // agree against it.
-    let t = query(&rt, &mut s, "where answered show index, answer, choice");
-    let mut chosen: BTreeMap<i64, (String, BTreeMap<String, usize>, usize)> = BTreeMap::new();
-    for r in rows(&t) {
-        let e = chosen
-            .entry(float(&r[0]).unwrap() as i64)
-            .or_insert_with(|| (text(&r[1]).unwrap(), BTreeMap::new(), 0));
-        *e.1.entry(text(&r[2]).unwrap()).or_default() += 1;
-        e.2 += 1;
-    }
-    let (index, key) = chosen
-        .iter()
-        .find_map(|(i, (answer, counts, n))| {
-            let right = counts.get(answer).copied().unwrap_or(0);
-            if *n < 5 || right * 2 < *n {
-                return None;
-            }
-            ["A", "B", "C", "D"]
-                .into_iter()
-                .find(|l| *l != answer && counts.get(*l).copied().unwrap_or(0) * 5 < *n)
-                .map(|l| (*i, l.to_string()))
-        })
-        .expect("an item most models get right");
+    let (index, key) = plantable(&mut s, &rt);
     assert!(!before[&("GMAI-MMBench_SYNTH".to_string(), index)].5);
     set_answer(std::path::Path::new(&items), index, &key);
     let mut s = rt.block_on(Session::load(&spec)).unwrap();
@@ -278,4 +254,83 @@ fn a_planted_wrong_key_is_suspect() {
     assert!(rows(&t).iter().any(
         |r| float(&r[0]) == Some(index as f64) && text(&r[1]).as_deref() == Some(key.as_str())
     ));
+}
+
+/// An item that most models get right, and a letter fewer than one in five
+/// of them chose: making that letter the key makes the models agree
+/// against it.
+fn plantable(s: &mut Session, rt: &tokio::runtime::Runtime) -> (i64, String) {
+    let t = query(rt, s, "where answered show index, answer, choice");
+    let mut chosen: BTreeMap<i64, (String, BTreeMap<String, usize>, usize)> = BTreeMap::new();
+    for r in rows(&t) {
+        let e = chosen
+            .entry(float(&r[0]).unwrap() as i64)
+            .or_insert_with(|| (text(&r[1]).unwrap(), BTreeMap::new(), 0));
+        *e.1.entry(text(&r[2]).unwrap()).or_default() += 1;
+        e.2 += 1;
+    }
+    chosen
+        .iter()
+        .find_map(|(i, (answer, counts, n))| {
+            let right = counts.get(answer).copied().unwrap_or(0);
+            if *n < 5 || right * 2 < *n {
+                return None;
+            }
+            ["A", "B", "C", "D"]
+                .into_iter()
+                .find(|l| *l != answer && counts.get(*l).copied().unwrap_or(0) * 5 < *n)
+                .map(|l| (*i, l.to_string()))
+        })
+        .expect("an item most models get right")
+}
+
+#[test]
+fn the_report_lists_a_planted_wrong_key_with_its_picture() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, err) = crate::common::medql(&[
+        "gen",
+        "--n-models",
+        "8",
+        "--n-items",
+        "300",
+        "--images",
+        "png",
+        "--file-format",
+        "csv",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let items = dir.path().join("GMAI-MMBench_SYNTH.tsv");
+    let preds = dir.path().join("predictions");
+    let spec = LoadSpec {
+        items: vec![items.display().to_string()],
+        predictions: vec![preds.display().to_string()],
+        ..Default::default()
+    };
+    let rt = rt();
+    let mut s = rt.block_on(Session::load(&spec)).unwrap();
+    let (index, key) = plantable(&mut s, &rt);
+    set_answer(&items, index, &key);
+    let html = dir.path().join("report.html");
+    let (code, _, err) = crate::common::medql(&[
+        "--items",
+        items.to_str().unwrap(),
+        "--predictions",
+        preds.to_str().unwrap(),
+        "report",
+        "-o",
+        html.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let page = std::fs::read_to_string(&html).unwrap();
+    let at = page.find("<h2>Suspect items</h2>").expect("the section");
+    let section = &page[at..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(!section.contains("No item is suspect"));
+    assert!(
+        section.contains(&format!("alt=\"GMAI-MMBench_SYNTH item {index}\"")),
+        "the planted item's picture"
+    );
+    assert!(section.contains("<img class=\"thumb\" src=\"data:image/png;base64,"));
 }
