@@ -27,7 +27,10 @@ pub struct Candidate {
 /// The meta commands and what they do; `{policies}` in a description
 /// stands for the policy names (see [`meta_commands`]).
 pub const META_COMMANDS: &[(&str, &str)] = &[
-    (".help", "this table"),
+    (
+        ".help [functions|NAME]",
+        "this table; the functions expressions may call, or one of them",
+    ),
     (
         ".tree [PATH|DATASET|DATASET=PATHS]",
         "the lexical tree with item counts; drill down with a path: .tree DD, .tree DD/CT; another dataset's tree: .tree DATASET; declare one: .tree DATASET=col>col;col",
@@ -103,6 +106,21 @@ fn metric_names() -> Vec<&'static str> {
                     Arg::Column => format!("{}(", m.name),
                     _ => m.name.to_string(),
                 })
+                .collect()
+        })
+        .iter()
+        .map(String::as_str)
+        .collect()
+}
+
+/// The scalar functions expressions may call, each completing with `(`.
+fn function_names() -> Vec<&'static str> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            crate::bind::functions::callable()
+                .into_iter()
+                .map(|f| format!("{f}("))
                 .collect()
         })
         .iter()
@@ -330,6 +348,10 @@ pub fn complete(v: &Vocabulary, text: &str) -> (usize, Vec<Candidate>) {
                 c.extend(operators());
             }
             c.extend(later(cl));
+            // Functions, once a word is begun (not to flood the list).
+            if matches!(cl, "where" | "having" | "by" | "show") && !word.is_empty() {
+                c.extend(function_names());
+            }
             c
         }
     };
@@ -547,6 +569,10 @@ mod tests {
         assert!(reps(&v, "by model score acc, ").contains(&"fail".to_string()));
         assert_eq!(reps(&v, "from i"), vec!["item_stats", "items"]);
         assert_eq!(reps(&v, "set b"), vec!["bootstrap"]);
+        // Functions complete with their `(` where expressions go.
+        assert!(reps(&v, "where leng").contains(&"length(".to_string()));
+        assert!(reps(&v, "by model, regexp_l").contains(&"regexp_like(".to_string()));
+        assert!(!reps(&v, "where rand").contains(&"random(".to_string()));
         assert_eq!(reps(&v, "set policy = l"), vec!["legacy"]);
         assert_eq!(
             reps(&v, "where model = 'demo-m"),
@@ -559,8 +585,9 @@ mod tests {
         // Relations and columns come from the catalog's vocabulary.
         assert_eq!(reps(&v, "from c"), vec!["coverage"]);
         assert!(
-            reps(&v, "by th").is_empty(),
-            "no file had a `thinking` column"
+            !reps(&v, "by th").contains(&"thinking".to_string()),
+            "no file had a `thinking` column: {:?}",
+            reps(&v, "by th")
         );
         assert!(reps(&v, "wh").contains(&"where".to_string()));
     }

@@ -166,10 +166,24 @@ pub fn highlight_text(line: &str) -> String {
     if line.trim_start().starts_with('.') {
         return format!("{META}{line}{RESET}");
     }
+    const FUNC: &str = "\x1b[36m";
     let mut out = String::with_capacity(line.len() + 32);
-    for t in lex(line) {
+    let tokens = lex(line);
+    for (i, t) in tokens.iter().enumerate() {
         let text = t.text(line);
+        // A function or metric name before its `(`.
+        let call = t.kind == Kind::Word
+            && tokens
+                .get(i + 1)
+                .is_some_and(|n| n.kind == Kind::Punct('('))
+            && {
+                let lower = text.to_lowercase();
+                crate::bind::functions::find(&lower).is_some()
+                    || lower == "div"
+                    || crate::metrics::registry::find(&lower).is_some()
+            };
         let colour = match t.kind {
+            _ if call => Some(FUNC),
             Kind::Keyword => Some(KW),
             Kind::Str { .. } => Some(STR),
             Kind::Term { .. } => Some(TERM),
@@ -323,5 +337,10 @@ mod tests {
         assert!(h.contains("\x1b[35m#DD\x1b[0m"));
         assert!(h.contains("\x1b[33m3\x1b[0m"));
         assert!(h.contains("\x1b[2m-- c\x1b[0m"));
+        // Calls: a function or metric before its `(`, not a column.
+        let h = highlight_text("where length(prediction) > 3 having acc(legacy) > 1");
+        assert!(h.contains("\x1b[36mlength\x1b[0m"));
+        assert!(h.contains("\x1b[36macc\x1b[0m"));
+        assert!(!h.contains("\x1b[36mprediction"));
     }
 }

@@ -550,6 +550,7 @@ impl Repl<'_> {
         };
         match cmd {
             ".quit" | ".exit" | ".q" => return Meta::Quit,
+            ".help" if !rest.is_empty() => self.help_functions(rest),
             ".help" => self.help(),
             ".tree" if rest.contains('=') => {
                 // Declare a dataset's tree, and load again with it.
@@ -714,6 +715,55 @@ impl Repl<'_> {
              by model, task score acc pivot task with overall abbreviated",
             self.max_rows
         );
+    }
+
+    /// `.help functions` (every function expressions may call, with how it
+    /// is called and what it does) or `.help <name>` (one function).
+    fn help_functions(&self, rest: &str) {
+        use crate::bind::functions;
+        let one = !rest.eq_ignore_ascii_case("functions");
+        let wanted = rest.to_lowercase();
+        let mut t = comfy_table::Table::new();
+        t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
+        crate::render::fit_to_terminal(&mut t);
+        t.set_header(["function", "called as", "does"]);
+        let mut shown = 0;
+        for name in functions::callable() {
+            if one && name != wanted {
+                continue;
+            }
+            let (call, does) = match functions::find(name) {
+                Some(f) => (
+                    functions::signature(&f),
+                    functions::description(&f).unwrap_or_default(),
+                ),
+                None => (
+                    "div(a, b)".to_string(),
+                    "a divided by b as whole numbers, rounded toward zero; null when b is 0"
+                        .to_string(),
+                ),
+            };
+            t.add_row([name.to_string(), call, does]);
+            shown += 1;
+        }
+        if shown == 0 {
+            let near = crate::names::did_you_mean(&wanted, functions::callable())
+                .map(|s| format!(" {s}"))
+                .unwrap_or_default();
+            eprintln!(
+                "error: no function `{}`.{near} `.help functions` lists them",
+                crate::render::neutralize(rest)
+            );
+            return;
+        }
+        println!("{t}");
+        if !one {
+            println!(
+                "{shown} functions, from DataFusion's library; `/` divides as floating point, \
+                 div(a, b) as whole numbers. Functions that give a new value on each run \
+                 (random, now, uuid) are not callable."
+            );
+        }
     }
 
     /// `.tree DATASET:PATH` in another dataset's tree: the values of the
