@@ -18,6 +18,7 @@ pub mod catalog;
 pub mod columns;
 pub mod functions;
 mod predicate;
+mod score_expr;
 
 pub use catalog::{Catalog, Column, Relation};
 pub use predicate::{ITEM_ID, MODEL_ID};
@@ -29,6 +30,7 @@ use crate::syntax::ast::{self, CompareSide, Name, Span};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{lit, Expr};
 use predicate::Preds;
+pub use score_expr::ScoreOut;
 use std::collections::HashMap;
 
 /// What binding reads from the session.
@@ -102,8 +104,13 @@ pub struct Bound {
 /// What a query computes.
 pub enum Output {
     Score {
+        /// The metrics to compute: those shown, then those only an
+        /// expression uses (hidden).
         metrics: Vec<Metric>,
         pivot: Option<Pivot>,
+        /// The outputs in order, when some are expressions (empty: every
+        /// metric, in order).
+        outputs: Vec<ScoreOut>,
     },
     /// Case rows: the columns shown, the order they are sorted in before
     /// the projection (hidden columns may break ties), and the order of
@@ -292,7 +299,19 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
             // `acc(recorded)` where verdicts were loaded (or may be: a
             // check without data).
             let recorded = !env.catalog.recorded.is_empty() || !env.catalog.models_known;
-            let metrics = resolve_metrics(&metrics, schema, from_items, recorded)?;
+            let key_types: Vec<(String, datafusion::arrow::datatypes::DataType)> = keys
+                .iter()
+                .map(|k| {
+                    let t = schema
+                        .field_with_unqualified_name(k)
+                        .map(|f| f.data_type().clone())
+                        .unwrap_or(datafusion::arrow::datatypes::DataType::Utf8);
+                    let h = key_headers.get(k).cloned().unwrap_or_else(|| k.clone());
+                    (h, t)
+                })
+                .collect();
+            let score_expr::Scored { metrics, outputs } =
+                score_expr::bind_score(&metrics, schema, from_items, recorded, &key_types, &preds)?;
             let pivot = q
                 .pivot
                 .as_ref()
@@ -331,7 +350,17 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                     }
                 }
             }
-            Output::Score { metrics, pivot }
+            if let (Some(pv), false) = (&pivot, outputs.is_empty()) {
+                return Err(Error::query(
+                    QueryError::new("expressions over metrics cannot be pivoted yet", pv.span)
+                        .with_help("pivot the metrics, or compute without `pivot`"),
+                ));
+            }
+            Output::Score {
+                metrics,
+                pivot,
+                outputs,
+            }
         }
         ast::Output::Show { all, columns } => {
             let names: Vec<Name> = columns.iter().map(ast::Item::name).collect();
@@ -596,6 +625,8 @@ fn default_metrics(span: Span) -> Vec<ast::Metric> {
             arg2: None,
             alias: None,
             span,
+            item: None,
+            plain: true,
         })
         .collect()
 }

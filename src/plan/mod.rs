@@ -319,6 +319,7 @@ pub async fn lower(
         Output::Score {
             metrics,
             pivot: None,
+            outputs,
         } => {
             let scopes = vec![score::Scope {
                 id: String::new(),
@@ -327,10 +328,16 @@ pub async fn lower(
                 names: metrics.iter().map(|m| m.names.clone()).collect(),
             }];
             df = score::score(df, &b.keys, metrics, &scopes, &cx)?;
+            if !outputs.is_empty() {
+                let keys: Vec<String> =
+                    b.keys.iter().map(|k| b.key_header(k).to_string()).collect();
+                df = score::outputs(df, &keys, metrics, outputs)?;
+            }
         }
         Output::Score {
             metrics,
             pivot: Some(pv),
+            ..
         } => {
             let scopes = score::pivot_scopes(pv, metrics, &facts.pivot_values)?;
             df = score::score(df, &pv.rest, metrics, &scopes, &cx)?;

@@ -436,6 +436,44 @@ fn rank_models(
     df.select(select).map_err(engine)
 }
 
+/// The outputs of a `score` with expressions over metrics, in the order
+/// written: the keys, each metric's columns or the expression's value;
+/// the hidden metrics' columns are left out.
+pub fn outputs(
+    df: DataFrame,
+    keys: &[String],
+    metrics: &[Metric],
+    outputs: &[crate::bind::ScoreOut],
+) -> Result<DataFrame> {
+    let meta: std::collections::HashMap<String, std::collections::HashMap<String, String>> = df
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.metadata().clone()))
+        .collect();
+    let keep = |name: &str| -> Expr {
+        let e = ident(name);
+        match meta.get(name).filter(|m| !m.is_empty()) {
+            Some(m) => e.alias_with_metadata(name, Some(m.clone().into())),
+            None => e,
+        }
+    };
+    let mut select: Vec<Expr> = keys.iter().map(|k| keep(k)).collect();
+    for o in outputs {
+        match o {
+            crate::bind::ScoreOut::Metric(i) => {
+                for n in &metrics[*i].names {
+                    select.push(keep(n));
+                }
+            }
+            crate::bind::ScoreOut::Expr { expr, name } => {
+                select.push(labelled(expr.clone(), name, Role::Metric, None));
+            }
+        }
+    }
+    df.select(select).map_err(engine)
+}
+
 fn window_name(i: usize, pivot: bool) -> String {
     format!("__nk{i}{}", if pivot { "p" } else { "" })
 }

@@ -97,14 +97,67 @@ pub enum CompareSide {
     Model(String, Span),
 }
 
+/// A `score` item: a metric (`acc`, `macro(task)`, `shift(a, b)`), or an
+/// expression over metrics (`acc - random as lift`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Metric {
+    /// The metric's name; for an expression, its text.
     pub name: Name,
     pub arg: Option<Name>,
     /// A second argument: `shift(v2024, v2025)`.
     pub arg2: Option<Name>,
     pub alias: Option<Name>,
     pub span: Span,
+    /// The item as written, when it was parsed (not a default metric).
+    pub item: Option<Box<Item>>,
+    /// Whether it has a metric's shape: a name, or a call whose arguments
+    /// are names (`macro(task)`); else it can only be an expression.
+    pub plain: bool,
+}
+
+impl Metric {
+    /// A `score` item from its parsed form.
+    pub fn from_item(item: Item, span: Span) -> Metric {
+        let name_of = |e: &Expr| match e {
+            Expr::Operand(Operand::Column(n)) => Some(n.clone()),
+            _ => None,
+        };
+        let shape = match &item.expr {
+            Expr::Operand(Operand::Column(n)) => Some((n.clone(), None, None)),
+            Expr::Call { name, args, .. }
+                if !args.is_empty()
+                    && args.len() <= 2
+                    && args.iter().all(|a| name_of(a).is_some()) =>
+            {
+                Some((
+                    name.clone(),
+                    args.first().and_then(name_of),
+                    args.get(1).and_then(name_of),
+                ))
+            }
+            _ => None,
+        };
+        let plain = shape.is_some();
+        let (name, arg, arg2) = shape.unwrap_or_else(|| {
+            (
+                Name {
+                    text: item.text.clone(),
+                    span: item.span,
+                },
+                None,
+                None,
+            )
+        });
+        Metric {
+            name,
+            arg,
+            arg2,
+            alias: item.alias.clone(),
+            span,
+            item: Some(Box::new(item)),
+            plain,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -169,7 +169,7 @@ fn rule_name(r: &Rule) -> Option<&'static str> {
         Rule::kw_desc => "`desc`",
         Rule::kw_as => "`as`",
         Rule::kw_true | Rule::kw_false => "a boolean",
-        Rule::metric => "a metric (n, hits, acc, ci, fail, missing, random, macro(<key>))",
+        Rule::item => "a column, metric or expression",
         Rule::star => "`*`",
         Rule::column | Rule::name | Rule::backtick_name => "a column name",
         Rule::sort_item => "a column to sort by",
@@ -331,7 +331,13 @@ impl Builder {
                 }
                 Rule::by_clause => q.by = it.map(|c| self.item(c)).collect::<Result<_, _>>()?,
                 Rule::score_clause => {
-                    q.output = Output::Score(it.map(|m| self.metric(m)).collect())
+                    q.output = Output::Score(
+                        it.map(|m| {
+                            let span = self.span(&m);
+                            self.item(m).map(|i| Metric::from_item(i, span))
+                        })
+                        .collect::<Result<_, _>>()?,
+                    )
                 }
                 Rule::show_clause => {
                     let items: Vec<Pair<Rule>> = it.collect();
@@ -417,30 +423,6 @@ impl Builder {
             Rule::kw_each => CompareSide::Each(span),
             Rule::kw_best => CompareSide::Best(span),
             _ => CompareSide::Model(unquote(p), span),
-        }
-    }
-
-    fn metric(&self, p: Pair<Rule>) -> Metric {
-        let span = self.span(&p);
-        let mut it = p.into_inner();
-        let name = self.name(it.next().expect("metric name"));
-        let mut arg = None;
-        let mut arg2 = None;
-        let mut alias = None;
-        for rest in it {
-            match rest.as_rule() {
-                Rule::column if arg.is_none() => arg = Some(self.name(rest)),
-                Rule::column => arg2 = Some(self.name(rest)),
-                Rule::name => alias = Some(self.name(rest)),
-                _ => {}
-            }
-        }
-        Metric {
-            name,
-            arg,
-            arg2,
-            alias,
-            span,
         }
     }
 

@@ -131,7 +131,7 @@ fn binding_resolves_names_without_a_query_engine() {
     assert_eq!(b.keys, ["department", "policy"]);
     assert!(b.by_policy);
     assert_eq!(b.pinned, Some(1));
-    let Output::Score { metrics, pivot } = &b.output else {
+    let Output::Score { metrics, pivot, .. } = &b.output else {
         panic!("not a score")
     };
     assert!(pivot.is_none());
