@@ -54,6 +54,19 @@ pub fn real_spec(dir: &std::path::Path, predictions: &[&str]) -> LoadSpec {
     }
 }
 
+/// The real data's 3 models under VLMEvalKit's 2024 rules, with a
+/// runtime; None (the test returns) where the data is absent.
+pub fn real_legacy_session() -> Option<(tokio::runtime::Runtime, Session)> {
+    let dir = shared_data()?;
+    let rt = rt();
+    let mut s = rt
+        .block_on(Session::load(&real_spec(&dir, &["predictions"])))
+        .expect("the real data loads");
+    rt.block_on(s.run("set policy = v2024", "t"))
+        .expect("the policy is set");
+    Some((rt, s))
+}
+
 /// Run statements and return the last table.
 pub fn query(rt: &tokio::runtime::Runtime, s: &mut Session, q: &str) -> QueryResult {
     let outs = rt

@@ -1,24 +1,17 @@
 //! Expressions in conditions, checked on the real shared data against the
 //! same selections computed here from the items TSV and the rows' verdicts.
 
-use crate::common::{float, items_tsv, query, rows, rt, shared_data, text};
+use crate::common::{float, items_tsv, query, rows, shared_data, text};
 use medql::render::Cell;
 use medql::Session;
 use std::collections::{BTreeMap, HashMap};
 
 #[test]
 fn expressions_on_the_real_data() {
-    let Some(dir) = shared_data() else {
+    let (Some(dir), Some((rt, mut s))) = (shared_data(), crate::common::real_legacy_session())
+    else {
         return;
     };
-    let rt = rt();
-    let mut s = rt
-        .block_on(Session::load(&crate::common::real_spec(
-            &dir,
-            &["predictions"],
-        )))
-        .unwrap();
-    rt.block_on(s.run("set policy = legacy", "t")).unwrap();
     let items = items_tsv(&dir);
     let by_index: HashMap<i64, &HashMap<String, String>> = items
         .iter()

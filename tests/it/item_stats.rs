@@ -2,7 +2,7 @@
 //! `results` rows, on the real shared data; and a wrong answer key planted
 //! in generated data, which the models agree against, flagged as suspect.
 
-use crate::common::{float, query, rows, rt, shared_data, text};
+use crate::common::{float, query, rows, rt, text};
 use medql::render::Cell;
 use medql::{LoadSpec, Session};
 use std::collections::BTreeMap;
@@ -166,17 +166,9 @@ fn same(got: &BTreeMap<(String, i64), Stats>, want: &BTreeMap<(String, i64), Sta
 
 #[test]
 fn item_analysis_of_the_real_data() {
-    let Some(dir) = shared_data() else {
+    let Some((rt, mut s)) = crate::common::real_legacy_session() else {
         return;
     };
-    let rt = rt();
-    let mut s = rt
-        .block_on(Session::load(&crate::common::real_spec(
-            &dir,
-            &["predictions"],
-        )))
-        .unwrap();
-    rt.block_on(s.run("set policy = v2024", "t")).unwrap();
     let got = item_stats(&mut s, &rt);
     let want = by_definition(&mut s, &rt);
     assert_eq!(got.len(), 4550);

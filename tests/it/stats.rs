@@ -2,7 +2,7 @@
 //! definitions computed row by row here, on the real shared data (the 3
 //! models, VLMEvalKit's 2024 rules) and on hand-made cases.
 
-use crate::common::{float, query, rows, rt, shared_data, text};
+use crate::common::{float, query, rows, rt, text};
 use medql::render::Cell;
 use medql::{LoadSpec, Session};
 use std::collections::BTreeMap;
@@ -50,17 +50,9 @@ fn close(a: Option<f64>, b: Option<f64>, what: &str) {
 
 #[test]
 fn standard_errors_power_and_chance_on_the_real_data() {
-    let Some(dir) = shared_data() else {
+    let Some((rt, mut s)) = crate::common::real_legacy_session() else {
         return;
     };
-    let rt = rt();
-    let mut s = rt
-        .block_on(Session::load(&crate::common::real_spec(
-            &dir,
-            &["predictions"],
-        )))
-        .unwrap();
-    rt.block_on(s.run("set policy = v2024", "t")).unwrap();
     for key in ["category", "modality", "department"] {
         let t = query(
             &rt,
@@ -248,17 +240,9 @@ fn ranked(rt: &tokio::runtime::Runtime, s: &mut Session, q: &str, keyed: bool) -
 
 #[test]
 fn rank_intervals_contain_the_rank_and_repeat_for_a_seed() {
-    let Some(dir) = shared_data() else {
+    let Some((rt, mut s)) = crate::common::real_legacy_session() else {
         return;
     };
-    let rt = rt();
-    let mut s = rt
-        .block_on(Session::load(&crate::common::real_spec(
-            &dir,
-            &["predictions"],
-        )))
-        .unwrap();
-    rt.block_on(s.run("set policy = v2024", "t")).unwrap();
     let q = "by model score rank, rank_ci";
     let first = ranked(&rt, &mut s, q, false);
     assert_eq!(first.len(), 3);
