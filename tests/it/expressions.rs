@@ -95,4 +95,79 @@ fn expressions_on_the_real_data() {
         .collect();
     assert!(!want.is_empty());
     assert_eq!(have, want);
+
+    // A computed key: items with more than three options, per model.
+    let t = query(
+        &rt,
+        &mut s,
+        "by model, n_options > 3 as many score n, hits sort model, many",
+    );
+    let options = |r: &HashMap<String, String>| {
+        ["A", "B", "C", "D", "E"]
+            .iter()
+            .filter(|l| r.get(**l).is_some_and(|v| !v.trim().is_empty()))
+            .count()
+    };
+    let mut want = vec![];
+    for (m, (few, many)) in models.iter().zip(
+        expect(&|r| options(r) <= 3)
+            .into_iter()
+            .zip(expect(&|r| options(r) > 3)),
+    ) {
+        for (flag, (n, hits)) in [("false", few), ("true", many)] {
+            if n > 0.0 {
+                want.push((m.clone(), flag.to_string(), n, hits));
+            }
+        }
+    }
+    let have: Vec<(String, String, f64, f64)> = rows(&t)
+        .iter()
+        .map(|r| {
+            (
+                text(&r[0]).unwrap(),
+                match r[1] {
+                    Cell::Bool(b) => b.to_string(),
+                    _ => panic!("{:?}", r[1]),
+                },
+                float(&r[2]).unwrap(),
+                float(&r[3]).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(have, want);
+
+    // Arithmetic over metrics: acc - random, and 100 * hits / n.
+    let t = query(
+        &rt,
+        &mut s,
+        "by model score acc, random, hits, n, acc - random as lift, 100 * hits / n as pct sort model",
+    );
+    for r in rows(&t) {
+        let (acc, random, hits, n) = (
+            float(&r[1]).unwrap(),
+            float(&r[2]).unwrap(),
+            float(&r[3]).unwrap(),
+            float(&r[4]).unwrap(),
+        );
+        assert!((float(&r[5]).unwrap() - (acc - random)).abs() < 1e-9);
+        assert!((float(&r[6]).unwrap() - 100.0 * hits / n).abs() < 1e-9);
+    }
+
+    // A shown computed column, sorted by it: the longest questions.
+    let t = query(
+        &rt,
+        &mut s,
+        "where model = 'qwen_chat' show index, length(question) as len sort len desc, index limit 5",
+    );
+    let mut want: Vec<(i64, f64)> = by_index
+        .iter()
+        .map(|(i, r)| (*i, r["question"].chars().count() as f64))
+        .collect();
+    want.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    want.truncate(5);
+    let have: Vec<(i64, f64)> = rows(&t)
+        .iter()
+        .map(|r| (float(&r[0]).unwrap() as i64, float(&r[1]).unwrap()))
+        .collect();
+    assert_eq!(have, want);
 }
