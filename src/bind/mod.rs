@@ -186,6 +186,14 @@ impl Metric {
             .flatten()
     }
 
+    /// The slot of an aggregate over an expression (`mean(...)`): its
+    /// argument is the column `__agg<slot>`.
+    pub fn agg_slot(&self) -> Option<u16> {
+        (self.def.arg == Arg::Expr)
+            .then(|| self.arg.as_deref()?.strip_prefix("__agg")?.parse().ok())
+            .flatten()
+    }
+
     /// The rule sets `shift(a, b)` or `flips(a, b)` compare.
     pub fn rule_pair(&self) -> Option<(&str, &str)> {
         self.pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str()))
@@ -269,7 +277,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         ast::Output::Show { columns, .. } => columns,
         _ => &[],
     };
-    let (computed, extended) = computed_columns(q.by.iter().chain(shown), base_schema, &preds)?;
+    let (mut computed, extended) = computed_columns(q.by.iter().chain(shown), base_schema, &preds)?;
     let schema: &DFSchema = extended.as_ref().unwrap_or(base_schema);
 
     let output = match &q.output {
@@ -310,8 +318,15 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                     (h, t)
                 })
                 .collect();
-            let score_expr::Scored { metrics, outputs } =
-                score_expr::bind_score(&metrics, schema, from_items, recorded, &key_types, &preds)?;
+            let score_expr::Scored { metrics, outputs } = score_expr::bind_score(
+                &metrics,
+                schema,
+                from_items,
+                recorded,
+                &key_types,
+                &preds,
+                &mut computed,
+            )?;
             let pivot = q
                 .pivot
                 .as_ref()
@@ -721,6 +736,8 @@ pub fn resolve_metrics(
                 Some(registry::RECORDED.to_string())
             }
             (Arg::RuleSet, Some(a)) => Some(rule_set_named(name.as_str(), a)?.name.to_string()),
+            // Bound apart (see `score_expr`): here only its column's name.
+            (Arg::Expr, a) => a.as_ref().map(|a| a.text.clone()),
         };
         let probe = Cells {
             part: &|_| lit(0i64),
@@ -729,6 +746,7 @@ pub fn resolve_metrics(
             cluster_cells: None,
             rule_set: arg.as_deref().filter(|_| def.arg == Arg::RuleSet),
             rule_pair: pair.as_ref().map(|(a, b)| (a.as_str(), b.as_str())),
+            agg: None,
         };
         if from_items && !def.on_items(&probe) {
             let usable: Vec<&str> = registry::METRICS

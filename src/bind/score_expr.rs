@@ -37,8 +37,31 @@ fn is_metric(m: &ast::Metric) -> bool {
     m.plain && registry::find(&m.name.text.to_ascii_lowercase()).is_some()
 }
 
+/// `name(<expression>)` of an aggregate over an expression (`mean`,
+/// `sum`, ...): its definition and argument.
+fn agg_call(e: &ast::Expr) -> Option<(&'static registry::MetricDef, &ast::Expr)> {
+    let ast::Expr::Call { name, args, .. } = e else {
+        return None;
+    };
+    let def = registry::find(&name.text.to_ascii_lowercase())?;
+    (def.arg == Arg::Expr && args.len() == 1).then(|| (def, &args[0]))
+}
+
+/// The text inside a call's parentheses, from the item's text.
+fn arg_text(item: &ast::Item) -> String {
+    let t = item.text.trim();
+    let inner = t
+        .find('(')
+        .map(|i| &t[i + 1..])
+        .and_then(|r| r.strip_suffix(')'))
+        .unwrap_or(t);
+    inner.trim().to_string()
+}
+
 /// Bind a `score` clause. `keys` are the `by` keys' output headers with
-/// their types (an expression may name them).
+/// their types (an expression may name them); aggregates over expressions
+/// add their row columns to `aggs`.
+#[allow(clippy::too_many_arguments)]
 pub fn bind_score(
     items: &[ast::Metric],
     schema: &DFSchema,
@@ -46,47 +69,64 @@ pub fn bind_score(
     recorded: bool,
     keys: &[(String, DataType)],
     preds: &Preds,
+    aggs: &mut Vec<(String, Expr)>,
 ) -> Result<Scored> {
-    let plain: Vec<ast::Metric> = items.iter().filter(|m| is_metric(m)).cloned().collect();
-    let mut metrics = resolve_metrics(&plain, schema, from_items, recorded)?;
-    if plain.len() == items.len() {
-        return Ok(Scored {
-            metrics,
-            outputs: vec![],
-        });
-    }
-    let visible = metrics.len();
     let mut hidden = Hidden {
         metrics: vec![],
         schema,
         from_items,
         recorded,
         keys,
+        preds,
+        aggs,
     };
+    let mut metrics: Vec<Metric> = vec![];
     // Outputs in order: a metric's index, or a rewritten expression.
-    let mut outputs: Vec<Result<usize, (ast::Expr, String)>> = vec![];
-    let mut next_plain = 0;
-    let mut names: Vec<String> = metrics.iter().flat_map(|m| m.names.clone()).collect();
-    names.extend(keys.iter().map(|(k, _)| k.clone()));
+    let mut outputs: Vec<std::result::Result<usize, (ast::Expr, String)>> = vec![];
+    let mut names: Vec<String> = keys.iter().map(|(k, _)| k.clone()).collect();
+    let mut claim = |new: &[String], span| -> Result<()> {
+        for n in new {
+            if names.iter().any(|x| x.eq_ignore_ascii_case(n)) {
+                return Err(Error::query(
+                    QueryError::new(format!("two output columns are named `{n}`"), span)
+                        .with_help("rename one with `as`"),
+                ));
+            }
+            names.push(n.clone());
+        }
+        Ok(())
+    };
     for m in items {
-        if is_metric(m) {
-            outputs.push(Ok(next_plain));
-            next_plain += 1;
-            continue;
+        let agg = m.item.as_ref().and_then(|i| Some((agg_call(&i.expr)?, i)));
+        if let Some(((def, arg), item)) = agg {
+            let name = match &m.alias {
+                Some(a) => a.text.clone(),
+                None => format!("{}_{}", def.name, arg_text(item)),
+            };
+            let metric = hidden.agg_metric(def, arg, name, m.span)?;
+            claim(&metric.names, m.span)?;
+            metrics.push(metric);
+            outputs.push(Ok(metrics.len() - 1));
+        } else if is_metric(m) {
+            let resolved = resolve_metrics(std::slice::from_ref(m), schema, from_items, recorded)?;
+            for r in resolved {
+                claim(&r.names, m.span)?;
+                metrics.push(r);
+                outputs.push(Ok(metrics.len() - 1));
+            }
+        } else if let Some(item) = &m.item {
+            let rewritten = hidden.walk(&item.expr, 0)?;
+            let name = item.name().text;
+            claim(std::slice::from_ref(&name), m.span)?;
+            outputs.push(Err((rewritten, name)));
         }
-        let Some(item) = &m.item else {
-            continue;
-        };
-        let rewritten = hidden.walk(&item.expr, 0)?;
-        let name = item.name().text;
-        if names.iter().any(|n| n.eq_ignore_ascii_case(&name)) {
-            return Err(Error::query(
-                QueryError::new(format!("two output columns are named `{name}`"), m.span)
-                    .with_help("rename one with `as`"),
-            ));
-        }
-        names.push(name.clone());
-        outputs.push(Err((rewritten, name)));
+    }
+    if outputs.iter().all(|o| o.is_ok()) {
+        metrics.extend(hidden.metrics);
+        return Ok(Scored {
+            metrics,
+            outputs: vec![],
+        });
     }
     // Bind each rewritten expression over the hidden columns and the keys.
     let mut fields: Vec<(Option<datafusion::common::TableReference>, Arc<Field>)> = keys
@@ -110,7 +150,6 @@ pub fn bind_score(
             },
         });
     }
-    debug_assert_eq!(metrics.len(), visible);
     metrics.extend(hidden.metrics);
     Ok(Scored {
         metrics,
@@ -119,15 +158,54 @@ pub fn bind_score(
 }
 
 /// The metrics an expression names, computed as hidden columns.
-struct Hidden<'a> {
+struct Hidden<'a, 'p, 'e> {
     metrics: Vec<Metric>,
     schema: &'a DFSchema,
     from_items: bool,
     recorded: bool,
     keys: &'a [(String, DataType)],
+    preds: &'a Preds<'p, 'e>,
+    /// The row columns of aggregates over expressions.
+    aggs: &'a mut Vec<(String, Expr)>,
 }
 
-impl Hidden<'_> {
+impl Hidden<'_, '_, '_> {
+    /// An aggregate over an expression: the expression becomes a column of
+    /// the rows (`__agg<slot>`), the metric aggregates it.
+    fn agg_metric(
+        &mut self,
+        def: &'static registry::MetricDef,
+        arg: &ast::Expr,
+        name: String,
+        span: crate::syntax::ast::Span,
+    ) -> Result<Metric> {
+        let (v, t) = self.preds.value(arg, self.schema, 0)?;
+        let numeric_only = !matches!(def.name, "min" | "max");
+        let v = match t {
+            Some(DataType::Boolean) => datafusion::logical_expr::cast(v, DataType::Int64),
+            Some(t) if numeric_only && !t.is_numeric() && t != DataType::Null => {
+                return Err(Error::query(
+                    QueryError::new(
+                        format!("`{}` needs numbers; this is text", def.name),
+                        arg.span(),
+                    )
+                    .with_help("for text, `length(...)` counts characters"),
+                ))
+            }
+            _ => v,
+        };
+        let slot = self.aggs.len() as u16;
+        let column = registry::agg_column(slot);
+        self.aggs.push((column.clone(), v));
+        Ok(Metric {
+            def,
+            arg: Some(column),
+            pair: None,
+            names: vec![name],
+            span,
+        })
+    }
+
     /// A hidden metric for `m`, and the column of its output `output`.
     fn add(&mut self, m: ast::Metric, output: Option<usize>) -> Result<String> {
         let span = m.span;
@@ -210,6 +288,13 @@ impl Hidden<'_> {
                             .with_help(format!("{near}metrics: {}", known.join(", "))),
                     ));
                 }
+            }
+            ast::Expr::Call { span, .. } if agg_call(e).is_some() => {
+                let (def, arg) = agg_call(e).expect("checked");
+                let k = self.metrics.len();
+                let metric = self.agg_metric(def, arg, format!("__h{k}_0"), *span)?;
+                self.metrics.push(metric);
+                column(format!("__h{k}_0"), *span)
             }
             ast::Expr::Call { name, args, span }
                 if registry::find(&name.text.to_ascii_lowercase()).is_some() =>

@@ -23,6 +23,25 @@ pub enum Arg {
     /// Two rule sets, from and to: `shift(v2024, v2025)`; without them
     /// [`rules::BASELINE`] and [`rules::DEFAULT`].
     RuleSetPair,
+    /// An expression over the rows: `mean(length(prediction))`. Binding
+    /// computes it as a column of the rows (see [`agg_column`]).
+    Expr,
+}
+
+/// An aggregate over an expression of the rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AggKind {
+    Mean,
+    Sum,
+    Min,
+    Max,
+    Median,
+}
+
+/// The column of the rows that the `slot`-th aggregated expression of a
+/// query is computed into.
+pub fn agg_column(slot: u16) -> String {
+    format!("__agg{slot}")
 }
 
 /// An additive part of the metrics, aggregated once per group and scope.
@@ -52,12 +71,14 @@ pub enum Part {
     Flips(&'static RuleSet, &'static RuleSet),
     /// The mean of 1 / n_options.
     Inv,
+    /// An aggregate of an expression's column (its slot).
+    Agg(AggKind, u16),
 }
 
 impl Part {
     /// The column name stem of the part.
-    pub fn name(self) -> &'static str {
-        match self {
+    pub fn name(self) -> std::borrow::Cow<'static, str> {
+        let stem: &'static str = match self {
             Part::N => "n",
             Part::Hits => "hits",
             Part::Answers => "answers",
@@ -69,12 +90,16 @@ impl Part {
             Part::UnjudgedRecorded => "unjudged_recorded",
             Part::Flips(a, b) => rules::flips_name(a, b),
             Part::Inv => "inv",
-        }
+            Part::Agg(kind, slot) => {
+                return std::borrow::Cow::Owned(format!("agg_{kind:?}_{slot}").to_lowercase())
+            }
+        };
+        std::borrow::Cow::Borrowed(stem)
     }
 
     /// Whether the part needs predictions (not available `from items`).
     pub fn needs_predictions(self) -> bool {
-        !matches!(self, Part::N | Part::Inv)
+        !matches!(self, Part::N | Part::Inv | Part::Agg(..))
     }
 
     /// How the part is aggregated, over which value of a row.
@@ -100,6 +125,16 @@ impl Part {
             Part::Flips(a, b) => {
                 Aggregate::Sum(one_if(ident(a.choice()).not_eq(ident(b.choice()))))
             }
+            Part::Agg(kind, slot) => {
+                let c = ident(agg_column(slot));
+                match kind {
+                    AggKind::Mean => Aggregate::Avg(c),
+                    AggKind::Sum => Aggregate::Sum(c),
+                    AggKind::Min => Aggregate::Min(c),
+                    AggKind::Max => Aggregate::Max(c),
+                    AggKind::Median => Aggregate::Median(c),
+                }
+            }
             Part::Inv => Aggregate::Avg(
                 case(ident("n_options").gt(lit(0i64)))
                     .when(
@@ -117,6 +152,10 @@ pub enum Aggregate {
     Count(Expr),
     Sum(Expr),
     Avg(Expr),
+    Min(Expr),
+    Max(Expr),
+    /// Not combinable from partial aggregates.
+    Median(Expr),
 }
 
 /// 1 where `cond` holds, else 0 (null counts as not holding). A cast of
@@ -150,6 +189,8 @@ pub struct Cells<'a> {
     pub rule_set: Option<&'a str>,
     /// For `shift(a, b)` and `flips(a, b)`: the two rule sets' names.
     pub rule_pair: Option<(&'a str, &'a str)>,
+    /// For an aggregate over an expression: its slot.
+    pub agg: Option<u16>,
 }
 
 /// An expression as a Float64.
@@ -265,6 +306,7 @@ impl MetricDef {
             Arg::Column => format!("{}(<key>)", self.name),
             Arg::RuleSet => format!("{}[(<rule set>)]", self.name),
             Arg::RuleSetPair => format!("{}[(<rule set>, <rule set>)]", self.name),
+            Arg::Expr => format!("{}(<expression>)", self.name),
         }
     }
 }
@@ -450,6 +492,51 @@ pub static METRICS: &[MetricDef] = &[
         style: None,
     },
     MetricDef {
+        name: "mean",
+        doc: "the mean of an expression over the group's rows (nulls left out; booleans count as 0 and 1): mean(length(prediction))",
+        arg: Arg::Expr,
+        outputs: &["mean_{}"],
+        parts: |c| vec![Part::Agg(AggKind::Mean, c.agg.unwrap_or(0))],
+        value: |c| Ok(vec![(c.part)(Part::Agg(AggKind::Mean, c.agg.unwrap_or(0)))]),
+        style: None,
+    },
+    MetricDef {
+        name: "sum",
+        doc: "the sum of an expression over the group's rows: sum(n_options)",
+        arg: Arg::Expr,
+        outputs: &["sum_{}"],
+        parts: |c| vec![Part::Agg(AggKind::Sum, c.agg.unwrap_or(0))],
+        value: |c| Ok(vec![(c.part)(Part::Agg(AggKind::Sum, c.agg.unwrap_or(0)))]),
+        style: None,
+    },
+    MetricDef {
+        name: "min",
+        doc: "the smallest value of an expression over the group's rows",
+        arg: Arg::Expr,
+        outputs: &["min_{}"],
+        parts: |c| vec![Part::Agg(AggKind::Min, c.agg.unwrap_or(0))],
+        value: |c| Ok(vec![(c.part)(Part::Agg(AggKind::Min, c.agg.unwrap_or(0)))]),
+        style: None,
+    },
+    MetricDef {
+        name: "max",
+        doc: "the largest value of an expression over the group's rows",
+        arg: Arg::Expr,
+        outputs: &["max_{}"],
+        parts: |c| vec![Part::Agg(AggKind::Max, c.agg.unwrap_or(0))],
+        value: |c| Ok(vec![(c.part)(Part::Agg(AggKind::Max, c.agg.unwrap_or(0)))]),
+        style: None,
+    },
+    MetricDef {
+        name: "median",
+        doc: "the median of an expression over the group's rows",
+        arg: Arg::Expr,
+        outputs: &["median_{}"],
+        parts: |c| vec![Part::Agg(AggKind::Median, c.agg.unwrap_or(0))],
+        value: |c| Ok(vec![(c.part)(Part::Agg(AggKind::Median, c.agg.unwrap_or(0)))]),
+        style: None,
+    },
+    MetricDef {
         name: "fail",
         doc: "percent of rows whose choice is Z (no letter found)",
         arg: Arg::None,
@@ -574,6 +661,7 @@ mod tests {
             cluster_cells: None,
             rule_set: None,
             rule_pair: None,
+            agg: None,
         };
         let acc = find("acc").unwrap();
         assert_eq!(
@@ -591,6 +679,7 @@ mod tests {
                 cluster_cells: None,
                 rule_set: Some(r.name),
                 rule_pair: None,
+                agg: None,
             };
             let p = (acc.parts)(&recorded);
             assert!(

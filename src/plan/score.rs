@@ -13,7 +13,7 @@ use datafusion::common::ScalarValue;
 use datafusion::dataframe::DataFrame;
 use datafusion::functions::core::expr_fn::coalesce;
 use datafusion::functions_aggregate::count::count_udaf;
-use datafusion::functions_aggregate::expr_fn::{avg, count, sum};
+use datafusion::functions_aggregate::expr_fn::{avg, count, max, median, min, sum};
 use datafusion::functions_aggregate::sum::sum_udaf;
 use datafusion::logical_expr::expr::WindowFunction;
 use datafusion::logical_expr::{case, cast, lit, Expr, ExprFunctionExt, WindowFunctionDefinition};
@@ -168,6 +168,7 @@ pub fn score(
             cluster_cells: None,
             rule_set: m.rule_set(),
             rule_pair: m.rule_pair(),
+            agg: m.agg_slot(),
         };
         for p in (m.def.parts)(&probe) {
             if !parts.contains(&p) {
@@ -185,7 +186,12 @@ pub fn score(
     // column's parts from those few groups, instead of one filtered pass
     // over every row per pivot value.
     let pivot_key = scopes.iter().find_map(|s| s.pivot_key.clone());
-    if let (Some(pk), true) = (pivot_key, macro_keys.is_empty() && cluster_keys.is_empty()) {
+    // (A median cannot be combined from the first phase's groups.)
+    let combinable = !parts.iter().any(|(_, a)| matches!(a, Aggregate::Median(_)));
+    if let (Some(pk), true) = (
+        pivot_key,
+        macro_keys.is_empty() && cluster_keys.is_empty() && combinable,
+    ) {
         let mut first_group = group.clone();
         first_group.push(ident(pk.as_str()));
         let mut first = vec![];
@@ -198,6 +204,9 @@ pub fn score(
                     first.push(sum(e.clone()).alias(format!("{c}_s")));
                     first.push(count(e.clone()).alias(format!("{c}_c")));
                 }
+                Aggregate::Min(e) => first.push(min(e.clone()).alias(c)),
+                Aggregate::Max(e) => first.push(max(e.clone()).alias(c)),
+                Aggregate::Median(_) => unreachable!("not combinable: one phase"),
             }
         }
         df = df.aggregate(first_group, first).map_err(engine)?;
@@ -206,7 +215,7 @@ pub fn score(
         for s in scopes {
             let p = |name: &str| format!("__{}{}", name, s.id);
             for (part, agg) in &parts {
-                let name = part.name();
+                let name = &*part.name();
                 let c = format!("__p1_{name}");
                 match agg {
                     Aggregate::Count(_) => {
@@ -227,6 +236,15 @@ pub fn score(
                             .map_err(engine)?;
                         tidy.push(mean.alias(p(name)));
                     }
+                    Aggregate::Min(_) => {
+                        aggs.push(scoped(min(ident(&c)), &s.cond)?.alias(p(name)));
+                        tidy.push(ident(p(name)));
+                    }
+                    Aggregate::Max(_) => {
+                        aggs.push(scoped(max(ident(&c)), &s.cond)?.alias(p(name)));
+                        tidy.push(ident(p(name)));
+                    }
+                    Aggregate::Median(_) => unreachable!("not combinable: one phase"),
                 }
             }
         }
@@ -244,8 +262,11 @@ pub fn score(
                     Aggregate::Count(e) => count(e.clone()),
                     Aggregate::Sum(e) => sum(e.clone()),
                     Aggregate::Avg(e) => avg(e.clone()),
+                    Aggregate::Min(e) => min(e.clone()),
+                    Aggregate::Max(e) => max(e.clone()),
+                    Aggregate::Median(e) => median(e.clone()),
                 };
-                aggs.push(scoped(agg, &s.cond)?.alias(p(part.name())));
+                aggs.push(scoped(agg, &s.cond)?.alias(p(&part.name())));
             }
             for (i, mk) in macro_keys.iter().enumerate() {
                 let w = ident(window_name(i, s.pivot_key.is_some()));
@@ -326,7 +347,7 @@ pub fn score(
         .collect::<Result<_>>()?;
     for s in scopes {
         let p = |name: &str| ident(format!("__{}{}", name, s.id));
-        let part = |x: Part| p(x.name());
+        let part = |x: Part| p(&x.name());
         for (m, names) in metrics.iter().zip(&s.names) {
             let macro_cells = m.macro_key().map(|k| {
                 let i = macro_keys.iter().position(|x| x == k).expect("macro key");
@@ -350,6 +371,7 @@ pub fn score(
                 cluster_cells,
                 rule_set: m.rule_set(),
                 rule_pair: m.rule_pair(),
+                agg: m.agg_slot(),
             };
             let exprs = match m.def.name {
                 "rank_ci" if rank_ci => super::rank_ci::outputs(),

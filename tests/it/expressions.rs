@@ -153,6 +153,23 @@ fn expressions_on_the_real_data() {
         assert!((float(&r[6]).unwrap() - 100.0 * hits / n).abs() < 1e-9);
     }
 
+    // An aggregate over an expression: the mean question length.
+    let t = query(
+        &rt,
+        &mut s,
+        "by model score mean(length(question)) as m, max(length(question)) sort model",
+    );
+    let lengths: Vec<f64> = by_index
+        .values()
+        .map(|r| r["question"].chars().count() as f64)
+        .collect();
+    let mean = lengths.iter().sum::<f64>() / lengths.len() as f64;
+    let longest = lengths.iter().copied().fold(0.0, f64::max);
+    for r in rows(&t) {
+        assert!((float(&r[1]).unwrap() - mean).abs() < 1e-9);
+        assert_eq!(float(&r[2]), Some(longest));
+    }
+
     // A shown computed column, sorted by it: the longest questions.
     let t = query(
         &rt,
