@@ -30,7 +30,7 @@ use crate::syntax::ast::{self, CompareSide, Name, Span};
 use datafusion::common::DFSchema;
 use datafusion::logical_expr::{lit, Expr};
 use predicate::Preds;
-pub use score_expr::ScoreOut;
+pub use score_expr::{ScoreOut, HAVING_PREFIX};
 use std::collections::HashMap;
 
 /// What binding reads from the session.
@@ -302,6 +302,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         }
         keys.push(c);
     }
+    let mut having = q.having.clone();
     let output = match output {
         ast::Output::Score(metrics) => {
             // `acc(recorded)` where verdicts were loaded (or may be: a
@@ -365,6 +366,46 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                     }
                 }
             }
+            let mut outputs = outputs;
+            let mut metrics = metrics;
+            // (A pivot's columns come from the data: its `having` is bound
+            // against them once they are known.)
+            if let (Some(h), None) = (&q.having, &pivot) {
+                // What `having` may name as it is: the output columns.
+                let mut named: Vec<(String, datafusion::arrow::datatypes::DataType)> =
+                    key_types.clone();
+                let utf8 = || datafusion::arrow::datatypes::DataType::Utf8;
+                for m in &metrics {
+                    named.extend(m.names.iter().map(|n| (n.clone(), utf8())));
+                }
+                for o in &outputs {
+                    if let ScoreOut::Expr { name, .. } = o {
+                        named.push((name.clone(), utf8()));
+                    }
+                }
+                let (rewritten, extra) = score_expr::having_metrics(
+                    h,
+                    schema,
+                    from_items,
+                    recorded,
+                    &named,
+                    &preds,
+                    &mut computed,
+                )?;
+                if !extra.is_empty() {
+                    if outputs.is_empty() {
+                        outputs = (0..metrics.len())
+                            .filter(|i| !metrics[*i].names.iter().any(|n| n.starts_with("__h")))
+                            .map(ScoreOut::Metric)
+                            .collect();
+                    }
+                    for m in extra {
+                        outputs.push(ScoreOut::Hidden(metrics.len()));
+                        metrics.push(m);
+                    }
+                    having = Some(rewritten);
+                }
+            }
             if let (Some(pv), false) = (&pivot, outputs.is_empty()) {
                 return Err(Error::query(
                     QueryError::new("expressions over metrics cannot be pivoted yet", pv.span)
@@ -407,7 +448,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         key_headers,
         output,
         partial_verdicts: env.partial_verdicts(by_policy) && !from_items,
-        having: q.having.clone(),
+        having,
         sort: q.sort.clone(),
         limit: q.limit.clone(),
     })

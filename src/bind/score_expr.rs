@@ -22,6 +22,39 @@ pub enum ScoreOut {
     Metric(usize),
     /// An expression over (hidden) metrics and the keys.
     Expr { expr: Expr, name: String },
+    /// A metric only `having` uses: kept until `having` has filtered, then
+    /// dropped (its columns start with [`HAVING_PREFIX`]).
+    Hidden(usize),
+}
+
+/// The column prefix of metrics only `having` uses.
+pub const HAVING_PREFIX: &str = "__hv";
+
+/// `having` with every metric it names that is not an output column
+/// computed as a hidden metric: the rewritten condition and those metrics
+/// (none: `having` names output columns only).
+#[allow(clippy::too_many_arguments)]
+pub fn having_metrics(
+    having: &ast::Expr,
+    schema: &DFSchema,
+    from_items: bool,
+    recorded: bool,
+    outputs: &[(String, DataType)],
+    preds: &Preds,
+    aggs: &mut Vec<(String, Expr)>,
+) -> Result<(ast::Expr, Vec<Metric>)> {
+    let mut hidden = Hidden {
+        metrics: vec![],
+        schema,
+        from_items,
+        recorded,
+        keys: outputs,
+        preds,
+        aggs,
+        prefix: HAVING_PREFIX,
+    };
+    let rewritten = hidden.walk(having, 0)?;
+    Ok((rewritten, hidden.metrics))
 }
 
 /// What binding a `score` clause gives: the metrics to compute (visible,
@@ -79,6 +112,7 @@ pub fn bind_score(
         keys,
         preds,
         aggs,
+        prefix: "__h",
     };
     let mut metrics: Vec<Metric> = vec![];
     // Outputs in order: a metric's index, or a rewritten expression.
@@ -167,6 +201,8 @@ struct Hidden<'a, 'p, 'e> {
     preds: &'a Preds<'p, 'e>,
     /// The row columns of aggregates over expressions.
     aggs: &'a mut Vec<(String, Expr)>,
+    /// The hidden columns' prefix.
+    prefix: &'static str,
 }
 
 impl Hidden<'_, '_, '_> {
@@ -230,7 +266,7 @@ impl Hidden<'_, '_, '_> {
                 ))
             }
         };
-        metric.names = (0..n).map(|i| format!("__h{k}_{i}")).collect();
+        metric.names = (0..n).map(|i| format!("{}{k}_{i}", self.prefix)).collect();
         let col = metric.names[which].clone();
         self.metrics.push(metric);
         Ok(col)
@@ -247,6 +283,17 @@ impl Hidden<'_, '_, '_> {
             Ok(Box::new(this.walk(x, d)?))
         };
         Ok(match e {
+            // In `having`, an output column is taken as it is (the same
+            // value as its metric, not computed twice).
+            ast::Expr::Operand(Operand::Column(n))
+                if self.prefix == HAVING_PREFIX
+                    && self
+                        .keys
+                        .iter()
+                        .any(|(k, _)| k.eq_ignore_ascii_case(&n.text)) =>
+            {
+                e.clone()
+            }
             ast::Expr::Operand(Operand::Column(n)) => {
                 let lower = n.text.to_ascii_lowercase();
                 if registry::find(&lower).is_some() {
@@ -278,6 +325,9 @@ impl Hidden<'_, '_, '_> {
                             "make it a key (`by`), filter on it (`where`), or score a metric of it",
                         ),
                     ));
+                } else if self.prefix == HAVING_PREFIX {
+                    // Left for the output's columns to resolve (or report).
+                    e.clone()
                 } else {
                     let known: Vec<&str> = registry::names().collect();
                     let near = crate::names::did_you_mean(&n.text, known.iter().copied())
@@ -291,10 +341,10 @@ impl Hidden<'_, '_, '_> {
             }
             ast::Expr::Call { span, .. } if agg_call(e).is_some() => {
                 let (def, arg) = agg_call(e).expect("checked");
-                let k = self.metrics.len();
-                let metric = self.agg_metric(def, arg, format!("__h{k}_0"), *span)?;
+                let name = format!("{}{}_0", self.prefix, self.metrics.len());
+                let metric = self.agg_metric(def, arg, name.clone(), *span)?;
                 self.metrics.push(metric);
-                column(format!("__h{k}_0"), *span)
+                column(name, *span)
             }
             ast::Expr::Call { name, args, span }
                 if registry::find(&name.text.to_ascii_lowercase()).is_some() =>

@@ -417,6 +417,31 @@ fn tail_inner(mut df: DataFrame, l: &Lowered, b: &Bound, env: &Env<'_>) -> Resul
     if let Some(h) = &b.having {
         let e = bind::condition(h, df.schema(), env)?;
         df = df.filter(e).map_err(engine)?;
+        // Metrics only `having` used are dropped once it has filtered.
+        let fields: Vec<(String, std::collections::HashMap<String, String>)> = df
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| (f.name().clone(), f.metadata().clone()))
+            .collect();
+        if fields
+            .iter()
+            .any(|(n, _)| n.starts_with(bind::HAVING_PREFIX))
+        {
+            let keep: Vec<Expr> = fields
+                .into_iter()
+                .filter(|(n, _)| !n.starts_with(bind::HAVING_PREFIX))
+                .map(|(n, m)| {
+                    let e = ident(n.as_str());
+                    if m.is_empty() {
+                        e
+                    } else {
+                        e.alias_with_metadata(n.as_str(), Some(m.into()))
+                    }
+                })
+                .collect();
+            df = df.select(keep).map_err(engine)?;
+        }
     }
     let mut order: Vec<SortExpr> = vec![];
     for s in &b.sort {

@@ -491,6 +491,11 @@ pub fn outputs(
             crate::bind::ScoreOut::Expr { expr, name } => {
                 select.push(labelled(expr.clone(), name, Role::Metric, None));
             }
+            crate::bind::ScoreOut::Hidden(i) => {
+                for n in &metrics[*i].names {
+                    select.push(ident(n.as_str()));
+                }
+            }
         }
     }
     df.select(select).map_err(engine)
