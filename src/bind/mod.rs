@@ -303,6 +303,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         keys.push(c);
     }
     let mut having = q.having.clone();
+    let mut sort = q.sort.clone();
     let output = match output {
         ast::Output::Score(metrics) => {
             // `acc(recorded)` where verdicts were loaded (or may be: a
@@ -420,7 +421,18 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         }
         ast::Output::Show { all, columns } => {
             let names: Vec<Name> = columns.iter().map(ast::Item::name).collect();
-            bind_show(q, all, &names, schema)?
+            // Sort expressions are computed on the rows, as hidden columns.
+            for (i, s) in sort.iter_mut().enumerate() {
+                if let Some(e) = s.expr.take() {
+                    let name = format!("{SORT_PREFIX}{i}");
+                    computed.push((name.clone(), preds.value(&e, schema, 0)?.0));
+                    s.column = Name {
+                        text: name,
+                        span: s.column.span,
+                    };
+                }
+            }
+            bind_show(q, all, &names, &sort, schema)?
         }
         ast::Output::Compare { a, b, span } => {
             if from_items {
@@ -449,7 +461,7 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
         output,
         partial_verdicts: env.partial_verdicts(by_policy) && !from_items,
         having,
-        sort: q.sort.clone(),
+        sort,
         limit: q.limit.clone(),
     })
 }
@@ -507,6 +519,12 @@ fn computed_columns<'a>(
     Ok((out, Some(extended)))
 }
 
+/// Bind a value against a schema: a `sort` expression over a query's
+/// output.
+pub fn value(e: &ast::Expr, schema: &DFSchema, env: &Env<'_>) -> Result<Expr> {
+    Ok(Preds { env }.value(e, schema, 0)?.0)
+}
+
 /// Bind a condition against a schema: a `let` (against `results`) or
 /// `having` (against a query's output).
 pub fn condition(e: &ast::Expr, schema: &DFSchema, env: &Env<'_>) -> Result<Expr> {
@@ -536,7 +554,16 @@ fn bind_pivot(pv: &ast::Pivot, keys: &[String], schema: &DFSchema) -> Result<Piv
     })
 }
 
-fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> Result<Output> {
+/// The prefix of the hidden columns `show` sorts expressions by.
+const SORT_PREFIX: &str = "__sort";
+
+fn bind_show(
+    q: &ast::Query,
+    all: bool,
+    columns: &[Name],
+    sort: &[ast::SortItem],
+    schema: &DFSchema,
+) -> Result<Output> {
     if !q.by.is_empty() {
         return Err(Error::query(
             QueryError::new(
@@ -573,14 +600,16 @@ fn bind_show(q: &ast::Query, all: bool, columns: &[Name], schema: &DFSchema) -> 
         .collect();
     // Sorted before the projection, so that hidden columns break ties.
     let mut presort = vec![];
-    for s in &q.sort {
-        presort.push((
-            columns::resolve(&s.column, schema, "columns")?,
-            s.descending,
-        ));
+    for s in sort {
+        let c = if s.column.text.starts_with(SORT_PREFIX) {
+            s.column.text.clone()
+        } else {
+            columns::resolve(&s.column, schema, "columns")?
+        };
+        presort.push((c, s.descending));
     }
     for k in &base {
-        if !q.sort.iter().any(|s| s.column.text.eq_ignore_ascii_case(k)) {
+        if !sort.iter().any(|s| s.column.text.eq_ignore_ascii_case(k)) {
             presort.push((k.clone(), false));
         }
     }

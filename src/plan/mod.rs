@@ -445,6 +445,11 @@ fn tail_inner(mut df: DataFrame, l: &Lowered, b: &Bound, env: &Env<'_>) -> Resul
     }
     let mut order: Vec<SortExpr> = vec![];
     for s in &b.sort {
+        if let Some(e) = &s.expr {
+            let v = bind::value(e, df.schema(), env)?;
+            order.push(v.sort(!s.descending, false));
+            continue;
+        }
         if l.presorted && columns::resolve(&s.column, df.schema(), "").is_err() {
             continue; // a hidden column `show` was sorted by already
         }

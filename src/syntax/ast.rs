@@ -169,8 +169,11 @@ pub struct Pivot {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SortItem {
+    /// The column sorted by; for an expression, its text.
     pub column: Name,
     pub descending: bool,
+    /// The expression, when it is not a bare column.
+    pub expr: Option<Expr>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

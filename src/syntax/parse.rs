@@ -386,12 +386,26 @@ impl Builder {
                     q.sort = it
                         .map(|item| {
                             let mut parts = item.into_inner();
-                            let column = self.name(parts.next().expect("sort column"));
+                            let e = parts.next().expect("sort key");
+                            let span = self.span(&e);
+                            let text = source_text(e.as_str());
+                            let expr = self.predicate(e)?;
                             let descending =
                                 parts.next().map(|d| d.as_rule() == Rule::kw_desc) == Some(true);
-                            SortItem { column, descending }
+                            Ok(match expr {
+                                Expr::Operand(Operand::Column(column)) => SortItem {
+                                    column,
+                                    descending,
+                                    expr: None,
+                                },
+                                expr => SortItem {
+                                    column: Name { text, span },
+                                    descending,
+                                    expr: Some(expr),
+                                },
+                            })
                         })
-                        .collect()
+                        .collect::<Result<_, QueryError>>()?
                 }
                 Rule::limit_clause => {
                     let np = it.next().expect("limit count");
