@@ -407,12 +407,6 @@ pub fn bind(q: &ast::Query, env: &Env<'_>) -> Result<Bound> {
                     having = Some(rewritten);
                 }
             }
-            if let (Some(pv), false) = (&pivot, outputs.is_empty()) {
-                return Err(Error::query(
-                    QueryError::new("expressions over metrics cannot be pivoted yet", pv.span)
-                        .with_help("pivot the metrics, or compute without `pivot`"),
-                ));
-            }
             Output::Score {
                 metrics,
                 pivot,

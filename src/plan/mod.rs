@@ -326,21 +326,30 @@ pub async fn lower(
                 cond: None,
                 pivot_key: None,
                 names: metrics.iter().map(|m| m.names.clone()).collect(),
+                label: None,
             }];
             df = score::score(df, &b.keys, metrics, &scopes, &cx)?;
             if !outputs.is_empty() {
                 let keys: Vec<String> =
                     b.keys.iter().map(|k| b.key_header(k).to_string()).collect();
-                df = score::outputs(df, &keys, metrics, outputs)?;
+                df = score::outputs(df, &keys, metrics, outputs, &scopes)?;
             }
         }
         Output::Score {
             metrics,
             pivot: Some(pv),
-            ..
+            outputs,
         } => {
-            let scopes = score::pivot_scopes(pv, metrics, &facts.pivot_values)?;
+            let scopes = score::pivot_scopes(pv, metrics, outputs, &facts.pivot_values)?;
             df = score::score(df, &pv.rest, metrics, &scopes, &cx)?;
+            if !outputs.is_empty() {
+                let keys: Vec<String> = pv
+                    .rest
+                    .iter()
+                    .map(|k| b.key_header(k).to_string())
+                    .collect();
+                df = score::outputs(df, &keys, metrics, outputs, &scopes)?;
+            }
             default_order = headed(&pv.rest);
         }
         Output::Show {

@@ -31,6 +31,9 @@ pub struct Scope {
     pub pivot_key: Option<String>,
     /// Output name of each metric column in this scope.
     pub names: Vec<Vec<String>>,
+    /// A pivot scope's label (`Overall`, a value), which heads its
+    /// columns; None without pivot.
+    pub label: Option<String>,
 }
 
 fn scoped(agg: Expr, cond: &Option<Expr>) -> Result<Expr> {
@@ -459,14 +462,18 @@ fn rank_models(
 }
 
 /// The outputs of a `score` with expressions over metrics, in the order
-/// written: the keys, each metric's columns or the expression's value;
-/// the hidden metrics' columns are left out.
+/// written, in every scope: the keys, then per scope each metric's columns
+/// or the expression's value (over that scope's columns); the hidden
+/// metrics' columns are left out.
 pub fn outputs(
     df: DataFrame,
     keys: &[String],
     metrics: &[Metric],
     outputs: &[crate::bind::ScoreOut],
+    scopes: &[Scope],
 ) -> Result<DataFrame> {
+    use crate::bind::ScoreOut;
+    use datafusion::common::tree_node::{Transformed, TreeNode};
     let meta: std::collections::HashMap<String, std::collections::HashMap<String, String>> = df
         .schema()
         .fields()
@@ -480,20 +487,57 @@ pub fn outputs(
             None => e,
         }
     };
+    // One output column per scope: a pivot cell is headed by its label
+    // alone.
+    let visible: usize = outputs
+        .iter()
+        .map(|o| match o {
+            ScoreOut::Metric(i) => metrics[*i].names.len(),
+            ScoreOut::Expr { .. } => 1,
+            ScoreOut::Hidden(_) => 0,
+        })
+        .sum();
     let mut select: Vec<Expr> = keys.iter().map(|k| keep(k)).collect();
-    for o in outputs {
-        match o {
-            crate::bind::ScoreOut::Metric(i) => {
-                for n in &metrics[*i].names {
-                    select.push(keep(n));
+    for scope in scopes {
+        // A metric's column names at binding, to this scope's.
+        let mut renamed: std::collections::HashMap<&str, &str> = std::collections::HashMap::new();
+        for (m, names) in metrics.iter().zip(&scope.names) {
+            for (from, to) in m.names.iter().zip(names) {
+                renamed.insert(from.as_str(), to.as_str());
+            }
+        }
+        for o in outputs {
+            match o {
+                ScoreOut::Metric(i) => {
+                    for n in &scope.names[*i] {
+                        select.push(keep(n));
+                    }
                 }
-            }
-            crate::bind::ScoreOut::Expr { expr, name } => {
-                select.push(labelled(expr.clone(), name, Role::Metric, None));
-            }
-            crate::bind::ScoreOut::Hidden(i) => {
-                for n in &metrics[*i].names {
-                    select.push(ident(n.as_str()));
+                ScoreOut::Expr { expr, name } => {
+                    let e = expr
+                        .clone()
+                        .transform_up(|e| {
+                            Ok(match &e {
+                                Expr::Column(c) => match renamed.get(c.name.as_str()) {
+                                    Some(to) if *to != c.name => Transformed::yes(ident(*to)),
+                                    _ => Transformed::no(e),
+                                },
+                                _ => Transformed::no(e),
+                            })
+                        })
+                        .map_err(engine)?
+                        .data;
+                    let header = match &scope.label {
+                        None => name.clone(),
+                        Some(l) if visible == 1 => l.clone(),
+                        Some(l) => format!("{l}_{name}"),
+                    };
+                    select.push(labelled(e, &header, Role::Metric, None));
+                }
+                ScoreOut::Hidden(i) => {
+                    for n in &scope.names[*i] {
+                        select.push(ident(n.as_str()));
+                    }
                 }
             }
         }
@@ -526,11 +570,27 @@ pub fn value_condition(key: &str, v: &ScalarValue) -> Expr {
 pub fn pivot_scopes(
     pv: &crate::bind::Pivot,
     metrics: &[Metric],
+    outputs: &[crate::bind::ScoreOut],
     values: &[(ScalarValue, String)],
 ) -> Result<Vec<Scope>> {
-    let single = metrics.iter().map(|m| m.names.len()).sum::<usize>() == 1;
+    use crate::bind::ScoreOut;
+    // The columns each scope shows: every metric's, or the outputs'.
+    let shown: usize = if outputs.is_empty() {
+        metrics.iter().map(|m| m.names.len()).sum()
+    } else {
+        outputs
+            .iter()
+            .map(|o| match o {
+                ScoreOut::Metric(i) => metrics[*i].names.len(),
+                ScoreOut::Expr { .. } => 1,
+                ScoreOut::Hidden(_) => 0,
+            })
+            .sum()
+    };
+    let single = shown == 1;
+    // (Hidden metrics, which only expressions use, keep their own name.)
     let header = |label: &str, metric: &str| {
-        if single {
+        if single && !metric.starts_with("__h") {
             label.to_string()
         } else {
             format!("{label}_{metric}")
@@ -549,6 +609,7 @@ pub fn pivot_scopes(
             cond: None,
             pivot_key: None,
             names: named("Overall"),
+            label: Some("Overall".into()),
         });
     }
     let mut seen = std::collections::HashSet::new();
@@ -571,6 +632,7 @@ pub fn pivot_scopes(
             cond: Some(value_condition(&pv.key, v)),
             pivot_key: Some(pv.key.clone()),
             names: named(&label),
+            label: Some(label.clone()),
         });
     }
     Ok(scopes)
