@@ -143,12 +143,7 @@ pub async fn view(
         .map_err(engine)?;
 
     let items = ctx.table("items").await.map_err(engine)?;
-    let item_fields: Vec<(String, std::collections::HashMap<String, String>)> = items
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.metadata().clone()))
-        .collect();
+    let item_fields = super::fields_of(&items);
     let joined = items
         .join_on(
             stats,

@@ -44,6 +44,26 @@ fn qerr(msg: impl Into<String>, span: Span) -> Error {
     Error::query(QueryError::new(msg, span))
 }
 
+/// A plan's columns by name, each with its field metadata (role, style,
+/// header as written).
+pub(crate) fn fields_of(df: &DataFrame) -> Vec<(String, HashMap<String, String>)> {
+    df.schema()
+        .fields()
+        .iter()
+        .map(|f| (f.name().clone(), f.metadata().clone()))
+        .collect()
+}
+
+/// A column kept under its name, with its metadata when it has any.
+pub(crate) fn kept(name: &str, meta: &HashMap<String, String>) -> Expr {
+    let e = ident(name);
+    if meta.is_empty() {
+        e
+    } else {
+        e.alias_with_metadata(name, Some(meta.clone().into()))
+    }
+}
+
 /// The table of one model's scored rows (by its id).
 pub fn model_table(id: i32) -> String {
     format!("scored_model_{id}")
@@ -427,27 +447,15 @@ fn tail_inner(mut df: DataFrame, l: &Lowered, b: &Bound, env: &Env<'_>) -> Resul
         let e = bind::condition(h, df.schema(), env)?;
         df = df.filter(e).map_err(engine)?;
         // Metrics only `having` used are dropped once it has filtered.
-        let fields: Vec<(String, std::collections::HashMap<String, String>)> = df
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| (f.name().clone(), f.metadata().clone()))
-            .collect();
+        let fields = fields_of(&df);
         if fields
             .iter()
             .any(|(n, _)| n.starts_with(bind::HAVING_PREFIX))
         {
             let keep: Vec<Expr> = fields
-                .into_iter()
+                .iter()
                 .filter(|(n, _)| !n.starts_with(bind::HAVING_PREFIX))
-                .map(|(n, m)| {
-                    let e = ident(n.as_str());
-                    if m.is_empty() {
-                        e
-                    } else {
-                        e.alias_with_metadata(n.as_str(), Some(m.into()))
-                    }
-                })
+                .map(|(n, m)| kept(n, m))
                 .collect();
             df = df.select(keep).map_err(engine)?;
         }

@@ -426,12 +426,7 @@ fn rank_models(
         windows.push(w.alias(format!("__rank{i}")));
     }
     df = df.window(windows).map_err(engine)?;
-    let fields: Vec<(String, std::collections::HashMap<String, String>)> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.metadata().clone()))
-        .collect();
+    let fields = super::fields_of(&df);
     let mut select = vec![];
     for (name, meta) in fields {
         if name.starts_with("__rank") {
@@ -448,14 +443,7 @@ fn rank_models(
                     .map_err(engine)?;
                 select.push(labelled(e, &name, Role::Metric, None));
             }
-            None => {
-                let e = ident(name.as_str());
-                select.push(if meta.is_empty() {
-                    e
-                } else {
-                    e.alias_with_metadata(name.as_str(), Some(meta.into()))
-                });
-            }
+            None => select.push(super::kept(&name, &meta)),
         }
     }
     df.select(select).map_err(engine)
@@ -474,19 +462,10 @@ pub fn outputs(
 ) -> Result<DataFrame> {
     use crate::bind::ScoreOut;
     use datafusion::common::tree_node::{Transformed, TreeNode};
-    let meta: std::collections::HashMap<String, std::collections::HashMap<String, String>> = df
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| (f.name().clone(), f.metadata().clone()))
-        .collect();
-    let keep = |name: &str| -> Expr {
-        let e = ident(name);
-        match meta.get(name).filter(|m| !m.is_empty()) {
-            Some(m) => e.alias_with_metadata(name, Some(m.clone().into())),
-            None => e,
-        }
-    };
+    let meta: std::collections::HashMap<String, std::collections::HashMap<String, String>> =
+        super::fields_of(&df).into_iter().collect();
+    let none = std::collections::HashMap::new();
+    let keep = |name: &str| -> Expr { super::kept(name, meta.get(name).unwrap_or(&none)) };
     // One output column per scope: a pivot cell is headed by its label
     // alone.
     let visible: usize = outputs
