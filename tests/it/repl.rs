@@ -78,6 +78,28 @@ fn tab_completes_a_lexical_tree_term_with_quotes() {
 }
 
 #[test]
+fn help_lists_the_functions_and_tab_completes_them() {
+    let home = tempfile::tempdir().unwrap();
+    let mut p = start(home.path(), &[]);
+    enter(&mut p, ".help functions");
+    p.exp_string("regexp_like").unwrap();
+    p.exp_string("functions, from DataFusion's library")
+        .unwrap();
+    p.exp_string("medql> ").unwrap();
+    enter(&mut p, ".help lenght");
+    p.exp_string("did you mean `length`").unwrap();
+    // A function name completes with its `(`; the query then runs.
+    p.send("where regexp_li").unwrap();
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("regexp_like(").unwrap();
+    enter(&mut p, "prediction, '^[A-E]$') by model score n, acc");
+    p.exp_string("demo-medical-13b").unwrap();
+    p.exp_string("4 rows").unwrap();
+    quit(p);
+}
+
+#[test]
 fn an_unfinished_statement_continues_on_the_next_line() {
     let home = tempfile::tempdir().unwrap();
     let mut p = start(home.path(), &[]);
