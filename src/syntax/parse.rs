@@ -233,6 +233,18 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, offset: usize) -> Query
     expected.dedup();
     let mut seen = std::collections::HashSet::new();
     expected.retain(|x| seen.insert(*x));
+    // A word after a complete value is far more often a misspelt clause
+    // than the start of an operator: where a clause may follow, the
+    // operators that could also continue the value are not listed.
+    let clause = |x: &str| {
+        matches!(
+            x,
+            "`score`" | "`show`" | "`compare`" | "`having`" | "`pivot`" | "`sort`" | "`limit`"
+        )
+    };
+    if expected.iter().any(|x| clause(x)) {
+        expected.retain(|x| !CONTINUATIONS.contains(x));
+    }
     let message = format!("syntax error: unexpected {found}");
     let mut err = QueryError::new(message, span);
     if !expected.is_empty() {
@@ -240,6 +252,18 @@ fn syntax_error(e: pest::error::Error<Rule>, text: &str, offset: usize) -> Query
     }
     err
 }
+
+/// What may continue a value (operators, `as`), in syntax errors' terms.
+const CONTINUATIONS: &[&str] = &[
+    "an operator (+, -, *, /, %, ||)",
+    "`in`",
+    "`like`",
+    "`is`",
+    "a comparison (=, !=, <, <=, >, >=)",
+    "`and`",
+    "`or`",
+    "`as`",
+];
 
 fn join_or(items: &[&str]) -> String {
     match items.len() {
