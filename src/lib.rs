@@ -660,6 +660,42 @@ impl Session {
         }))
     }
 
+    /// The plans of the last statement of `source`, a query with or without
+    /// `explain` in front, as `explain` prints them. The statements before
+    /// it run first on a copy of this session, so that a `let` or `set`
+    /// among them applies; this session is left as it was.
+    pub async fn explain_source(&self, source: &str, origin: &str) -> Result<String> {
+        let ranges = statements(source);
+        let Some((&last, before)) = ranges.split_last() else {
+            return Err(Error::query(
+                QueryError::new("nothing to explain", text::Span::new(0, source.len()))
+                    .with_help("give a query, for example `by model score acc`")
+                    .in_source(origin, source),
+            ));
+        };
+        let mut s = self.clone();
+        for r in before {
+            s.run_one(source, origin, *r).await?;
+        }
+        let parsed = syntax::parse_statement(source, last.0, last.1)
+            .map_err(|e| Error::query(e.in_source(origin, source)))?;
+        match &parsed.statement {
+            Statement::Query(q) | Statement::Explain(q) => match s.explain(q).await {
+                Ok(Outcome::Message(m)) => Ok(m),
+                Ok(Outcome::Table(_)) => Err(Error::engine("explaining", "no plan text")),
+                Err(e) => Err(attach(e, origin, source)),
+            },
+            _ => Err(Error::query(
+                QueryError::new(
+                    "only a query can be explained",
+                    text::Span::new(last.0, last.1),
+                )
+                .with_help("give a query, for example `by model score acc`")
+                .in_source(origin, source),
+            )),
+        }
+    }
+
     /// Parse and resolve every statement without running any; all errors
     /// are returned, one per bad statement.
     pub async fn check(&mut self, source: &str, origin: &str) -> Vec<Error> {

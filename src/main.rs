@@ -54,7 +54,7 @@ struct Cli {
     #[arg(global = true, long)]
     strict: bool,
     /// Bound the query engine's memory for sorts, aggregates and joins (e.g. 512M, 2G); the loaded data is not counted
-    #[arg(global = true, long, value_name = "SIZE", value_parser = parse_size)]
+    #[arg(global = true, long, value_name = "SIZE", value_parser = medql::text::parse_size)]
     memory_limit: Option<usize>,
     /// Keep loaded and scored data in DIR and start from it next time (default: $XDG_CACHE_HOME/medql or ~/.cache/medql)
     #[arg(global = true, long, value_name = "DIR")]
@@ -184,50 +184,6 @@ fn parse_image_kind(s: &str) -> Result<medql::data::generate::ImageKind, String>
 
 fn parse_shape(s: &str) -> Result<medql::data::generate::Shape, String> {
     s.parse()
-}
-
-/// This build of medql, for cache keys: the version and the binary's size
-/// and modification time, so that a rebuilt binary never reads entries
-/// written by another.
-fn build_id() -> String {
-    let exe = std::env::current_exe()
-        .ok()
-        .and_then(|p| std::fs::metadata(p).ok())
-        .map(|m| {
-            let t = m
-                .modified()
-                .ok()
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .map(|d| d.as_nanos())
-                .unwrap_or_default();
-            format!("{}-{t}", m.len())
-        })
-        .unwrap_or_default();
-    format!("{}-{exe}", env!("CARGO_PKG_VERSION"))
-}
-
-/// A size in bytes: a number with an optional K, M or G suffix (powers of 1024).
-fn parse_size(s: &str) -> Result<usize, String> {
-    let t = s.trim();
-    let (num, mult) = match t.char_indices().last() {
-        Some((i, c)) if c.is_ascii_alphabetic() => {
-            let m: usize = match c.to_ascii_uppercase() {
-                'K' => 1 << 10,
-                'M' => 1 << 20,
-                'G' => 1 << 30,
-                'B' => 1,
-                _ => return Err(format!("`{s}`: use a number with K, M or G, like 512M")),
-            };
-            (&t[..i], m)
-        }
-        _ => (t, 1),
-    };
-    match num.trim().parse::<f64>() {
-        Ok(n) if n > 0.0 && n.is_finite() => Ok((n * mult as f64) as usize),
-        _ => Err(format!(
-            "`{s}`: use a positive number with K, M or G, like 512M"
-        )),
-    }
 }
 
 fn parse_format(s: &str) -> Result<Format, String> {
@@ -374,6 +330,12 @@ fn generate(options: &medql::data::generate::GenOptions) -> Result<ExitCode, Err
 
 /// The cache to load through: none for the demo data or with `--no-cache`;
 /// a cache that cannot be opened is a warning, and loading goes on without.
+/// This build of medql, for cache keys: see [`medql::data::cache::build_id`].
+fn build_id() -> String {
+    let exe = std::env::current_exe().unwrap_or_default();
+    medql::data::cache::build_id(&exe)
+}
+
 fn open_cache(cli: &Cli, spec: &LoadSpec) -> Option<medql::data::cache::Cache> {
     if cli.no_cache || spec.is_demo() {
         return None;

@@ -151,6 +151,24 @@ fn stat(path: &Path) -> Option<(String, u64, u128)> {
     Some((canonical.display().to_string(), meta.len(), mtime))
 }
 
+/// A build of medql, for cache keys: the version and the size and
+/// modification time of the program or module file that holds it, so that
+/// a rebuilt binary never reads entries written by another.
+pub fn build_id(file: &Path) -> String {
+    let stamp = std::fs::metadata(file)
+        .map(|m| {
+            let t = m
+                .modified()
+                .ok()
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| d.as_nanos())
+                .unwrap_or_default();
+            format!("{}-{t}", m.len())
+        })
+        .unwrap_or_default();
+    format!("{}-{stamp}", env!("CARGO_PKG_VERSION"))
+}
+
 impl Cache {
     /// The cache in `dir` for this `build` (version and binary identity).
     pub fn open(dir: impl Into<PathBuf>, build: impl Into<String>) -> Result<Cache> {

@@ -406,6 +406,66 @@ pub fn render(
     })
 }
 
+/// Longest text cell of an HTML table, in characters.
+pub const HTML_MAX_CELL: usize = 200;
+
+/// A result as an HTML table, for notebooks: every cell as the table
+/// format shows it (percentages with two decimals, p-values with three
+/// significant digits, control characters neutralised, long text clipped)
+/// and escaped, numbers right-aligned, at most `max_rows` rows; a line
+/// under the table says how many rows there are when some were left out.
+pub fn html(
+    batches: &[RecordBatch],
+    schema: &Schema,
+    styles: &HashMap<String, Style>,
+    max_rows: usize,
+) -> String {
+    use crate::text::html_escape;
+    let fields = schema.fields();
+    let numeric: Vec<bool> = fields.iter().map(|f| is_numeric(f.data_type())).collect();
+    let style_of: Vec<Option<Style>> = fields
+        .iter()
+        .map(|f| styles.get(f.name()).copied())
+        .collect();
+    let align = |i: usize| {
+        if numeric[i] {
+            " style=\"text-align:right\""
+        } else {
+            " style=\"text-align:left\""
+        }
+    };
+    let mut s = String::from("<table class=\"medql\">\n<thead><tr>");
+    for (i, f) in fields.iter().enumerate() {
+        let _ = write!(
+            s,
+            "<th{}>{}</th>",
+            align(i),
+            html_escape(&neutralize(f.name()))
+        );
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    let total: usize = batches.iter().map(|b| b.num_rows()).sum();
+    let rows = batches
+        .iter()
+        .flat_map(|b| (0..b.num_rows()).map(move |r| (b, r)))
+        .take(max_rows);
+    for (b, r) in rows {
+        s.push_str("<tr>");
+        for (i, a) in b.columns().iter().enumerate() {
+            let text = clip(human(&cell(a, r), style_of[i]), HTML_MAX_CELL);
+            let _ = write!(s, "<td{}>{}</td>", align(i), html_escape(&text));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody>\n</table>\n");
+    if total > max_rows {
+        let _ = writeln!(s, "<p>showing the first {max_rows} of {total} rows</p>");
+    } else {
+        let _ = writeln!(s, "<p>{total} row{}</p>", if total == 1 { "" } else { "s" });
+    }
+    s
+}
+
 /// Writes a result batch by batch in a format for programs (csv, tsv, json,
 /// ndjson), so that a huge result never has to be held in memory.
 pub struct StreamWriter<W: std::io::Write> {

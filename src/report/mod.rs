@@ -116,21 +116,7 @@ pub const THUMBNAIL_MAX_BYTES: usize = 2 << 20;
 /// Embedded pictures stop at this many bytes in one report.
 pub const THUMBNAILS_MAX_TOTAL: usize = 32 << 20;
 
-/// Text safe inside HTML text and attribute values.
-pub fn html_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::text::html_escape;
 
 /// An `<img>` element showing a picture as a thumbnail: a `data:` URI of
 /// its bytes, at most [`THUMBNAIL_WIDTH`] pixels wide, the alt text

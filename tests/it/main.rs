@@ -29,3 +29,4 @@ mod repl;
 mod report;
 mod stats;
 mod tree;
+mod workspace;
