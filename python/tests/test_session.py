@@ -119,3 +119,40 @@ def test_example_script_runs(shared, tmp_path):
     else:
         png = tmp_path / "tasks.png"
         assert png.exists() and png.stat().st_size > 1000
+
+
+def test_a_load_releases_the_gil_and_ctrl_c_stops_waiting_for_it(shared):
+    import signal
+    import threading
+    import time
+
+    args = dict(items=shared / "GMAI-MMBench_VAL.tsv", predictions=shared / "predictions", cache=False)
+    ticks = []
+    stop = threading.Event()
+
+    def tick():
+        while not stop.is_set():
+            ticks.append(1)
+            time.sleep(0.01)
+
+    t = threading.Thread(target=tick)
+    start = time.monotonic()
+    t.start()
+    try:
+        medql.Session(**args)
+    finally:
+        stop.set()
+        t.join()
+    took = time.monotonic() - start
+    # The other thread ran all along (one tick per 10 ms at most).
+    assert len(ticks) > 0.3 * took / 0.01, (len(ticks), took)
+
+    if took < 0.2:
+        pytest.skip(f"a load of {took:.2f} s is too quick to interrupt")
+    timer = threading.Timer(0.05, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        medql.Session(**args)
+    timer.cancel()
+    assert time.monotonic() - start < max(1.0, took / 2), "the interrupt waited for the load"
