@@ -1186,24 +1186,43 @@ fn check_item_columns(
     warnings: &mut Vec<String>,
 ) {
     let Some(ic) = t.column("index") else { return };
+    let checked: Vec<(usize, &String, &[Option<String>])> = t
+        .headers
+        .iter()
+        .enumerate()
+        .filter_map(|(hc, header)| {
+            let column = items.column(canonical_item_column(header)?)?;
+            Some((hc, header, column))
+        })
+        .collect();
+    if checked.is_empty() {
+        return;
+    }
+    // Each row's item (its index and its row among the items), found once
+    // for all the columns compared.
     let datasets = items.datasets();
-    for (hc, header) in t.headers.iter().enumerate() {
-        let Some(canon) = canonical_item_column(header) else {
-            continue;
-        };
-        let Some(column) = items.column(canon) else {
-            continue;
-        };
+    let file_dataset = match dataset {
+        TableDataset::File(d) => Some(items.dataset_id(d)),
+        TableDataset::Column(_) => None,
+    };
+    let found: Vec<Option<(i64, usize)>> = t
+        .rows
+        .iter()
+        .enumerate()
+        .map(|(r, row)| {
+            let index = row.get(ic)?.as_deref().and_then(parse_index)?;
+            let d = match file_dataset {
+                Some(d) => d?,
+                None => items.dataset_id(&dataset.of(t, r, &datasets)?)?,
+            };
+            Some((index, items.row_in(d, index)?))
+        })
+        .collect();
+    for (hc, header, column) in checked {
         let mut count = 0u64;
         let mut first = None;
         for (r, row) in t.rows.iter().enumerate() {
-            let Some(index) = row.get(ic).cloned().flatten().and_then(|s| parse_index(&s)) else {
-                continue;
-            };
-            let Some(pos) = dataset
-                .of(t, r, &datasets)
-                .and_then(|d| items.row_of(&d, index))
-            else {
+            let Some((index, pos)) = found[r] else {
                 continue;
             };
             let theirs = row.get(hc).and_then(|x| x.as_deref()).unwrap_or("");

@@ -811,9 +811,12 @@ fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
             };
             cols.push(texts);
         }
-        for i in 0..batch.num_rows() {
+        // Rows take the cells out of the columns (no copy).
+        let mut cells: Vec<_> = cols.into_iter().map(Vec::into_iter).collect();
+        for _ in 0..batch.num_rows() {
             record += 1;
-            t.rows.push(cols.iter().map(|c| c[i].clone()).collect());
+            t.rows
+                .push(cells.iter_mut().map(|c| c.next().flatten()).collect());
             t.row_numbers.push(record);
         }
     }

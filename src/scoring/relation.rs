@@ -333,15 +333,13 @@ fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
         }
         v
     };
-    let answered = col("answered");
+    // Every row is extracted, answered or not: an unanswered row's
+    // prediction is null (cheap to extract) and step 2 gives it `Z` and
+    // `none`. A `CASE WHEN answered` here would copy the prediction and
+    // option columns into a filtered batch per rule set first.
     let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
     for r in RULE_SETS {
-        step1.push(
-            when(answered.clone(), ExtractUdf::udf(r).call(opts()))
-                .end()
-                .map_err(fail)?
-                .alias(extracted(r)),
-        );
+        step1.push(ExtractUdf::udf(r).call(opts()).alias(extracted(r)));
     }
     Ok(step1)
 }
