@@ -56,7 +56,9 @@ measure() {
 echo "== medql -e, start to printed result"
 CACHE=$OUT/cache
 rm -rf "$CACHE"
-measure "medql -e cold (no cache)" $MEDQL --no-cache --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
+for i in 1 2 3; do
+  measure "medql -e cold (no cache)" $MEDQL --no-cache --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
+done
 measure "medql -e first run (fills the cache)" $MEDQL --cache "$CACHE" --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
 for i in 1 2 3 4 5; do
   measure "medql -e warm cache" $MEDQL --cache "$CACHE" --items "$ITEMS" --predictions "$PREDS" -e "by model score acc"
@@ -94,4 +96,4 @@ if [[ ! -x $VENV/bin/python ]]; then
   "$VENV/bin/pip" install --quiet duckdb pandas openpyxl pyarrow
 fi
 echo "== duckdb, pandas, Python extraction; summary"
-"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$OUT-xlsx/predictions" "$RUNS" "$FIG"
+"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$OUT-xlsx/predictions" "$RUNS" "$FIG" "$PREDS"

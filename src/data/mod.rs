@@ -490,16 +490,20 @@ fn cached_set(
         model: meta.model,
         dataset: meta.dataset,
         files: meta.files,
-        prediction: vec![],
+        prediction: empty_text(),
         answered: vec![],
         hit,
-        log: meta.has_log.then(Vec::new),
-        thinking: meta.has_thinking.then(Vec::new),
+        log: meta.has_log.then(empty_text),
+        thinking: meta.has_thinking.then(empty_text),
         coverage: meta.coverage,
         warnings: meta.warnings,
         notes: meta.notes,
         cached: Some(batch),
     }
+}
+
+fn empty_text() -> datafusion::arrow::array::StringArray {
+    datafusion::arrow::array::StringArray::new_null(0)
 }
 
 /// `f` over every element on all cores; results in order.
@@ -563,17 +567,19 @@ pub fn from_demo(d: demo::DemoData) -> Loaded {
     let tables = d
         .models
         .iter()
-        .map(|m| table::RawTable {
-            file: format!("<demo>/{}", m.name),
-            headers: vec!["model".into(), "index".into(), "prediction".into()],
-            rows: m
+        .map(|m| {
+            let rows: Vec<Vec<Option<String>>> = m
                 .predictions
                 .iter()
                 .map(|(i, p)| vec![Some(m.name.clone()), Some(i.to_string()), p.clone()])
-                .collect(),
-            row_numbers: (2..m.predictions.len() as u64 + 2).collect(),
-            row_unit: "row",
-            notes: vec![],
+                .collect();
+            table::RawTable::from_rows(
+                format!("<demo>/{}", m.name),
+                vec!["model".into(), "index".into(), "prediction".into()],
+                &rows,
+                (2..rows.len() as u64 + 2).collect(),
+                "row",
+            )
         })
         .collect();
     let mut warnings = vec![];

@@ -6,6 +6,7 @@
 use crate::data::items::{canonical_item_column, parse_index, Items};
 use crate::data::table::{Format, RawTable};
 use crate::error::{Error, Result};
+use datafusion::arrow::array::{Array, AsArray, StringArray, UInt32Array};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -32,17 +33,17 @@ pub struct PredictionSet {
     /// The dataset's rows among the loaded items.
     pub range: std::ops::Range<usize>,
     pub files: Vec<String>,
-    pub prediction: Vec<Option<String>>,
+    pub prediction: StringArray,
     pub answered: Vec<bool>,
     /// The `hit` column of a VLMEvalKit result file, where there is one.
     pub hit: Option<Vec<Option<bool>>>,
     /// The `log` column of a VLMEvalKit result file (how each verdict was
     /// reached), where there is one. For a set from the cache: `Some`
     /// (empty) when its file had one.
-    pub log: Option<Vec<Option<String>>>,
+    pub log: Option<StringArray>,
     /// The `thinking` column (VLMEvalKit's `SPLIT_THINK=1`), where there
     /// is one. For a set from the cache: `Some` (empty) when its file had one.
-    pub thinking: Option<Vec<Option<String>>>,
+    pub thinking: Option<StringArray>,
     pub coverage: Coverage,
     /// What loading had to say about this model (counts, column mismatches).
     pub warnings: Vec<String>,
@@ -691,15 +692,15 @@ enum TableDataset {
 impl TableDataset {
     /// The dataset of row `r` of `t`, spelt as loaded; None when the
     /// column names a dataset that is not loaded.
-    fn of(&self, t: &RawTable, r: usize, datasets: &[String]) -> Option<String> {
+    fn of<'a>(&'a self, t: &RawTable, r: usize, datasets: &'a [String]) -> Option<&'a str> {
         match self {
-            TableDataset::File(d) => Some(d.clone()),
+            TableDataset::File(d) => Some(d),
             TableDataset::Column(c) => {
-                let v = t.rows[r].get(*c).cloned().flatten()?;
+                let v = t.cell(r, *c)?.trim();
                 datasets
                     .iter()
-                    .find(|d| d.eq_ignore_ascii_case(v.trim()))
-                    .cloned()
+                    .find(|d| d.eq_ignore_ascii_case(v))
+                    .map(String::as_str)
             }
         }
     }
@@ -736,26 +737,30 @@ pub fn table_models(t: &RawTable, datasets: &[String], runs: &Runs) -> Result<Ta
             stem.clone()
         }
     };
-    let mut groups: BTreeMap<(String, String), Vec<usize>> = BTreeMap::new();
     if let (None, TableDataset::File(d)) = (mc, &where_rows) {
-        // One model, one dataset: a set even without rows.
-        groups.insert((model_of_file.clone(), d.clone()), vec![]);
+        // One model, one dataset: every row (a set even without rows).
+        return Ok((
+            vec![((model_of_file, d.clone()), (0..t.len).collect())],
+            is_result,
+            warning,
+        ));
     }
+    let mut groups: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
     let mut elsewhere: (usize, Option<String>) = (0, None);
-    for r in 0..t.rows.len() {
+    for r in 0..t.len {
         let model = match mc {
-            Some(mc) => match t.rows[r].get(mc).cloned().flatten() {
-                Some(m) if !m.trim().is_empty() => m.trim().to_string(),
+            Some(mc) => match t.cell(r, mc).map(str::trim) {
+                Some(m) if !m.is_empty() => m,
                 _ => {
                     return Err(Error::data_at(
                         &t.file,
-                        Some(t.row_numbers[r]),
+                        Some(t.row_number(r)),
                         Some(&t.headers[mc]),
                         "empty model name",
                     ))
                 }
             },
-            None => model_of_file.clone(),
+            None => model_of_file.as_str(),
         };
         match where_rows.of(t, r, datasets) {
             Some(d) => groups.entry((model, d)).or_default().push(r),
@@ -765,17 +770,20 @@ pub fn table_models(t: &RawTable, datasets: &[String], runs: &Runs) -> Result<Ta
                     elsewhere.1 = Some(format!(
                         "{} {}: `{}`",
                         t.row_unit,
-                        t.row_numbers[r],
+                        t.row_number(r),
                         match &where_rows {
-                            TableDataset::Column(c) =>
-                                t.rows[r].get(*c).cloned().flatten().unwrap_or_default(),
-                            TableDataset::File(d) => d.clone(),
+                            TableDataset::Column(c) => t.cell(r, *c).unwrap_or_default(),
+                            TableDataset::File(d) => d.as_str(),
                         }
                     ));
                 }
             }
         }
     }
+    let groups: BTreeMap<(String, String), Vec<usize>> = groups
+        .into_iter()
+        .map(|((m, d), rows)| ((m.to_string(), d.to_string()), rows))
+        .collect();
     if elsewhere.0 > 0 {
         warning = Some(format!(
             "{}: {} rows of datasets not loaded ignored (first: {})",
@@ -797,7 +805,7 @@ fn row_keys(p: &Portion) -> Vec<[Option<String>; 4]> {
         .rows
         .iter()
         .map(|&r| {
-            let cell = |k: usize| cols[k].and_then(|c| t.rows[r].get(c).cloned().flatten());
+            let cell = |k: usize| cols[k].and_then(|c| t.cell(r, c)).map(str::to_string);
             let index = cell(0).map(|s| parse_index(&s).map_or(s, |i| i.to_string()));
             let hit = cell(2).map(|s| match parse_hit(&s) {
                 Ok(Some(h)) => (h as u8).to_string(),
@@ -878,7 +886,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
             .chain(&results)
             .map(|p| p.file.clone())
             .collect(),
-        prediction: vec![None; n],
+        prediction: StringArray::new_null(0),
         answered: vec![false; n],
         hit: None,
         log: None,
@@ -960,18 +968,19 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
     let ic = require(t, "index")?;
     let pc = require(t, "prediction")?;
     let tc = t.column("thinking");
-    let mut thinking = tc.map(|_| vec![None; n]);
+    // Each item's row in the table, for the text columns taken from it.
+    let mut source: Vec<Option<u32>> = vec![None; n];
     let dataset = items.dataset_id(&set.dataset);
     for &r in &primary.rows {
         set.coverage.read += 1;
-        let row = &t.rows[r];
-        let raw = row.get(ic).cloned().flatten().unwrap_or_default();
-        let Some(index) = parse_index(&raw) else {
+        let raw = t.cell(r, ic).unwrap_or("");
+        let Some(index) = parse_index(raw) else {
             set.coverage.invalid += 1;
             first.invalid.get_or_insert_with(|| {
                 format!(
                     "{} {}: index `{raw}` is not an integer",
-                    t.row_unit, t.row_numbers[r]
+                    t.row_unit,
+                    t.row_number(r)
                 )
             });
             continue;
@@ -984,23 +993,33 @@ fn align(set: &mut PredictionSet, primary: &Portion, items: &Items) -> Result<Ig
         let pos = pos - set.range.start;
         if set.answered[pos] {
             set.coverage.duplicated += 1;
-            first.duplicate.get_or_insert((index, t.row_numbers[r]));
+            first.duplicate.get_or_insert((index, t.row_number(r)));
             continue;
         }
         set.answered[pos] = true;
-        set.prediction[pos] = row.get(pc).cloned().flatten();
-        if let (Some(tc), Some(th)) = (tc, thinking.as_mut()) {
-            th[pos] = row.get(tc).cloned().flatten();
-        }
+        source[pos] = Some(r as u32);
         set.coverage.scored += 1;
     }
-    set.thinking = thinking;
+    let source = UInt32Array::from(source);
+    set.prediction = taken(t, pc, &source)?;
+    set.thinking = tc.map(|tc| taken(t, tc, &source)).transpose()?;
     set.coverage.missing = set.answered.iter().filter(|a| !**a).count() as u64;
     Ok(first)
 }
 
+/// Column `c` of `t` at the rows `source` gives (null where it gives none).
+fn taken(t: &RawTable, c: usize, source: &UInt32Array) -> Result<StringArray> {
+    let column = t
+        .columns
+        .get(c)
+        .ok_or_else(|| Error::data(&t.file, format!("no column {}", c + 1)))?;
+    let out = datafusion::arrow::compute::take(column, source, None)
+        .map_err(|e| Error::engine(format!("reading {}", t.file), e))?;
+    Ok(out.as_string::<i32>().clone())
+}
+
 /// A model's verdicts as VLMEvalKit recorded them: `hit`, and `log`.
-type Verdicts = (Option<Vec<Option<bool>>>, Option<Vec<Option<String>>>);
+type Verdicts = (Option<Vec<Option<bool>>>, Option<StringArray>);
 
 /// The `hit` and `log` columns of result portion `res`, aligned with the
 /// items; None for a column it does not have (no `log` without `hit`).
@@ -1022,16 +1041,10 @@ fn verdict_columns(
     let lc = rt.column("log");
     let n = set.range.len();
     let mut hits = vec![None; n];
-    let mut logs = lc.map(|_| vec![None; n]);
+    let mut log_source: Vec<Option<u32>> = vec![None; n];
     let dataset = items.dataset_id(&set.dataset);
     for &r in &res.rows {
-        let row = &rt.rows[r];
-        let Some(index) = row
-            .get(ric)
-            .cloned()
-            .flatten()
-            .and_then(|s| parse_index(&s))
-        else {
+        let Some(index) = rt.cell(r, ric).and_then(parse_index) else {
             continue;
         };
         let Some(pos) = dataset.and_then(|d| items.row_in(d, index)) else {
@@ -1040,11 +1053,15 @@ fn verdict_columns(
         let pos = pos - set.range.start;
         if !std::ptr::eq(res, primary) {
             if let Some(rpc) = rpc {
-                let theirs = row.get(rpc).cloned().flatten();
-                if !set.answered[pos] || theirs != set.prediction[pos] {
+                let theirs = rt.cell(r, rpc);
+                let ours = set
+                    .prediction
+                    .is_valid(pos)
+                    .then(|| set.prediction.value(pos));
+                if !set.answered[pos] || theirs != ours {
                     return Err(Error::data_at(
                         &res.file,
-                        Some(rt.row_numbers[r]),
+                        Some(rt.row_number(r)),
                         Some(&rt.headers[rpc]),
                         format!(
                             "the prediction for item {index} differs from {}; a raw file and its result file must be the same run",
@@ -1054,20 +1071,20 @@ fn verdict_columns(
                 }
             }
         }
-        let cell = row.get(hc).cloned().flatten();
-        let h = parse_hit(cell.as_deref().unwrap_or("")).map_err(|other| {
+        let h = parse_hit(rt.cell(r, hc).unwrap_or("")).map_err(|other| {
             Error::data_at(
                 &res.file,
-                Some(rt.row_numbers[r]),
+                Some(rt.row_number(r)),
                 Some(&rt.headers[hc]),
                 format!("expected 0 or 1 in `hit`, found `{other}`"),
             )
         })?;
         hits[pos] = h;
-        if let (Some(lc), Some(logs)) = (lc, logs.as_mut()) {
-            logs[pos] = row.get(lc).cloned().flatten();
-        }
+        log_source[pos] = Some(r as u32);
     }
+    let logs = lc
+        .map(|lc| taken(rt, lc, &UInt32Array::from(log_source)))
+        .transpose()?;
     Ok((Some(hits), logs))
 }
 
@@ -1166,14 +1183,7 @@ pub fn reduce(mut t: RawTable, items: &Items, runs: &Runs) -> RawTable {
     // error that names what it has.
     let complete = t.column("index").is_some() && t.column("prediction").is_some();
     if complete && keep.len() < t.headers.len() {
-        t.headers = keep.iter().map(|&i| t.headers[i].clone()).collect();
-        for row in &mut t.rows {
-            let mut cells = std::mem::take(row);
-            *row = keep
-                .iter()
-                .map(|&i| cells.get_mut(i).and_then(Option::take))
-                .collect();
-        }
+        t.project(&keep);
     }
     t.notes.extend(notes);
     t
@@ -1205,15 +1215,12 @@ fn check_item_columns(
         TableDataset::File(d) => Some(items.dataset_id(d)),
         TableDataset::Column(_) => None,
     };
-    let found: Vec<Option<(i64, usize)>> = t
-        .rows
-        .iter()
-        .enumerate()
-        .map(|(r, row)| {
-            let index = row.get(ic)?.as_deref().and_then(parse_index)?;
+    let found: Vec<Option<(i64, usize)>> = (0..t.len)
+        .map(|r| {
+            let index = parse_index(t.cell(r, ic)?)?;
             let d = match file_dataset {
                 Some(d) => d?,
-                None => items.dataset_id(&dataset.of(t, r, &datasets)?)?,
+                None => items.dataset_id(dataset.of(t, r, &datasets)?)?,
             };
             Some((index, items.row_in(d, index)?))
         })
@@ -1221,20 +1228,20 @@ fn check_item_columns(
     for (hc, header, column) in checked {
         let mut count = 0u64;
         let mut first = None;
-        for (r, row) in t.rows.iter().enumerate() {
-            let Some((index, pos)) = found[r] else {
+        let theirs_column = &t.columns[hc];
+        for (r, found) in found.iter().enumerate() {
+            let Some((index, pos)) = *found else {
                 continue;
             };
-            let theirs = row.get(hc).and_then(|x| x.as_deref()).unwrap_or("");
+            let theirs = if theirs_column.is_valid(r) {
+                theirs_column.value(r)
+            } else {
+                ""
+            };
             let ours = column[pos].as_deref().unwrap_or("");
             if theirs != ours {
                 count += 1;
-                first.get_or_insert((
-                    t.row_numbers[r],
-                    index,
-                    ours.to_string(),
-                    theirs.to_string(),
-                ));
+                first.get_or_insert((t.row_number(r), index, ours.to_string(), theirs.to_string()));
             }
         }
         if let Some((row, index, ours, theirs)) = first {

@@ -1,32 +1,136 @@
 //! Reading a prediction table from any of the supported file formats into
-//! rows of optional text cells, each row with the number a person would use
-//! to find it in the file.
+//! columns of optional text cells (Arrow arrays), each row with the number a
+//! person would use to find it in the file.
 
 use crate::error::{Error, Result};
+use datafusion::arrow::array::{Array, StringArray, StringBuilder};
 use std::path::Path;
 
-/// A table read from a file: header names and text cells.
+/// A table read from a file: header names and, for each, a column of
+/// optional text cells held as one Arrow array (no allocation per cell).
 #[derive(Debug, Default)]
 pub struct RawTable {
     pub file: String,
     pub headers: Vec<String>,
-    pub rows: Vec<Vec<Option<String>>>,
-    /// For each row: the spreadsheet row (header = 1), the line of a text
-    /// file, or the 1-based record of JSON, JSONL and Parquet.
-    pub row_numbers: Vec<u64>,
+    /// One array per header, each `len` long.
+    pub columns: Vec<StringArray>,
+    pub len: usize,
+    /// The number a person would use to find each row in the file.
+    pub row_numbers: RowNumbers,
     /// What `row_numbers` count, for messages.
     pub row_unit: &'static str,
     /// What reading it had to say (item columns that differ from the items).
     pub notes: Vec<String>,
 }
 
+/// Each row's number in its file: the spreadsheet row (header = 1), the
+/// line of a text file, or the 1-based record of JSON, JSONL and Parquet.
+#[derive(Clone, Debug)]
+pub enum RowNumbers {
+    /// Row `r` is number `first + r` (no row skipped: Parquet's records).
+    From(u64),
+    /// Each row's number (blank lines and rows skipped).
+    Listed(Vec<u64>),
+}
+
+impl Default for RowNumbers {
+    fn default() -> RowNumbers {
+        RowNumbers::Listed(vec![])
+    }
+}
+
 impl RawTable {
+    /// A table from rows of cells (generated data, tests).
+    pub fn from_rows(
+        file: impl Into<String>,
+        headers: Vec<String>,
+        rows: &[Vec<Option<String>>],
+        row_numbers: Vec<u64>,
+        row_unit: &'static str,
+    ) -> RawTable {
+        let mut b = TableBuilder::new(headers.len());
+        for (row, n) in rows.iter().zip(row_numbers) {
+            b.push(n, row.iter().map(Option::as_deref));
+        }
+        b.finish(file, headers, row_unit)
+    }
+
     /// The position of a header, matched case-insensitively and ignoring
     /// surrounding spaces.
     pub fn column(&self, name: &str) -> Option<usize> {
         self.headers
             .iter()
             .position(|h| h.trim().eq_ignore_ascii_case(name))
+    }
+
+    /// The cell of row `r` in column `c`; None when it is empty.
+    pub fn cell(&self, r: usize, c: usize) -> Option<&str> {
+        let col = self.columns.get(c)?;
+        (r < col.len() && col.is_valid(r)).then(|| col.value(r))
+    }
+
+    /// Row `r`'s number in its file (see [`RowNumbers`]).
+    pub fn row_number(&self, r: usize) -> u64 {
+        match &self.row_numbers {
+            RowNumbers::From(first) => first + r as u64,
+            RowNumbers::Listed(n) => n.get(r).copied().unwrap_or(0),
+        }
+    }
+
+    /// Keep only the columns at `keep` (in that order).
+    pub fn project(&mut self, keep: &[usize]) {
+        self.headers = keep.iter().map(|&i| self.headers[i].clone()).collect();
+        self.columns = keep.iter().map(|&i| self.columns[i].clone()).collect();
+    }
+}
+
+/// Builds a [`RawTable`] row by row, a column builder per header.
+pub struct TableBuilder {
+    columns: Vec<StringBuilder>,
+    numbers: Vec<u64>,
+}
+
+impl TableBuilder {
+    pub fn new(width: usize) -> TableBuilder {
+        TableBuilder {
+            columns: (0..width).map(|_| StringBuilder::new()).collect(),
+            numbers: vec![],
+        }
+    }
+
+    /// Append a row: its number and its cells (missing cells are empty,
+    /// cells beyond the header ignored).
+    pub fn push<'a>(&mut self, number: u64, cells: impl IntoIterator<Item = Option<&'a str>>) {
+        let mut cells = cells.into_iter();
+        for b in &mut self.columns {
+            b.append_option(cells.next().flatten());
+        }
+        self.numbers.push(number);
+    }
+
+    pub fn len(&self) -> usize {
+        self.numbers.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.numbers.is_empty()
+    }
+
+    pub fn finish(
+        mut self,
+        file: impl Into<String>,
+        headers: Vec<String>,
+        row_unit: &'static str,
+    ) -> RawTable {
+        RawTable {
+            file: file.into(),
+            headers,
+            columns: self.columns.iter_mut().map(StringBuilder::finish).collect(),
+            len: self.numbers.len(),
+            row_numbers: RowNumbers::Listed(self.numbers),
+            row_unit,
+            notes: vec![],
+        }
     }
 }
 
@@ -91,7 +195,7 @@ pub fn read_table(path: &Path) -> Result<RawTable> {
     if format != Format::Csv && format != Format::Tsv {
         crate::data::progress::bytes_read(meta.len());
     }
-    crate::data::progress::file_done(t.rows.len() as u64);
+    crate::data::progress::file_done(t.len as u64);
     Ok(t)
 }
 
@@ -307,34 +411,39 @@ fn read_xlsx(path: &Path, file: &str) -> Result<RawTable> {
     let (start_row, _) = range.start().unwrap_or((0, 0));
     let mut rows = range.rows();
     let header: Vec<String> = match rows.next() {
-        Some(r) => r.iter().map(|c| cell_text(c).unwrap_or_default()).collect(),
+        Some(r) => r
+            .iter()
+            .map(|c| cell_text(c).unwrap_or_default().into_owned())
+            .collect(),
         None => return Err(Error::data(file, "the first sheet is empty")),
     };
-    let mut t = RawTable {
-        headers: header,
-        row_unit: "row",
-        ..Default::default()
-    };
+    let mut b = TableBuilder::new(header.len());
+    let mut texts: Vec<Option<std::borrow::Cow<'_, str>>> = vec![];
     for (i, r) in rows.enumerate() {
-        let cells: Vec<Option<String>> = r.iter().map(cell_text).collect();
-        if cells.iter().all(Option::is_none) {
+        texts.clear();
+        texts.extend(r.iter().map(cell_text));
+        if texts.iter().all(Option::is_none) {
             continue;
         }
-        t.rows.push(cells);
         // Absolute 0-based sheet row of the header is start_row; this row is
         // i + 1 below it; people count from 1.
-        t.row_numbers.push(start_row as u64 + i as u64 + 2);
+        b.push(
+            start_row as u64 + i as u64 + 2,
+            texts.iter().map(|c| c.as_deref()),
+        );
     }
-    fn cell_text(c: &Data) -> Option<String> {
+    let t = b.finish(file, header, "row");
+    fn cell_text(c: &Data) -> Option<std::borrow::Cow<'_, str>> {
+        use std::borrow::Cow;
         match c {
             Data::Empty => None,
-            Data::String(s) => Some(openpyxl_text(s).into_owned()),
-            Data::Float(f) => Some(python_float(*f)),
-            Data::Int(i) => Some(i.to_string()),
-            Data::Bool(b) => Some(if *b { "True".into() } else { "False".into() }),
-            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(s.clone()),
-            Data::DateTime(d) => Some(d.to_string()),
-            Data::Error(e) => Some(format!("#{e:?}")),
+            Data::String(s) => Some(openpyxl_text(s)),
+            Data::Float(f) => Some(Cow::Owned(python_float(*f))),
+            Data::Int(i) => Some(Cow::Owned(i.to_string())),
+            Data::Bool(b) => Some(Cow::Borrowed(if *b { "True" } else { "False" })),
+            Data::DateTimeIso(s) | Data::DurationIso(s) => Some(Cow::Borrowed(s)),
+            Data::DateTime(d) => Some(Cow::Owned(d.to_string())),
+            Data::Error(e) => Some(Cow::Owned(format!("#{e:?}"))),
         }
     }
     Ok(t)
@@ -398,11 +507,7 @@ fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
         .enumerate()
         .map(|(i, h)| utf8(file, 1, &format!("header {}", i + 1), h))
         .collect::<Result<Vec<_>>>()?;
-    let mut t = RawTable {
-        headers,
-        row_unit: "line",
-        ..Default::default()
-    };
+    let mut b = TableBuilder::new(headers.len());
     let mut rec = csv::ByteRecord::new();
     loop {
         match rdr.read_byte_record(&mut rec) {
@@ -414,7 +519,7 @@ fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
         if rec.len() == 1 && rec.get(0) == Some(b"") {
             continue; // a blank line
         }
-        if rec.len() != t.headers.len() {
+        if rec.len() != headers.len() {
             return Err(Error::data_at(
                 file,
                 Some(line),
@@ -422,30 +527,36 @@ fn read_delimited(path: &Path, file: &str, delimiter: u8) -> Result<RawTable> {
                 format!(
                     "{} fields where the header has {}",
                     rec.len(),
-                    t.headers.len()
+                    headers.len()
                 ),
             ));
         }
-        let mut cells = Vec::with_capacity(rec.len());
+        // Checked as UTF-8 in place; the text is copied once, into its
+        // column.
+        let mut texts = Vec::with_capacity(rec.len());
         for (i, f) in rec.iter().enumerate() {
-            cells.push(if f.is_empty() {
+            texts.push(if f.is_empty() {
                 None
             } else {
-                Some(utf8(file, line, &t.headers[i], f)?)
+                Some(utf8_str(file, line, &headers[i], f)?)
             });
         }
-        t.rows.push(cells);
-        t.row_numbers.push(line);
+        b.push(line, texts);
     }
     if let Some(at) = rdr.get_ref().unterminated() {
-        return Err(unterminated_quote(file, &t.headers, at));
+        return Err(unterminated_quote(file, &headers, at));
     }
-    Ok(t)
+    Ok(b.finish(file, headers, "line"))
 }
 
 pub fn utf8(file: &str, line: u64, column: &str, bytes: &[u8]) -> Result<String> {
+    utf8_str(file, line, column, bytes).map(str::to_string)
+}
+
+/// A cell's bytes as text, or the error that names where they are not UTF-8.
+pub fn utf8_str<'a>(file: &str, line: u64, column: &str, bytes: &'a [u8]) -> Result<&'a str> {
     match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_string()),
+        Ok(s) => Ok(s),
         Err(e) => Err(Error::data_at(
             file,
             Some(line),
@@ -492,14 +603,17 @@ fn json_cell(v: &serde_json::Value) -> Option<String> {
     }
 }
 
-fn push_records(
-    t: &mut RawTable,
+/// A table from JSON records: the header is every key met, in the order
+/// first met.
+fn records_table(
     file: &str,
     records: impl Iterator<Item = (u64, serde_json::Value)>,
-) -> Result<()> {
+    row_unit: &'static str,
+) -> Result<RawTable> {
     use std::collections::HashMap;
+    let mut headers: Vec<String> = vec![];
     let mut pos: HashMap<String, usize> = HashMap::new();
-    let mut raw_rows: Vec<Vec<(usize, Option<String>)>> = vec![];
+    let mut raw_rows: Vec<(u64, Vec<(usize, Option<String>)>)> = vec![];
     for (n, rec) in records {
         let serde_json::Value::Object(map) = rec else {
             return Err(Error::data_at(
@@ -512,26 +626,23 @@ fn push_records(
         let mut row = Vec::with_capacity(map.len());
         for (k, v) in map.iter() {
             let idx = *pos.entry(k.clone()).or_insert_with(|| {
-                t.headers.push(k.clone());
-                t.headers.len() - 1
+                headers.push(k.clone());
+                headers.len() - 1
             });
             row.push((idx, json_cell(v)));
         }
-        raw_rows.push(row);
-        t.row_numbers.push(n);
+        raw_rows.push((n, row));
     }
-    let width = t.headers.len();
-    t.rows = raw_rows
-        .into_iter()
-        .map(|r| {
-            let mut cells = vec![None; width];
-            for (i, v) in r {
-                cells[i] = v;
-            }
-            cells
-        })
-        .collect();
-    Ok(())
+    let mut b = TableBuilder::new(headers.len());
+    let mut cells: Vec<Option<String>> = vec![None; headers.len()];
+    for (n, r) in raw_rows {
+        cells.iter_mut().for_each(|c| *c = None);
+        for (i, v) in r {
+            cells[i] = v;
+        }
+        b.push(n, cells.iter().map(Option::as_deref));
+    }
+    Ok(b.finish(file, headers, row_unit))
 }
 
 fn read_json(path: &Path, file: &str) -> Result<RawTable> {
@@ -553,19 +664,14 @@ fn read_json(path: &Path, file: &str) -> Result<RawTable> {
             "expected a JSON array of records (pandas `orient='records'`)",
         ));
     };
-    let mut t = RawTable {
-        row_unit: "record",
-        ..Default::default()
-    };
-    push_records(
-        &mut t,
+    records_table(
         file,
         items
             .into_iter()
             .enumerate()
             .map(|(i, v)| (i as u64 + 1, v)),
-    )?;
-    Ok(t)
+        "record",
+    )
 }
 
 /// Python's JSON dialect as strict JSON. `json.dump` writes a missing
@@ -751,16 +857,11 @@ fn read_jsonl(path: &Path, file: &str) -> Result<RawTable> {
         })?;
         recs.push((n, v));
     }
-    let mut t = RawTable {
-        row_unit: "line",
-        ..Default::default()
-    };
-    push_records(&mut t, file, recs.into_iter())?;
-    Ok(t)
+    records_table(file, recs.into_iter(), "line")
 }
 
 fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
-    use datafusion::arrow::array::{Array, AsArray, RecordBatchReader};
+    use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatchReader};
     use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
     use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
     let f = std::fs::File::open(path).map_err(|e| Error::io(file, e))?;
@@ -773,54 +874,62 @@ fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let mut t = RawTable {
-        headers,
-        row_unit: "record",
-        ..Default::default()
-    };
-    let mut record = 0u64;
+    // Each column's text, a piece per batch: string columns as they are
+    // read (no copy), numbers and booleans as Python prints them.
+    let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; headers.len()];
+    let mut len = 0;
     for batch in reader {
         let batch = batch.map_err(|e| Error::data(file, format!("cannot read as Parquet: {e}")))?;
-        let mut cols: Vec<Vec<Option<String>>> = vec![];
-        for c in batch.columns() {
-            let texts: Vec<Option<String>> = match c.data_type() {
-                DataType::Float64 => c
-                    .as_primitive::<Float64Type>()
-                    .iter()
-                    .map(|v| v.map(python_float_typed))
-                    .collect(),
-                DataType::Float32 => c
-                    .as_primitive::<Float32Type>()
-                    .iter()
-                    .map(|v| v.map(|x| python_float_typed(x as f64)))
-                    .collect(),
-                DataType::Boolean => c
-                    .as_boolean()
-                    .iter()
-                    .map(|v| v.map(|b| if b { "True".into() } else { "False".into() }))
-                    .collect(),
-                _ => {
-                    let s = datafusion::arrow::compute::cast(c, &DataType::Utf8).map_err(|e| {
-                        Error::data(file, format!("cannot read a column as text: {e}"))
-                    })?;
-                    let s = s.as_string::<i32>();
-                    (0..s.len())
-                        .map(|i| (!s.is_null(i)).then(|| s.value(i).to_string()))
-                        .collect()
-                }
+        len += batch.num_rows();
+        for (c, col) in batch.columns().iter().enumerate() {
+            let text: ArrayRef = match col.data_type() {
+                DataType::Utf8 => col.clone(),
+                DataType::Float64 => std::sync::Arc::new(StringArray::from_iter(
+                    col.as_primitive::<Float64Type>()
+                        .iter()
+                        .map(|v| v.map(python_float_typed)),
+                )),
+                DataType::Float32 => std::sync::Arc::new(StringArray::from_iter(
+                    col.as_primitive::<Float32Type>()
+                        .iter()
+                        .map(|v| v.map(|x| python_float_typed(x as f64))),
+                )),
+                DataType::Boolean => std::sync::Arc::new(StringArray::from_iter(
+                    col.as_boolean()
+                        .iter()
+                        .map(|v| v.map(|b| if b { "True" } else { "False" })),
+                )),
+                _ => datafusion::arrow::compute::cast(col, &DataType::Utf8)
+                    .map_err(|e| Error::data(file, format!("cannot read a column as text: {e}")))?,
             };
-            cols.push(texts);
-        }
-        // Rows take the cells out of the columns (no copy).
-        let mut cells: Vec<_> = cols.into_iter().map(Vec::into_iter).collect();
-        for _ in 0..batch.num_rows() {
-            record += 1;
-            t.rows
-                .push(cells.iter_mut().map(|c| c.next().flatten()).collect());
-            t.row_numbers.push(record);
+            pieces[c].push(text);
         }
     }
-    Ok(t)
+    let columns = pieces
+        .into_iter()
+        .map(|p| {
+            let joined = match p.as_slice() {
+                [] => std::sync::Arc::new(StringArray::new_null(0)) as ArrayRef,
+                [one] => one.clone(),
+                _ => {
+                    let refs: Vec<&dyn Array> = p.iter().map(|a| a.as_ref()).collect();
+                    datafusion::arrow::compute::concat(&refs).map_err(|e| {
+                        Error::data(file, format!("cannot read a column as text: {e}"))
+                    })?
+                }
+            };
+            Ok(joined.as_string::<i32>().clone())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(RawTable {
+        file: file.to_string(),
+        headers,
+        columns,
+        len,
+        row_numbers: RowNumbers::From(1),
+        row_unit: "record",
+        notes: vec![],
+    })
 }
 
 /// A float column's value as Python's `str()` of a float prints it (`17.0`).

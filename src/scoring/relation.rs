@@ -7,7 +7,7 @@ use super::udf::ExtractUdf;
 use crate::data::items::Items;
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
 use datafusion::functions::core::expr_fn::get_field;
@@ -214,14 +214,10 @@ impl LoadedColumns {
         cols.push(Arc::new(BooleanArray::from(
             set.answered[start..start + len].to_vec(),
         )));
-        cols.push(Arc::new(StringArray::from_iter(
-            set.prediction[start..start + len].iter(),
-        )));
+        cols.push(Arc::new(set.prediction.slice(start, len)));
         if self.with_thinking {
             cols.push(match &set.thinking {
-                Some(t) => {
-                    Arc::new(StringArray::from_iter(t[start..start + len].iter())) as ArrayRef
-                }
+                Some(t) => Arc::new(t.slice(start, len)) as ArrayRef,
                 None => new_null_array(&DataType::Utf8, len),
             });
         }
@@ -230,7 +226,7 @@ impl LoadedColumns {
             None => BooleanArray::from(vec![None; len]),
         }));
         cols.push(match &set.log {
-            Some(l) => Arc::new(StringArray::from_iter(l[start..start + len].iter())) as ArrayRef,
+            Some(l) => Arc::new(l.slice(start, len)) as ArrayRef,
             None => new_null_array(&DataType::Utf8, len),
         });
         let answered = BooleanArray::from(set.answered[start..start + len].to_vec());
@@ -310,7 +306,7 @@ fn extracted(r: &RuleSet) -> String {
 }
 
 /// Step 1: the loaded columns, and each rule set's {choice, rule},
-/// computed once per answered row.
+/// computed once per row (step 2 overrides the unanswered ones).
 fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
     // The prediction and the option columns from A to the last letter
     // there is (a letter without a column: no such option).
@@ -652,10 +648,13 @@ mod tests {
                 .map(|f| f.name().as_str())
                 .collect();
             assert_eq!(names, cached_columns());
-            set.prediction.clear();
+            set.prediction = datafusion::arrow::array::StringArray::new_null(0);
             set.answered.clear();
             set.hit = set.hit.as_ref().map(|_| vec![]);
-            set.thinking = set.thinking.as_ref().map(|_| vec![]);
+            set.thinking = set
+                .thinking
+                .as_ref()
+                .map(|_| datafusion::arrow::array::StringArray::new_null(0));
             set.cached = Some(batch);
         }
         let again = run(score(&ctx, &loaded.items, &from_cache)).unwrap();

@@ -169,17 +169,17 @@ proptest! {
             cells[2] = Some("y".to_string());
             items.push("D", i, cells, "items.tsv", i as u64 + 2).unwrap();
         }
-        let table = RawTable {
-            file: "m_D.csv".into(),
-            headers: vec!["index".into(), "prediction".into()],
-            rows: rows
-                .iter()
-                .map(|(i, p)| vec![Some(i.map(|v| v.to_string()).unwrap_or_else(|| "oops".into())), p.then(|| "A".to_string())])
-                .collect(),
-            row_numbers: (2..rows.len() as u64 + 2).collect(),
-            row_unit: "line",
-            notes: vec![],
-        };
+        let cells: Vec<Vec<Option<String>>> = rows
+            .iter()
+            .map(|(i, p)| vec![Some(i.map(|v| v.to_string()).unwrap_or_else(|| "oops".into())), p.then(|| "A".to_string())])
+            .collect();
+        let table = RawTable::from_rows(
+            "m_D.csv",
+            vec!["index".into(), "prediction".into()],
+            &cells,
+            (2..rows.len() as u64 + 2).collect(),
+            "line",
+        );
         let mut warnings = vec![];
         let sets = assemble(vec![table], &items, &Default::default(), None, &mut warnings).unwrap();
         let c = &sets[0].coverage;
