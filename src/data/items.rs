@@ -157,6 +157,48 @@ pub fn canonical_item_column(header: &str) -> Option<&'static str> {
     })
 }
 
+/// Hashing for (dataset, index) keys: every prediction row looks its item
+/// up, so a multiply-and-rotate of the two integers, not SipHash (the keys
+/// come from files the user chose to load, not from an adversary).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct KeyHash;
+
+impl std::hash::BuildHasher for KeyHash {
+    type Hasher = KeyHasher;
+    fn build_hasher(&self) -> KeyHasher {
+        KeyHasher(0)
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct KeyHasher(u64);
+
+impl KeyHasher {
+    #[inline]
+    fn add(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+impl std::hash::Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        // The table takes its bucket from the low bits and a tag from the
+        // high ones: fold the well-mixed high half into both.
+        self.0 ^ (self.0 >> 29)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.add(u64::from(*b));
+        }
+    }
+    fn write_u32(&mut self, v: u32) {
+        self.add(u64::from(v));
+    }
+    fn write_i64(&mut self, v: i64) {
+        self.add(v as u64);
+    }
+}
+
 /// Items, column by column: GMAI-MMBench's columns ([`ITEM_COLUMNS`]) first,
 /// always there, then every other column in the order first met.
 #[derive(Debug, Default, Clone)]
@@ -169,7 +211,7 @@ pub struct Items {
     /// Whether any loaded file had an `answer` column.
     pub has_answers: bool,
     /// The row of each (dataset, index): indexes repeat across datasets.
-    position: HashMap<(u32, i64), usize>,
+    position: HashMap<(u32, i64), usize, KeyHash>,
     /// Each dataset's rows, in order of loading: a dataset's items are
     /// contiguous (its files are read one after another).
     ranges: Vec<(String, std::ops::Range<usize>)>,

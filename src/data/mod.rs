@@ -310,7 +310,8 @@ impl PredictionFiles {
             .into_iter()
             .collect();
         let paths: Vec<&std::path::Path> = todo.iter().map(|&i| self.paths[i].as_path()).collect();
-        let reduce = |t| predictions::reduce(t, &items.items, runs);
+        let check = predictions::ItemCheck::new(&items.items);
+        let reduce = |t| predictions::reduce(t, &check, runs);
         for (&i, t) in todo.iter().zip(table::read_tables(&paths, &reduce)) {
             let t = t?;
             let (groups, _, warning) = predictions::table_models(&t, &items.datasets, runs)?;

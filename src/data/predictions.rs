@@ -589,7 +589,8 @@ pub fn load_predictions(
     warnings: &mut Vec<String>,
 ) -> Result<Vec<PredictionSet>> {
     let paths: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
-    let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, items, runs))
+    let check = ItemCheck::new(items);
+    let tables = crate::data::table::read_tables(&paths, &|t| reduce(t, &check, runs))
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
     assemble(tables, items, runs, None, warnings)
@@ -1159,9 +1160,9 @@ fn require(t: &RawTable, name: &str) -> Result<usize> {
 /// `hit`, the judge's `log`, and the `thinking` text of `SPLIT_THINK=1`):
 /// a prediction file's copy of every question is not held in memory.
 /// `runs` says which dataset the file answers.
-pub fn reduce(mut t: RawTable, items: &Items, runs: &Runs) -> RawTable {
+pub fn reduce(mut t: RawTable, items: &ItemCheck, runs: &Runs) -> RawTable {
     let mut notes = vec![];
-    if let Ok(d) = table_dataset(&t, &items.datasets(), runs) {
+    if let Ok(d) = table_dataset(&t, &items.items.datasets(), runs) {
         check_item_columns(&t, items, &d, &mut notes);
     }
     let keep: Vec<usize> = (0..t.headers.len())
@@ -1189,19 +1190,51 @@ pub fn reduce(mut t: RawTable, items: &Items, runs: &Runs) -> RawTable {
     t
 }
 
+/// The items as prediction files are checked against them: each item
+/// column a file may carry as one contiguous array, read in order rather
+/// than chased through an allocation per cell, built once for every file.
+pub struct ItemCheck<'a> {
+    pub items: &'a Items,
+    columns: Vec<(&'static str, StringArray)>,
+}
+
+impl<'a> ItemCheck<'a> {
+    pub fn new(items: &'a Items) -> ItemCheck<'a> {
+        let columns = crate::data::items::ITEM_COLUMNS
+            .iter()
+            .filter_map(|(name, _)| {
+                let values = items.column(name)?;
+                Some((
+                    *name,
+                    StringArray::from_iter(values.iter().map(Option::as_deref)),
+                ))
+            })
+            .collect();
+        ItemCheck { items, columns }
+    }
+
+    fn column(&self, name: &str) -> Option<&StringArray> {
+        self.columns
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| a)
+    }
+}
+
 fn check_item_columns(
     t: &RawTable,
-    items: &Items,
+    check: &ItemCheck,
     dataset: &TableDataset,
     warnings: &mut Vec<String>,
 ) {
+    let items = check.items;
     let Some(ic) = t.column("index") else { return };
-    let checked: Vec<(usize, &String, &[Option<String>])> = t
+    let checked: Vec<(usize, &String, &StringArray)> = t
         .headers
         .iter()
         .enumerate()
         .filter_map(|(hc, header)| {
-            let column = items.column(canonical_item_column(header)?)?;
+            let column = check.column(canonical_item_column(header)?)?;
             Some((hc, header, column))
         })
         .collect();
@@ -1238,7 +1271,11 @@ fn check_item_columns(
             } else {
                 ""
             };
-            let ours = column[pos].as_deref().unwrap_or("");
+            let ours = if column.is_valid(pos) {
+                column.value(pos)
+            } else {
+                ""
+            };
             if theirs != ours {
                 count += 1;
                 first.get_or_insert((t.row_number(r), index, ours.to_string(), theirs.to_string()));

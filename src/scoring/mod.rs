@@ -1,13 +1,13 @@
 //! Scoring: VLMEvalKit's answer-extraction rules (`extract`), the registry
-//! of rule sets (`rules`), the rules wrapped as vectorised DataFusion scalar
-//! functions (`udf`), the building of the scored `results` relation, once
+//! of rule sets (`rules`), every rule set applied to a batch of Arrow
+//! arrays at once (`kernel`), the building of the scored `results` relation, once
 //! per load, and the `provenance` relation with era detection.
 
 pub mod extract;
+pub mod kernel;
 pub mod provenance;
 pub mod relation;
 pub mod rules;
-pub mod udf;
 
 use datafusion::logical_expr::{lit, when, Expr};
 use datafusion::prelude::ident;

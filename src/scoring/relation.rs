@@ -2,15 +2,14 @@
 //! choice, rule and correctness computed once, in parallel, by the
 //! extraction functions of the rule-set registry.
 
-use super::rules::{RuleSet, RULE_SETS};
-use super::udf::ExtractUdf;
+use super::kernel::{result_fields, score_columns};
+use super::rules::RULE_SETS;
 use crate::data::items::Items;
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
-use datafusion::functions::core::expr_fn::get_field;
 use datafusion::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -78,7 +77,7 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     // Every rule set's function counts its rows.
     crate::data::progress::to_score((RULE_SETS.len() * fresh_rows) as u64);
     let partitions = loaded.partitions(sets, &layout)?;
-    let (schema, mut batches) = score_loaded(ctx, &loaded.schema, partitions, &layout).await?;
+    let (schema, mut batches) = score_loaded(&loaded.schema, partitions, &layout)?;
     let fresh = fresh_columns(sets, &batches, &schema, &layout)?;
     add_cached_sets(sets, &loaded, &schema, &layout, &mut batches)?;
     Ok(Scored {
@@ -276,40 +275,21 @@ fn recorded_column(
     })))
 }
 
-/// Score the loaded rows through the engine, in two selections (each rule
-/// set's extraction, then choices, rules and correctness under every
-/// policy); the scored schema and batches, one list per partition.
-async fn score_loaded(
-    ctx: &SessionContext,
+/// Score the loaded rows: every rule set's choice, rule and correctness
+/// (see [`score_columns`]) added to each batch, the batches scored on all
+/// cores; the scored schema and batches, one list per partition.
+fn score_loaded(
     schema: &SchemaRef,
     partitions: Vec<Vec<RecordBatch>>,
     layout: &Layout,
 ) -> Result<(SchemaRef, Vec<Vec<RecordBatch>>)> {
-    let loaded = MemTable::try_new(schema.clone(), partitions)
-        .map_err(|e| Error::engine("building predictions", e))?;
-    let df = ctx
-        .read_table(Arc::new(loaded))
-        .map_err(|e| Error::engine("scoring", e))?;
-    let df = df.select(extractions(schema)?).map_err(fail)?;
-    let scored = df.select(verdicts(schema)?).map_err(fail)?;
-    let out_schema: SchemaRef = Arc::new(scored.schema().as_arrow().clone());
-    let mut batches = scored.collect_partitioned().await.map_err(fail)?;
-    if batches.len() < layout.parts {
-        batches.resize(layout.parts, vec![]);
-    }
-    Ok((out_schema, batches))
-}
-
-/// The column of rule set `r`'s extraction, {choice, rule}.
-fn extracted(r: &RuleSet) -> String {
-    format!("x_{}", r.name)
-}
-
-/// Step 1: the loaded columns, and each rule set's {choice, rule},
-/// computed once per row (step 2 overrides the unanswered ones).
-fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
-    // The prediction and the option columns from A to the last letter
-    // there is (a letter without a column: no such option).
+    let mut fields: Vec<Field> = schema.fields().iter().map(|f| f.as_ref().clone()).collect();
+    fields.extend(result_fields());
+    let out_schema: SchemaRef = Arc::new(Schema::new(fields));
+    let at = |name: &str| schema.index_of(name).map_err(fail_arrow);
+    let (answered, answer, prediction) = (at("answered")?, at("answer")?, at("prediction")?);
+    // The option columns from A to the last letter there is (a letter
+    // without a column: no such option).
     let last = schema
         .fields()
         .iter()
@@ -317,51 +297,42 @@ fn extractions(schema: &Schema) -> Result<Vec<Expr>> {
         .filter(|n| crate::data::items::is_option(n))
         .max()
         .map_or(b'E', |l| l.as_bytes()[0]);
-    let opts = || -> Vec<Expr> {
-        let mut v = vec![col("prediction")];
-        for l in b'A'..=last {
-            let name = (l as char).to_string();
-            v.push(if schema.field_with_name(&name).is_ok() {
-                ident(name)
-            } else {
-                lit(ScalarValue::Utf8(None))
-            });
-        }
-        v
+    let options: Vec<Option<usize>> = (b'A'..=last)
+        .map(|l| schema.index_of(&(l as char).to_string()).ok())
+        .collect();
+    let score_batch = |b: &RecordBatch| -> Result<RecordBatch> {
+        let text = |c: usize| {
+            b.column(c).as_string_opt::<i32>().ok_or_else(|| {
+                Error::engine("scoring", format!("{} is not text", schema.field(c).name()))
+            })
+        };
+        let answered = b
+            .column(answered)
+            .as_boolean_opt()
+            .ok_or_else(|| Error::engine("scoring", "answered is not boolean"))?;
+        let opts = options
+            .iter()
+            .map(|o| o.map(text).transpose())
+            .collect::<Result<Vec<_>>>()?;
+        let mut cols = b.columns().to_vec();
+        cols.extend(score_columns(
+            answered,
+            text(answer)?,
+            text(prediction)?,
+            &opts,
+        ));
+        RecordBatch::try_new(out_schema.clone(), cols).map_err(fail_arrow)
     };
-    // Every row is extracted, answered or not: an unanswered row's
-    // prediction is null (cheap to extract) and step 2 gives it `Z` and
-    // `none`. A `CASE WHEN answered` here would copy the prediction and
-    // option columns into a filtered batch per rule set first.
-    let mut step1: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-    for r in RULE_SETS {
-        step1.push(ExtractUdf::udf(r).call(opts()).alias(extracted(r)));
+    let flat: Vec<&RecordBatch> = partitions.iter().flatten().collect();
+    let mut scored = crate::data::parallel_map(&flat, |b| score_batch(b)).into_iter();
+    let mut batches = Vec::with_capacity(layout.parts.max(partitions.len()));
+    for p in &partitions {
+        batches.push(scored.by_ref().take(p.len()).collect::<Result<Vec<_>>>()?);
     }
-    Ok(step1)
-}
-
-/// Step 2: the loaded columns (`correct_recorded` among them), and
-/// choices, rules and correctness under every rule set.
-fn verdicts(schema: &Schema) -> Result<Vec<Expr>> {
-    let answered = col("answered");
-    let answer = col("answer");
-    let mut select: Vec<Expr> = schema.fields().iter().map(|f| ident(f.name())).collect();
-    for r in RULE_SETS {
-        let x = col(extracted(r));
-        let choice = when(answered.clone(), get_field(x.clone(), "choice"))
-            .otherwise(lit("Z"))
-            .map_err(fail)?;
-        let rule = when(answered.clone(), get_field(x, "rule"))
-            .otherwise(lit("none"))
-            .map_err(fail)?;
-        let correct = when(answer.clone().is_null(), lit(ScalarValue::Boolean(None)))
-            .otherwise(choice.clone().eq(answer.clone()))
-            .map_err(fail)?;
-        select.push(choice.alias(r.choice()));
-        select.push(rule.alias(r.rule()));
-        select.push(correct.alias(r.correct()));
+    if batches.len() < layout.parts {
+        batches.resize(layout.parts, vec![]);
     }
-    Ok(select)
+    Ok((out_schema, batches))
 }
 
 /// The scored columns of every set scored here, for the cache (None for
@@ -554,21 +525,15 @@ fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
     Error::engine("scoring", e)
 }
 
-/// An engine error while scoring.
-fn fail(e: datafusion::error::DataFusionError) -> Error {
-    Error::engine("scoring", e)
-}
-
 use datafusion::arrow::array::{new_null_array, Array};
 use datafusion::arrow::array::{AsArray, Int32Array, StringViewArray};
 use datafusion::arrow::compute::kernels::cmp::eq;
 use datafusion::arrow::compute::{cast, concat};
-use datafusion::common::ScalarValue;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scoring::udf::is_pandas_na;
+    use crate::scoring::kernel::is_pandas_na;
 
     fn run<T>(f: impl std::future::Future<Output = T>) -> T {
         tokio::runtime::Builder::new_current_thread()
