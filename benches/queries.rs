@@ -3,7 +3,10 @@
 //! rules alone, and write the scored relation to Parquet so that
 //! `scripts/bench.sh` can time the same queries in DuckDB on identical data.
 //!
-//! cargo bench --bench queries -- --items FILE --predictions DIR [--export scored.parquet] [--runs N]
+//! cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR [--cache-build BINARY]] [--no-extraction] [--export scored.parquet [--export-columns a,b,...]] [--runs N]
+//!
+//! With `--cache`, the session starts from (and fills) that cache, as the
+//! command line does; without it, every file is read and scored.
 
 use medql::render::Cell;
 use medql::scoring::rules::RULE_SETS;
@@ -32,7 +35,7 @@ fn main() {
             .cloned()
     };
     let (Some(items), Some(preds)) = (get("--items"), get("--predictions")) else {
-        eprintln!("usage: cargo bench --bench queries -- --items FILE --predictions DIR [--export FILE] [--runs N]");
+        eprintln!("usage: cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR] [--export FILE] [--runs N]");
         return;
     };
     let runs: usize = get("--runs").and_then(|r| r.parse().ok()).unwrap_or(10);
@@ -41,12 +44,29 @@ fn main() {
         .build()
         .expect("runtime");
     let t0 = Instant::now();
+    // Cache entries are keyed by the build that wrote them: with
+    // `--cache-build BINARY` (the medql command that filled the cache), the
+    // harness reads that build's entries.
+    let cache = get("--cache").map(|dir| {
+        let exe = get("--cache-build")
+            .map(std::path::PathBuf::from)
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_default();
+        let build = medql::data::cache::build_id(&exe);
+        medql::data::cache::Cache::open(dir, build).expect("cache")
+    });
     let mut s = rt
-        .block_on(Session::load(&LoadSpec {
-            items: vec![items.clone()],
-            predictions: vec![preds.clone()],
-            ..Default::default()
-        }))
+        .block_on(Session::load_with(
+            &LoadSpec {
+                items: vec![items.clone()],
+                predictions: vec![preds.clone()],
+                ..Default::default()
+            },
+            &medql::Options {
+                cache,
+                ..Default::default()
+            },
+        ))
         .expect("load");
     let load = t0.elapsed();
     let rows = s.info().items * s.info().models.len();
@@ -97,7 +117,30 @@ fn main() {
             println!("peak memory (VmHWM)\t{kb}\tkB");
         }
     }
-    // The extraction rules alone, one core, over every loaded prediction.
+    // The extraction rules alone, one core, over every loaded prediction
+    // (`--no-extraction` skips it: at 1,000 models the copies of every
+    // prediction it makes are larger than the session).
+    if !args.iter().any(|a| a == "--no-extraction") {
+        extraction_alone(&rt, &mut s);
+    }
+
+    if let Some(path) = get("--export") {
+        // `--export-columns a,b,...`: only these (what a peer loads).
+        let q = match get("--export-columns") {
+            Some(c) => format!("show {}", c.replace(',', ", ")),
+            None => "show *".to_string(),
+        };
+        let outs = rt.block_on(s.run(&q, "bench")).expect("export");
+        if let Some(Outcome::Table(t)) = outs.into_iter().last() {
+            medql::render::write_parquet(&path, &t.batches, t.schema.clone(), &[])
+                .expect("write parquet");
+            println!("exported\t{path}\t{} rows", t.num_rows());
+        }
+    }
+}
+
+/// The extraction rules alone, one core, over every loaded prediction.
+fn extraction_alone(rt: &tokio::runtime::Runtime, s: &mut Session) {
     let preds_and_opts = rt
         .block_on(s.run("show prediction, A, B, C, D, E", "bench"))
         .expect("rows");
@@ -129,14 +172,5 @@ fn main() {
             e.as_secs_f64(),
             cells.len() as f64 / e.as_secs_f64()
         );
-    }
-
-    if let Some(path) = get("--export") {
-        let outs = rt.block_on(s.run("show *", "bench")).expect("export");
-        if let Some(Outcome::Table(t)) = outs.into_iter().last() {
-            medql::render::write_parquet(&path, &t.batches, t.schema.clone(), &[])
-                .expect("write parquet");
-            println!("exported\t{path}\t{} rows", t.num_rows());
-        }
     }
 }

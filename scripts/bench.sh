@@ -6,9 +6,12 @@
 # representative queries warm (in-process, median), exports the scored
 # relation to Parquet, times the same queries in DuckDB in memory (in a
 # Python virtual environment this script creates), the extraction rules in
-# Python per row, pandas.read_excel, medql -e from a warm cache, an
-# items TSV with a 2 GB image column, and the peak memory of printing a
-# 1M-row result as a table with every row (--max-rows 0).
+# Python per row, pandas.read_excel (calamine) on 10 xlsx files, medql's
+# cold start beside DuckDB reading the same Parquet files, medql -e from a
+# warm cache, an items TSV with a 2 GB image column, the peak memory of
+# printing a 1M-row result as a table with every row (--max-rows 0), and
+# 1,000 models (BIG_MODELS): first run, warm start, the five queries
+# against DuckDB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N_MODELS=${1:-100}
@@ -29,9 +32,10 @@ if [[ ! -f $OUT/GMAI-MMBench_SYNTH.tsv ]]; then
   echo "== generating $N_MODELS models x $N_ITEMS items (parquet)"
   $MEDQL gen --n-models "$N_MODELS" --n-items "$N_ITEMS" --out "$OUT" --file-format parquet
 fi
-if [[ ! -d $OUT-xlsx ]]; then
-  echo "== generating 3 models x $N_ITEMS items (xlsx)"
-  $MEDQL gen --n-models 3 --n-items "$N_ITEMS" --out "$OUT-xlsx" --file-format xlsx
+XLSX=target/bench-data/10x${N_ITEMS}-xlsx
+if [[ ! -d $XLSX ]]; then
+  echo "== generating 10 models x $N_ITEMS items (xlsx)"
+  $MEDQL gen --n-models 10 --n-items "$N_ITEMS" --out "$XLSX" --file-format xlsx
 fi
 if [[ ! -d $OUT-images ]]; then
   echo "== generating $N_ITEMS items with ${IMAGE_BYTES}-byte images"
@@ -65,10 +69,10 @@ for i in 1 2 3 4 5; do
 done
 rm -rf "$CACHE"
 
-echo "== xlsx: medql reads, aligns and scores 3 files"
+echo "== xlsx: medql reads, checks and scores 10 files"
 for i in 1 2 3; do
-  measure "medql xlsx load+score (3 files)" $MEDQL --no-cache --timing --items "$OUT-xlsx/GMAI-MMBench_SYNTH.tsv" \
-    --predictions "$OUT-xlsx/predictions" -e "score n"
+  measure "medql xlsx load+score (10 files)" $MEDQL --no-cache --items "$XLSX/GMAI-MMBench_SYNTH.tsv" \
+    --predictions "$XLSX/predictions" -e "score n"
 done
 
 echo "== items TSV with a large image column"
@@ -89,11 +93,37 @@ measure "medql 1M-row table, all rows" $MEDQL --no-cache --items "$TABLE/GMAI-MM
 measure "medql 1M-row csv" $MEDQL --no-cache --items "$TABLE/GMAI-MMBench_SYNTH.tsv" \
   --predictions "$TABLE/predictions" --format csv -e "show *"
 
+# 1,000 models (25.8M predictions): the first run that fills the cache,
+# the warm start, and the five queries in-process (BIG_MODELS=0 skips).
+BIG_MODELS=${BIG_MODELS:-1000}
+BIG=target/bench-data/${BIG_MODELS}x${N_ITEMS}
+if [[ $BIG_MODELS -gt 0 ]]; then
+  if [[ ! -f $BIG/GMAI-MMBench_SYNTH.tsv ]]; then
+    echo "== generating $BIG_MODELS models x $N_ITEMS items (parquet)"
+    $MEDQL gen --n-models "$BIG_MODELS" --n-items "$N_ITEMS" --out "$BIG" --file-format parquet
+  fi
+  echo "== $BIG_MODELS models: first run, warm start, five queries"
+  rm -rf "$BIG/cache"
+  measure "big: first run (fills the cache)" $MEDQL --cache "$BIG/cache" --items "$BIG/GMAI-MMBench_SYNTH.tsv" \
+    --predictions "$BIG/predictions" -e "by model score acc"
+  printf 'big cache bytes\t%s\t0\n' "$(du -sb "$BIG/cache" | cut -f1)" >> "$FIG"
+  for i in 1 2 3; do
+    measure "big: warm start" $MEDQL --cache "$BIG/cache" --items "$BIG/GMAI-MMBench_SYNTH.tsv" \
+      --predictions "$BIG/predictions" -e "by model score acc"
+  done
+  cargo bench --locked --quiet --bench queries -- --items "$BIG/GMAI-MMBench_SYNTH.tsv" \
+    --predictions "$BIG/predictions" --cache "$BIG/cache" --cache-build "$MEDQL" --no-extraction --export "$BIG/scored.parquet" \
+    --export-columns model,dataset,index,task,department,modality,answered,question,answer,choice_v2026,correct_v2026,prediction --runs "$RUNS" | tee "$BIG/medql.tsv"
+fi
+
 VENV=target/bench-venv
 if [[ ! -x $VENV/bin/python ]]; then
-  echo "== creating $VENV (duckdb, pandas, openpyxl, pyarrow)"
+  echo "== creating $VENV (duckdb, pandas, python-calamine, openpyxl, pyarrow)"
   python3 -m venv "$VENV"
-  "$VENV/bin/pip" install --quiet duckdb pandas openpyxl pyarrow
+  "$VENV/bin/pip" install --quiet duckdb pandas python-calamine openpyxl pyarrow
 fi
 echo "== duckdb, pandas, Python extraction; summary"
-"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$OUT-xlsx/predictions" "$RUNS" "$FIG" "$PREDS"
+if [[ $BIG_MODELS -gt 0 ]]; then
+  export BIG_SCORED=$BIG/scored.parquet BIG_MEDQL=$BIG/medql.tsv BIG_MODELS
+fi
+"$VENV/bin/python" scripts/bench_duckdb.py "$OUT/scored.parquet" "$OUT/medql.tsv" "$XLSX/predictions" "$RUNS" "$FIG" "$PREDS"

@@ -443,29 +443,115 @@ impl Cache {
 const META_KEY: &str = "medql.cache";
 
 /// One Arrow IPC file as one batch, with medql's metadata; None on any
-/// trouble. (IPC, not Parquet: a warm start copies buffers instead of
-/// decoding pages.)
+/// trouble. (IPC, not Parquet: a warm start maps the file and decodes no
+/// pages; the arrays point into the mapping, so text no query reads, such
+/// as most of `prediction`, is read from disk only if it is validated or
+/// shown.)
 fn read_entry(path: &Path) -> Option<(RecordBatch, String)> {
-    use datafusion::arrow::ipc::reader::FileReader;
+    use datafusion::arrow::ipc::convert::fb_to_schema;
+    use datafusion::arrow::ipc::reader::{read_footer_length, FileDecoder};
+    use datafusion::arrow::ipc::root_as_footer;
     let file = std::fs::File::open(path).ok()?;
-    let reader =
-        FileReader::try_new(std::io::BufReader::with_capacity(1 << 20, file), None).ok()?;
-    let schema = reader.schema();
+    let buffer = match mapped::map(&file) {
+        Some(b) => b,
+        None => datafusion::arrow::buffer::Buffer::from_vec(std::fs::read(path).ok()?),
+    };
+    let len = buffer.len();
+    let trailer = len.checked_sub(10)?;
+    let footer_len = read_footer_length(buffer[trailer..].try_into().ok()?).ok()?;
+    let footer = root_as_footer(&buffer[trailer.checked_sub(footer_len)?..trailer]).ok()?;
+    let schema = fb_to_schema(footer.schema()?);
     let meta = schema.metadata().get(META_KEY)?.clone();
-    let mut batches: Vec<RecordBatch> = reader.collect::<std::result::Result<_, _>>().ok()?;
+    // The batch keeps the schema without medql's metadata.
+    let plain = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
+        schema.fields().clone(),
+    ));
+    let mut decoder = FileDecoder::new(plain.clone(), footer.version());
+    let block_data = |offset: i64, meta_len: i32, body_len: i64| {
+        let start = usize::try_from(offset).ok()?;
+        let n = usize::try_from(meta_len).ok()? + usize::try_from(body_len).ok()?;
+        (start.checked_add(n)? <= len).then(|| buffer.slice_with_length(start, n))
+    };
+    for block in footer.dictionaries().iter().flatten() {
+        let data = block_data(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        decoder.read_dictionary(block, &data).ok()?;
+    }
+    let mut batches = vec![];
+    for block in footer.recordBatches()? {
+        let data = block_data(block.offset(), block.metaDataLength(), block.bodyLength())?;
+        batches.push(decoder.read_record_batch(block, &data).ok()??);
+    }
     let batch = if batches.len() == 1 {
         batches.pop()?
     } else {
-        datafusion::arrow::compute::concat_batches(&schema, &batches).ok()?
+        datafusion::arrow::compute::concat_batches(&plain, &batches).ok()?
     };
-    // The batch keeps the schema without medql's metadata.
-    let plain = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
-        batch.schema().fields().clone(),
-    ));
-    Some((
-        RecordBatch::try_new(plain, batch.columns().to_vec()).ok()?,
-        meta,
-    ))
+    Some((batch, meta))
+}
+
+/// Read-only memory maps of cache files. A cache file is never changed
+/// in place (it is written beside and renamed over), so a mapping stays
+/// valid while a session holds arrays that point into it.
+mod mapped {
+    use datafusion::arrow::buffer::Buffer;
+    use std::ptr::NonNull;
+    use std::sync::Arc;
+
+    /// A mapping of a whole file, unmapped when the last buffer over it
+    /// is dropped.
+    struct Mapping {
+        ptr: NonNull<u8>,
+        len: usize,
+    }
+
+    // The mapping is read-only and owned by this value alone.
+    unsafe impl Send for Mapping {}
+    unsafe impl Sync for Mapping {}
+
+    impl Drop for Mapping {
+        fn drop(&mut self) {
+            // SAFETY: ptr and len are those mmap returned, unmapped once.
+            unsafe {
+                libc::munmap(self.ptr.as_ptr().cast(), self.len);
+            }
+        }
+    }
+
+    /// The file's bytes as a buffer over a mapping; None when it cannot be
+    /// mapped (the caller reads it instead).
+    #[cfg(unix)]
+    pub fn map(file: &std::fs::File) -> Option<Buffer> {
+        use std::os::unix::io::AsRawFd;
+        let len = usize::try_from(file.metadata().ok()?.len()).ok()?;
+        if len == 0 {
+            return None;
+        }
+        // SAFETY: a private read-only mapping of an open file; the pointer
+        // is checked before use.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ,
+                libc::MAP_PRIVATE,
+                file.as_raw_fd(),
+                0,
+            )
+        };
+        if ptr == libc::MAP_FAILED {
+            return None;
+        }
+        let ptr = NonNull::new(ptr.cast::<u8>())?;
+        let owner = Arc::new(Mapping { ptr, len });
+        // SAFETY: `len` bytes from `ptr` are mapped and stay mapped while
+        // `owner` lives, which the buffer keeps.
+        Some(unsafe { Buffer::from_custom_allocation(ptr, len, owner) })
+    }
+
+    #[cfg(not(unix))]
+    pub fn map(_file: &std::fs::File) -> Option<Buffer> {
+        None
+    }
 }
 
 fn write_entry(path: &Path, batch: &RecordBatch, meta: String) {
