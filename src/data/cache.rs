@@ -42,8 +42,13 @@ pub struct Cache {
     columns: Vec<String>,
 }
 
-/// The cached columns that hold booleans.
+/// The cached columns that hold booleans: these, and every rule set's
+/// `correct_<name>`.
 const BOOLEAN_COLUMNS: [&str; 2] = ["answered", "hit"];
+
+fn is_boolean(column: &str) -> bool {
+    BOOLEAN_COLUMNS.contains(&column) || column.starts_with("correct_")
+}
 
 /// A source file as the cache knows it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -412,7 +417,7 @@ impl Cache {
             && fields.iter().zip(&self.columns).all(|(f, c)| {
                 f.name() == c
                     && f.data_type()
-                        == if BOOLEAN_COLUMNS.contains(&c.as_str()) {
+                        == if is_boolean(c) {
                             &DataType::Boolean
                         } else {
                             &DataType::Utf8

@@ -39,8 +39,8 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
 }
 
 /// The columns a model's cache entry keeps, aligned with the items: the
-/// loaded ones, and each rule set's `choice_<name>` and `rule_<name>`
-/// (`correct_<name>` is recomputed from the choice).
+/// loaded ones, and each rule set's `choice_<name>`, `rule_<name>` and
+/// `correct_<name>` (kept, not recomputed: a warm start compares no text).
 pub fn cached_columns() -> &'static [&'static str] {
     static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
     COLUMNS.get_or_init(|| {
@@ -48,6 +48,7 @@ pub fn cached_columns() -> &'static [&'static str] {
         for r in RULE_SETS {
             c.push(r.choice());
             c.push(r.rule());
+            c.push(r.correct());
         }
         c.push("thinking");
         c
@@ -191,8 +192,9 @@ impl LoadedColumns {
         let mut partitions: Vec<Vec<RecordBatch>> = vec![vec![]; layout.parts];
         let ids = model_ids(sets);
         for (i, set) in sets.iter().enumerate().filter(|(_, s)| s.cached.is_none()) {
+            let names = model_column(&set.model, set.range.len());
             for (c, (start, len)) in Layout::chunks(set).enumerate() {
-                let b = self.batch(ids[i], set, start, len)?;
+                let b = self.batch(ids[i], set, &names, start, len)?;
                 let (part, at) = layout.place(layout.first[i] + c);
                 debug_assert_eq!(partitions[part].len(), at);
                 partitions[part].push(b);
@@ -203,10 +205,17 @@ impl LoadedColumns {
 
     /// Rows `start..start + len` of a set (positions within the set), with
     /// its model's id, unscored.
-    fn batch(&self, id: i32, set: &PredictionSet, start: usize, len: usize) -> Result<RecordBatch> {
+    fn batch(
+        &self,
+        id: i32,
+        set: &PredictionSet,
+        names: &StringViewArray,
+        start: usize,
+        len: usize,
+    ) -> Result<RecordBatch> {
         let mut cols: Vec<ArrayRef> = Vec::with_capacity(self.schema.fields().len());
         let row = set.range.start + start;
-        cols.push(model_column(&set.model, len));
+        cols.push(Arc::new(names.slice(0, len)));
         cols.push(Arc::new(Int32Array::from(vec![id; len])));
         cols.push(item_id_column(row, len));
         cols.extend(self.item_cols.iter().map(|a| a.slice(row, len)));
@@ -418,9 +427,11 @@ fn add_cached_sets(
     let ids = model_ids(sets);
     for (i, set) in sets.iter().enumerate() {
         let Some(columns) = &set.cached else { continue };
+        let names = model_column(&set.model, set.range.len());
         for (c, (start, len)) in Layout::chunks(set).enumerate() {
             let chunk = CachedChunk {
                 set,
+                names: &names,
                 id: ids[i],
                 columns,
                 start,
@@ -449,6 +460,8 @@ fn add_cached_sets(
 /// Rows `start..start + len` of a set read from the cache.
 struct CachedChunk<'a> {
     set: &'a PredictionSet,
+    /// The set's model column (see [`model_column`]).
+    names: &'a StringViewArray,
     /// The set's model's id.
     id: i32,
     /// The set's [`cached_columns`].
@@ -482,7 +495,7 @@ impl CachedChunk<'_> {
         // The rows among the items.
         let row = self.set.range.start + self.start;
         Ok(match name {
-            "model" => model_column(&self.set.model, len),
+            "model" => Arc::new(self.names.slice(0, len)),
             "model_id" => Arc::new(Int32Array::from(vec![self.id; len])),
             "item_id" => item_id_column(row, len),
             _ if cached_columns().contains(&name) => self.cached(name)?,
@@ -514,11 +527,10 @@ fn item_id_column(start: usize, len: usize) -> ArrayRef {
     ))
 }
 
-/// A batch's `model` column: one name, `len` times.
-fn model_column(model: &str, len: usize) -> ArrayRef {
-    Arc::new(StringViewArray::from_iter_values(std::iter::repeat_n(
-        model, len,
-    )))
+/// A set's `model` column for its longest chunk: one name, repeated. Its
+/// chunks slice it (made once per set, not once per chunk).
+fn model_column(model: &str, rows: usize) -> StringViewArray {
+    StringViewArray::from_iter_values(std::iter::repeat_n(model, rows.min(BATCH_ROWS)))
 }
 
 fn fail_arrow(e: datafusion::arrow::error::ArrowError) -> Error {
