@@ -613,7 +613,9 @@ fn records_table(
     use std::collections::HashMap;
     let mut headers: Vec<String> = vec![];
     let mut pos: HashMap<String, usize> = HashMap::new();
-    let mut raw_rows: Vec<(u64, Vec<(usize, Option<String>)>)> = vec![];
+    // Each record: its number, and its (column, cell) pairs.
+    type Record = (u64, Vec<(usize, Option<String>)>);
+    let mut raw_rows: Vec<Record> = vec![];
     for (n, rec) in records {
         let serde_json::Value::Object(map) = rec else {
             return Err(Error::data_at(
