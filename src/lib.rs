@@ -350,12 +350,19 @@ impl Session {
         ctx.register_table("coverage", Arc::new(coverage_table(&loaded.sets)?))
             .map_err(|e| Error::engine("registering coverage", e))?;
         let score_start = Instant::now();
-        let scored = scoring::relation::score(&ctx, &loaded.items, &loaded.sets).await?;
+        let parts = ctx.state().config().target_partitions();
+        let scored =
+            scoring::relation::score(&loaded.items, &loaded.sets, parts, loaded.pending.is_some())?;
         let score_time = score_start.elapsed();
         if let Some((cache, pending)) = &loaded.pending {
-            for (entry, columns) in pending.iter().zip(&scored.fresh) {
+            for ((entry, columns), counts) in pending.iter().zip(&scored.fresh).zip(&scored.counts)
+            {
                 if let (Some((key, meta)), Some(columns)) = (entry, columns) {
-                    cache.put_model(key, columns, meta);
+                    let meta = data::cache::ModelMeta {
+                        counts: Some(counts.clone()),
+                        ..meta.clone()
+                    };
+                    cache.put_model(key, columns, &meta);
                 }
             }
         }
@@ -381,12 +388,13 @@ impl Session {
             ctx.register_table(plan::model_table(id), Arc::new(t))
                 .map_err(|e| Error::engine("registering results", e))?;
         }
+        let counts = scored.counts;
         let scored = MemTable::try_new(scored.schema, scored.partitions)
             .map_err(|e| Error::engine("registering results", e))?;
         ctx.register_table("scored", Arc::new(scored))
             .map_err(|e| Error::engine("registering results", e))?;
         let provenance =
-            scoring::provenance::Provenance::build(&ctx, &loaded.sets, &loaded.runs).await?;
+            scoring::provenance::Provenance::build(&loaded.sets, &loaded.runs, &counts);
         ctx.register_table("provenance", Arc::new(provenance.table()?))
             .map_err(|e| Error::engine("registering provenance", e))?;
         let mut warnings = loaded.warnings;

@@ -89,6 +89,10 @@ pub struct ModelMeta {
     /// The model's result file had a `log` column.
     #[serde(default)]
     pub has_log: bool,
+    /// The provenance counts of its rows (see `Counts`), counted when the
+    /// set was scored.
+    #[serde(default)]
+    pub counts: Option<super::provenance::Counts>,
 }
 
 /// A model scored in this load, to be kept: its entry's key and description.
@@ -471,7 +475,15 @@ fn read_entry(path: &Path) -> Option<(RecordBatch, String)> {
     let plain = std::sync::Arc::new(datafusion::arrow::datatypes::Schema::new(
         schema.fields().clone(),
     ));
-    let mut decoder = FileDecoder::new(plain.clone(), footer.version());
+    // Arrow's own check of each text value is per-offset and slow (about
+    // a third of a warm start at 1,000 models); the decoder skips it and
+    // `check_decoded` checks the same invariants faster before any array
+    // is used.
+    // SAFETY: every decoded batch goes through `check_decoded`, which checks
+    // what the decoder's validation would (buffer sizes, null counts, offsets
+    // and UTF-8 of text, every value of other types) before it is used.
+    let mut decoder =
+        unsafe { FileDecoder::new(plain.clone(), footer.version()).with_skip_validation(true) };
     let block_data = |offset: i64, meta_len: i32, body_len: i64| {
         let start = usize::try_from(offset).ok()?;
         let n = usize::try_from(meta_len).ok()? + usize::try_from(body_len).ok()?;
@@ -484,7 +496,9 @@ fn read_entry(path: &Path) -> Option<(RecordBatch, String)> {
     let mut batches = vec![];
     for block in footer.recordBatches()? {
         let data = block_data(block.offset(), block.metaDataLength(), block.bodyLength())?;
-        batches.push(decoder.read_record_batch(block, &data).ok()??);
+        let batch = decoder.read_record_batch(block, &data).ok()??;
+        check_decoded(&batch)?;
+        batches.push(batch);
     }
     let batch = if batches.len() == 1 {
         batches.pop()?
@@ -492,6 +506,63 @@ fn read_entry(path: &Path) -> Option<(RecordBatch, String)> {
         datafusion::arrow::compute::concat_batches(&plain, &batches).ok()?
     };
     Some((batch, meta))
+}
+
+/// Whether a batch decoded without validation is valid: every column as
+/// long as the batch, without nulls where its field has none, and valid as
+/// Arrow's full validation has it. Text (`Utf8`) columns are checked here
+/// in bulk (offsets non-decreasing and within the values, the values UTF-8
+/// and every offset on a character boundary: at once when the values are
+/// ASCII); other types by Arrow's full validation.
+fn check_decoded(batch: &RecordBatch) -> Option<()> {
+    for (f, column) in batch.schema_ref().fields().iter().zip(batch.columns()) {
+        if column.len() != batch.num_rows() || (!f.is_nullable() && column.null_count() > 0) {
+            return None;
+        }
+        let data = column.to_data();
+        if data.data_type() == &DataType::Utf8 {
+            data.validate().ok()?;
+            data.validate_nulls().ok()?;
+            text_is_valid(&data).then_some(())?;
+        } else {
+            data.validate_full().ok()?;
+        }
+    }
+    Some(())
+}
+
+/// A `Utf8` array's offsets and values, checked as [`check_decoded`] says
+/// (its buffers' sizes are checked before).
+fn text_is_valid(data: &datafusion::arrow::array::ArrayData) -> bool {
+    let (Some(offsets), Some(values)) = (data.buffers().first(), data.buffers().get(1)) else {
+        return false;
+    };
+    let Some(offsets) = offsets
+        .typed_data::<i32>()
+        .get(data.offset()..data.offset() + data.len() + 1)
+    else {
+        return false;
+    };
+    let values = values.as_slice();
+    let mut ordered = offsets.first().is_some_and(|o| *o >= 0);
+    for w in offsets.windows(2) {
+        ordered &= w[0] <= w[1];
+    }
+    let end = offsets.last().map_or(0, |o| *o as usize);
+    if !ordered || end > values.len() {
+        return false;
+    }
+    let used = &values[offsets[0] as usize..end];
+    if used.is_ascii() {
+        return true;
+    }
+    if std::str::from_utf8(used).is_err() {
+        return false;
+    }
+    // Every offset on a character boundary (not a continuation byte).
+    offsets
+        .iter()
+        .all(|o| (*o as usize) == end || (values[*o as usize] as i8) >= -0x40)
 }
 
 /// Read-only memory maps of cache files. A cache file is never changed
@@ -623,6 +694,7 @@ mod tests {
             has_thinking: false,
             notes: vec![],
             has_log: false,
+            counts: None,
         }
     }
 
@@ -660,5 +732,57 @@ mod tests {
         let k0 = bare.model_key("items", "m", &[]);
         bare.put_model(&k0, &batch(&one), &meta());
         assert!(!bare.model_path(&k0).exists());
+    }
+
+    /// An entry with the given prediction texts, and its key and cache.
+    fn written(dir: &Path, texts: &[&str]) -> (Cache, String) {
+        let columns = ["answered", "prediction"];
+        let cache = Cache::open(dir, "one-build").unwrap().keeping(&columns);
+        let schema = Schema::new(vec![
+            Field::new("answered", DataType::Boolean, true),
+            Field::new("prediction", DataType::Utf8, true),
+        ]);
+        let arrays: Vec<ArrayRef> = vec![
+            Arc::new(BooleanArray::from(vec![true; texts.len()])),
+            Arc::new(StringArray::from(texts.to_vec())),
+        ];
+        let b = RecordBatch::try_new(Arc::new(schema), arrays).unwrap();
+        let key = cache.model_key("items", "m", &[]);
+        cache.put_model(&key, &b, &meta());
+        (cache, key)
+    }
+
+    #[test]
+    fn text_is_read_back_as_written_and_a_damaged_entry_is_a_miss() {
+        let dir = tempfile::tempdir().unwrap();
+        let texts = ["The answer is B.", "Réponse : C — 肺结节", "", "D"];
+        let (cache, key) = written(dir.path(), &texts);
+        let (b, _) = cache.get_model(&key, texts.len()).expect("entry");
+        let got: Vec<&str> = b.column(1).as_string::<i32>().iter().flatten().collect();
+        assert_eq!(got, texts);
+        // A byte inside a character replaced (invalid UTF-8), and an
+        // offset cut inside a character: both entries are misses.
+        let path = cache.model_path(&key);
+        let bytes = std::fs::read(&path).unwrap();
+        let at = bytes
+            .windows("肺".len())
+            .position(|w| w == "肺".as_bytes())
+            .unwrap();
+        let mut bad = bytes.clone();
+        bad[at + 1] = 0xFF;
+        std::fs::write(&path, &bad).unwrap();
+        assert!(cache.get_model(&key, texts.len()).is_none());
+        let (cache, key) = written(dir.path(), &["é", "x"]);
+        let path = cache.model_path(&key);
+        let mut bytes = std::fs::read(&path).unwrap();
+        // The offsets 0, 2, 3 (little-endian i32): make the middle one 1.
+        let offsets: Vec<u8> = [0i32, 2, 3].iter().flat_map(|o| o.to_le_bytes()).collect();
+        let at = bytes
+            .windows(offsets.len())
+            .position(|w| w == offsets.as_slice())
+            .unwrap();
+        bytes[at + 4] = 1;
+        std::fs::write(&path, &bytes).unwrap();
+        assert!(cache.get_model(&key, 2).is_none());
     }
 }

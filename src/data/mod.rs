@@ -474,6 +474,7 @@ fn entry_meta(set: &PredictionSet) -> cache::ModelMeta {
         has_log: set.log.is_some(),
         has_thinking: set.thinking.is_some(),
         notes: set.notes.clone(),
+        counts: None,
     }
 }
 
@@ -500,6 +501,7 @@ fn cached_set(
         warnings: meta.warnings,
         notes: meta.notes,
         cached: Some(batch),
+        counts: meta.counts,
     }
 }
 

@@ -53,6 +53,8 @@ pub struct PredictionSet {
     /// `answered`, `prediction`, `hit` and each rule set's choice and rule.
     /// When present, the vectors above are empty and scoring is skipped.
     pub cached: Option<datafusion::arrow::array::RecordBatch>,
+    /// For a set from the cache: its provenance counts, as kept in its entry.
+    pub counts: Option<crate::data::provenance::Counts>,
 }
 
 /// Files to read: each spec a file, a glob or a directory (searched
@@ -896,6 +898,7 @@ fn build_set(model: String, portions: Vec<Portion>, items: &Items) -> Result<Pre
         warnings: vec![],
         notes,
         cached: None,
+        counts: None,
     };
     let ignored = align(&mut set, primary, items)?;
 

@@ -185,6 +185,20 @@ impl Runs {
     }
 }
 
+/// What the provenance counts in one set's rows: the rows with a
+/// recorded verdict and an answer, those whose `log` says the judge's
+/// prefetch failed or a letter was drawn at random, and of the judged rows
+/// those where each rule set (in the rule-set registry's order) agrees with the
+/// verdict. Counted once, when the set is scored, and kept in its cache
+/// entry: a warm start reads no `log` text and scans no rows for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Counts {
+    pub judged: u64,
+    pub prefetch: u64,
+    pub random: u64,
+    pub agree: Vec<u64>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,19 +5,15 @@
 
 use super::rules::{self, RuleSet, RULE_SETS};
 use crate::data::predictions::Runs;
-use crate::data::provenance::{source, Source};
+use crate::data::provenance::{source, Counts, Source};
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
 use crate::style::{Role, Style};
 use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Float64Array, Int64Array, RecordBatch, StringArray,
 };
-use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Int64Type, Schema};
+use datafusion::arrow::datatypes::{Field, Schema};
 use datafusion::datasource::MemTable;
-use datafusion::functions_aggregate::expr_fn::sum;
-use datafusion::logical_expr::{case, cast, lit, Expr};
-use datafusion::prelude::{ident, SessionContext};
-use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What VLMEvalKit's `log` says when the judge could not be asked and
@@ -145,15 +141,47 @@ pub struct Provenance {
     pub rows: Vec<Row>,
 }
 
-/// `1` where `cond` holds, else `0`, summed.
-fn count_where(cond: Expr) -> Result<Expr> {
-    Ok(sum(cast(
-        case(cond)
-            .when(lit(true), lit(1i64))
-            .otherwise(lit(0i64))
-            .map_err(fail)?,
-        DataType::Int64,
-    )))
+/// A set's [`Counts`], over its batches of the scored relation (their
+/// columns `hit`, `answer`, `log` and each rule set's `correct_<name>`).
+pub fn count<'a>(batches: impl IntoIterator<Item = &'a RecordBatch>) -> Result<Counts> {
+    use datafusion::arrow::compute::is_not_null;
+    use datafusion::arrow::compute::kernels::{boolean, cmp};
+    let prefetch = memchr::memmem::Finder::new(PREFETCH_FAILED);
+    let random = memchr::memmem::Finder::new(RANDOM_FALLBACK);
+    let mut c = Counts {
+        agree: vec![0; RULE_SETS.len()],
+        ..Counts::default()
+    };
+    for b in batches {
+        let column = |name: &str| {
+            b.column_by_name(name)
+                .ok_or_else(|| fail(format!("no column {name}")))
+        };
+        let hit = column("hit")?.as_boolean_opt().ok_or_else(|| fail("hit"))?;
+        let judged = boolean::and(
+            &is_not_null(hit).map_err(fail)?,
+            &is_not_null(column("answer")?).map_err(fail)?,
+        )
+        .map_err(fail)?;
+        c.judged += judged.true_count() as u64;
+        for (r, agree) in RULE_SETS.iter().zip(c.agree.iter_mut()) {
+            let correct = column(r.correct())?
+                .as_boolean_opt()
+                .ok_or_else(|| fail(r.correct()))?;
+            let same = cmp::eq(correct, hit).map_err(fail)?;
+            *agree += boolean::and(&judged, &same).map_err(fail)?.true_count() as u64;
+        }
+        if let Some(log) = column("log")?.as_string_opt::<i32>() {
+            if log.null_count() < log.len() {
+                for text in log.iter().flatten() {
+                    let bytes = text.as_bytes();
+                    c.prefetch += u64::from(prefetch.find(bytes).is_some());
+                    c.random += u64::from(random.find(bytes).is_some());
+                }
+            }
+        }
+    }
+    Ok(c)
 }
 
 fn fail(e: impl std::fmt::Display) -> Error {
@@ -161,76 +189,24 @@ fn fail(e: impl std::fmt::Display) -> Error {
 }
 
 impl Provenance {
-    /// Find every model's provenance: what its files say, and from the
-    /// scored relation (registered as `scored`) the judge's failures and
-    /// each rule set's agreement with the recorded verdicts, in one pass.
-    pub async fn build(
-        ctx: &SessionContext,
-        sets: &[PredictionSet],
-        runs: &Runs,
-    ) -> Result<Provenance> {
-        let judged = ident("hit")
-            .is_not_null()
-            .and(ident("answer").is_not_null());
-        let mut aggs = vec![
-            count_where(judged.clone())?.alias("judged"),
-            count_where(ident("log").like(lit(format!("%{PREFETCH_FAILED}%"))))?.alias("prefetch"),
-            count_where(ident("log").like(lit(format!("%{RANDOM_FALLBACK}%"))))?.alias("random"),
-        ];
-        for r in RULE_SETS {
-            aggs.push(
-                count_where(judged.clone().and(ident(r.correct()).eq(ident("hit"))))?
-                    .alias(format!("agree_{}", r.name)),
-            );
-        }
-        let batches = ctx
-            .table("scored")
-            .await
-            .map_err(fail)?
-            .aggregate(vec![ident("model_id"), ident("dataset")], aggs)
-            .map_err(fail)?
-            .collect()
-            .await
-            .map_err(fail)?;
-        // (model id, dataset) -> judged, prefetch, random, agree per set.
-        let mut counts: HashMap<(i32, String), Vec<u64>> = HashMap::new();
-        for b in &batches {
-            let ids = b.column(0).as_primitive::<Int32Type>();
-            let ds =
-                datafusion::arrow::compute::cast(b.column(1), &DataType::Utf8).map_err(fail)?;
-            let ds = ds.as_string::<i32>();
-            for r in 0..b.num_rows() {
-                let v = (2..b.num_columns())
-                    .map(|c| {
-                        let a = b.column(c).as_primitive::<Int64Type>();
-                        if a.is_null(r) {
-                            0
-                        } else {
-                            a.value(r) as u64
-                        }
-                    })
-                    .collect();
-                counts.insert((ids.value(r), ds.value(r).to_string()), v);
-            }
-        }
+    /// Every model's provenance: what its files say, and the counts of its
+    /// rows (the judge's failures and each rule set's agreement with the
+    /// recorded verdicts), one [`Counts`] per set.
+    pub fn build(sets: &[PredictionSet], runs: &Runs, counts: &[Counts]) -> Provenance {
         let mut rows = vec![];
         let ids = super::relation::model_ids(sets);
-        for (set, id) in sets.iter().zip(ids) {
-            let c = counts
-                .get(&(id, set.dataset.clone()))
-                .cloned()
-                .unwrap_or_else(|| vec![0; 3 + RULE_SETS.len()]);
+        for ((set, id), c) in sets.iter().zip(ids).zip(counts) {
             rows.push(Row {
                 model: set.model.clone(),
                 model_id: id,
-                prefetch_failed: set.log.is_some().then_some(c[1]),
-                random_fallback: set.log.is_some().then_some(c[2]),
-                judged: set.hit.is_some().then_some(c[0]),
-                agree: c[3..].to_vec(),
+                prefetch_failed: set.log.is_some().then_some(c.prefetch),
+                random_fallback: set.log.is_some().then_some(c.random),
+                judged: set.hit.is_some().then_some(c.judged),
+                agree: c.agree.clone(),
                 source: source(set, runs),
             });
         }
-        Ok(Provenance { rows })
+        Provenance { rows }
     }
 
     /// The relation, as a table.
@@ -331,5 +307,66 @@ impl Provenance {
             ));
         }
         notes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::BooleanArray;
+    use datafusion::arrow::datatypes::DataType;
+
+    /// Rows: hit, answer, log, then every rule set's correct (the first
+    /// agreeing with hit where both are set, the others always true).
+    fn batch(rows: &[(Option<bool>, Option<&str>, Option<&str>, Option<bool>)]) -> RecordBatch {
+        let mut fields = vec![
+            Field::new("hit", DataType::Boolean, true),
+            Field::new("answer", DataType::Utf8, true),
+            Field::new("log", DataType::Utf8, true),
+        ];
+        let mut columns: Vec<ArrayRef> = vec![
+            Arc::new(BooleanArray::from_iter(rows.iter().map(|r| r.0))),
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.1))),
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2))),
+        ];
+        for (k, r) in RULE_SETS.iter().enumerate() {
+            fields.push(Field::new(r.correct(), DataType::Boolean, true));
+            columns.push(Arc::new(BooleanArray::from_iter(rows.iter().map(|row| {
+                if k == 0 {
+                    row.3
+                } else {
+                    Some(true)
+                }
+            }))));
+        }
+        RecordBatch::try_new(Arc::new(Schema::new(fields)), columns).unwrap()
+    }
+
+    #[test]
+    fn counts_judged_rows_agreement_and_the_judges_failures() {
+        let prefetch = format!("x {PREFETCH_FAILED} y");
+        let a = batch(&[
+            // judged, agrees with the first rule set, true
+            (Some(true), Some("A"), Some(&prefetch), Some(true)),
+            // judged, disagrees with the first, false
+            (Some(false), Some("B"), Some(RANDOM_FALLBACK), Some(true)),
+            // no verdict: not judged
+            (None, Some("C"), None, Some(false)),
+        ]);
+        let b = batch(&[
+            // no answer: not judged
+            (Some(true), None, Some(&prefetch), Some(true)),
+            // judged, the first rule set has no correctness: no agreement
+            (Some(false), Some("D"), None, None),
+        ]);
+        let c = count([&a, &b]).unwrap();
+        assert_eq!(c.judged, 3);
+        assert_eq!(c.prefetch, 2);
+        assert_eq!(c.random, 1);
+        let mut agree = vec![1];
+        // The other rule sets say true: they agree on the one judged true.
+        agree.extend(std::iter::repeat_n(1, RULE_SETS.len() - 1));
+        assert_eq!(c.agree, agree);
+        assert_eq!(count([]).unwrap().agree, vec![0; RULE_SETS.len()]);
     }
 }

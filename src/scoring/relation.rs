@@ -5,12 +5,12 @@
 use super::kernel::{result_fields, score_columns};
 use super::rules::RULE_SETS;
 use crate::data::items::Items;
+use crate::data::provenance::Counts;
 use crate::data::PredictionSet;
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::datasource::MemTable;
-use datafusion::prelude::*;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -55,21 +55,25 @@ pub fn cached_columns() -> &'static [&'static str] {
     })
 }
 
-/// The scored relation, partitioned for parallel scans, and for every
-/// set that was scored here (not read from the cache) its
-/// [`cached_columns`] for the cache.
+/// The scored relation, partitioned for parallel scans; for every set
+/// that was scored here (not read from the cache) its [`cached_columns`]
+/// for the cache, when asked for; and every set's provenance [`Counts`].
 pub struct Scored {
     pub schema: SchemaRef,
     pub partitions: Vec<Vec<RecordBatch>>,
     pub fresh: Vec<Option<RecordBatch>>,
+    pub counts: Vec<Counts>,
 }
 
 /// Build the loaded (unscored) rows, score them with the extraction
 /// functions (sets read from the cache keep their scores), and return the
-/// scored batches partitioned for parallel scans.
-pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) -> Result<Scored> {
+/// scored batches in `parts` partitions for parallel scans. With `keep`,
+/// the cached columns of the sets scored here are gathered for the cache
+/// (a load without a cache does not pay for the copy). Scoring runs on
+/// all cores and blocks the calling thread.
+pub fn score(items: &Items, sets: &[PredictionSet], parts: usize, keep: bool) -> Result<Scored> {
     let loaded = LoadedColumns::new(items, sets);
-    let layout = Layout::new(sets, ctx.state().config().target_partitions());
+    let layout = Layout::new(sets, parts);
     let fresh_rows: usize = sets
         .iter()
         .filter(|s| s.cached.is_none())
@@ -79,12 +83,24 @@ pub async fn score(ctx: &SessionContext, items: &Items, sets: &[PredictionSet]) 
     crate::data::progress::to_score((RULE_SETS.len() * fresh_rows) as u64);
     let partitions = loaded.partitions(sets, &layout)?;
     let (schema, mut batches) = score_loaded(&loaded.schema, partitions, &layout)?;
-    let fresh = fresh_columns(sets, &batches, &schema, &layout)?;
+    let fresh = if keep {
+        fresh_columns(sets, &batches, &schema, &layout)?
+    } else {
+        vec![None; sets.len()]
+    };
     add_cached_sets(sets, &loaded, &schema, &layout, &mut batches)?;
+    let indices: Vec<usize> = (0..sets.len()).collect();
+    let counts = crate::data::parallel_map(&indices, |&i| match &sets[i].counts {
+        Some(c) => Ok(c.clone()),
+        None => super::provenance::count(layout.set_batches(i, &sets[i], &batches)),
+    })
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     Ok(Scored {
         schema,
         partitions: batches,
         fresh,
+        counts,
     })
 }
 
@@ -129,6 +145,20 @@ impl Layout {
     /// Where chunk k lies: (partition, batch within it).
     fn place(&self, k: usize) -> (usize, usize) {
         (k % self.parts, k / self.parts)
+    }
+
+    /// Set `i`'s batches among the partitions, in order.
+    fn set_batches<'a>(
+        &'a self,
+        i: usize,
+        set: &PredictionSet,
+        batches: &'a [Vec<RecordBatch>],
+    ) -> impl Iterator<Item = &'a RecordBatch> + 'a {
+        let n = Layout::chunks(set).count();
+        (0..n).filter_map(move |c| {
+            let (part, at) = self.place(self.first[i] + c);
+            batches.get(part).and_then(|p| p.get(at))
+        })
     }
 }
 
@@ -547,13 +577,6 @@ mod tests {
     use super::*;
     use crate::scoring::kernel::is_pandas_na;
 
-    fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime")
-            .block_on(f)
-    }
-
     /// Rows of a column of the scored batches, as text (`None` for null).
     fn texts(s: &Scored, name: &str) -> Vec<Option<String>> {
         let mut out = vec![];
@@ -568,8 +591,7 @@ mod tests {
     #[test]
     fn every_rule_set_gives_its_scored_and_cached_columns() {
         let loaded = crate::data::demo_loaded();
-        let ctx = SessionContext::new();
-        let scored = run(score(&ctx, &loaded.items, &loaded.sets)).unwrap();
+        let scored = score(&loaded.items, &loaded.sets, 2, true).unwrap();
         for r in RULE_SETS {
             for (name, ty) in [
                 (r.choice(), DataType::Utf8),
@@ -634,8 +656,11 @@ mod tests {
                 .map(|_| datafusion::arrow::array::StringArray::new_null(0));
             set.cached = Some(batch);
         }
-        let again = run(score(&ctx, &loaded.items, &from_cache)).unwrap();
+        let again = score(&loaded.items, &from_cache, 2, true).unwrap();
         assert_eq!(again.schema, scored.schema);
+        // The provenance counts, made again from the cached columns.
+        assert_eq!(again.counts.len(), loaded.sets.len());
+        assert_eq!(again.counts, scored.counts);
         assert!(again.fresh.iter().all(Option::is_none));
         // Row by row (the partitions may hold the rows in another order).
         let rows = |s: &Scored| {
