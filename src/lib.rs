@@ -331,7 +331,16 @@ impl Session {
 
     pub async fn from_loaded_with(loaded: data::Loaded, opts: &Options) -> Result<Session> {
         let start = Instant::now();
-        let config = SessionConfig::new().with_information_schema(false);
+        let mut config = SessionConfig::new().with_information_schema(false);
+        // A join's side is built in memory once (not hashed into partitions
+        // with the other side) when it is estimated under this size. The
+        // estimate of a model's own rows counts the item columns its batches
+        // slice in full (tens of MB at 25,831 items), so the default (1 MB)
+        // would repartition all other models' rows to join one model's.
+        config
+            .options_mut()
+            .optimizer
+            .hash_join_single_partition_threshold = 256 << 20;
         let mut runtime = datafusion::execution::runtime_env::RuntimeEnvBuilder::new();
         if let Some(bytes) = opts.memory_limit {
             runtime = runtime.with_memory_limit(bytes, 1.0);

@@ -106,25 +106,23 @@ impl Part {
     pub fn aggregate(self) -> Result<Aggregate> {
         Ok(match self {
             Part::N => Aggregate::Count(lit(1i64)),
-            Part::Hits => Aggregate::Sum(one_if(ident("correct"))),
+            Part::Hits => Aggregate::CountIf(ident("correct")),
             Part::Answers => Aggregate::Count(ident("answer")),
-            Part::Z => Aggregate::Sum(one_if(ident("choice").eq(lit("Z")))),
-            Part::Missing => Aggregate::Sum(one_if(ident("answered").is_false())),
-            Part::Unjudged => Aggregate::Sum(one_if(
+            Part::Z => Aggregate::CountIf(ident("choice").eq(lit("Z"))),
+            Part::Missing => Aggregate::CountIf(ident("answered").is_false()),
+            Part::Unjudged => Aggregate::CountIf(
                 ident("answer")
                     .is_not_null()
                     .and(ident("correct").is_null()),
-            )),
-            Part::HitsUnder(r) => Aggregate::Sum(one_if(ident(r.correct()))),
-            Part::HitsRecorded => Aggregate::Sum(one_if(ident(RECORDED_CORRECT))),
-            Part::UnjudgedRecorded => Aggregate::Sum(one_if(
+            ),
+            Part::HitsUnder(r) => Aggregate::CountIf(ident(r.correct())),
+            Part::HitsRecorded => Aggregate::CountIf(ident(RECORDED_CORRECT)),
+            Part::UnjudgedRecorded => Aggregate::CountIf(
                 ident("answer")
                     .is_not_null()
                     .and(ident(RECORDED_CORRECT).is_null()),
-            )),
-            Part::Flips(a, b) => {
-                Aggregate::Sum(one_if(ident(a.choice()).not_eq(ident(b.choice()))))
-            }
+            ),
+            Part::Flips(a, b) => Aggregate::CountIf(ident(a.choice()).not_eq(ident(b.choice()))),
             Part::Agg(kind, slot) => {
                 let c = ident(agg_column(slot));
                 match kind {
@@ -150,6 +148,10 @@ impl Part {
 /// How a part is aggregated.
 pub enum Aggregate {
     Count(Expr),
+    /// The rows where a condition holds (null: not holding). Where every
+    /// group has rows this is a filtered count; over no rows (a query
+    /// without keys, a pivot cell) it is null, as a sum of 0s and 1s is.
+    CountIf(Expr),
     Sum(Expr),
     Avg(Expr),
     Min(Expr),
@@ -162,6 +164,17 @@ pub enum Aggregate {
 /// a boolean is a single vectorised kernel, far cheaper than a CASE.
 pub fn one_if(cond: Expr) -> Expr {
     cast(cond.is_true(), DataType::Int64)
+}
+
+/// The rows where `cond` holds (null counts as not holding), as a count
+/// with a filter: the condition is evaluated on bitmaps and the rows it
+/// keeps are counted, with no per-row cast to a number and sum (0, not
+/// null, over no rows).
+pub fn count_if(cond: Expr) -> Result<Expr, datafusion::error::DataFusionError> {
+    use datafusion::logical_expr::ExprFunctionExt;
+    datafusion::functions_aggregate::expr_fn::count(lit(1i64))
+        .filter(cond)
+        .build()
 }
 
 /// A fraction as a fixed-point decimal (20 places), so that sums of

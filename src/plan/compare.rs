@@ -7,7 +7,7 @@
 use super::{engine, labelled, Style};
 use crate::bind::{Bound, Env, Side};
 use crate::error::{Error, Result};
-use crate::metrics::registry::{f64e, one_if};
+use crate::metrics::registry::{count_if, f64e, one_if};
 use crate::metrics::{benjamini_hochberg, holm, McnemarUdf, Stat, StatUdf};
 use crate::render::Cell;
 use crate::style::Role;
@@ -72,9 +72,11 @@ fn num(c: &Cell) -> Option<f64> {
 
 /// The comparison's rows: per group and pair, the paired counts, both
 /// accuracies and the exact McNemar test. `right` is a model id (the best
-/// model's once it is found).
+/// model's once it is found); `left_rows` and `right_rows` are the filtered
+/// rows the sides are taken from (each may be its one model's table).
 pub fn compare(
-    filtered: DataFrame,
+    left_rows: DataFrame,
+    right_rows: DataFrame,
     keys: &[String],
     left: Side,
     right: i32,
@@ -86,19 +88,20 @@ pub fn compare(
         Side::Model(l) => vec![l],
         _ => (0..models.len() as i32).filter(|i| *i != right).collect(),
     };
-    // Models are picked by their integer ids, and pairs join on the
-    // item's integer id (and the policy when rows carry several).
+    // Models are picked, grouped and paired by their integer ids (named
+    // at the end), and pairs join on the item's integer id (and the policy
+    // when rows carry several).
     let by_policy = keys.iter().any(|k| k == "policy");
     let mut lsel: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     lsel.extend([
         ident(super::ITEM_ID),
         ident("policy"),
-        ident("model").alias("__ma"),
+        ident(super::MODEL_ID).alias("__ma"),
         ident("answered").alias("__aa"),
         ident("correct").alias("__ca"),
+        ident("correct").is_not_null().alias("__va"),
     ]);
-    let l = filtered
-        .clone()
+    let l = left_rows
         .filter(if left.len() + 1 == models.len() {
             ident(super::MODEL_ID).not_eq(lit(right))
         } else {
@@ -107,15 +110,16 @@ pub fn compare(
         .map_err(engine)?
         .select(lsel)
         .map_err(engine)?;
-    let r = filtered
+    let r = right_rows
         .filter(ident(super::MODEL_ID).eq(lit(right)))
         .map_err(engine)?
         .select(vec![
             ident(super::ITEM_ID).alias("__i"),
             ident("policy").alias("__p"),
-            ident("model").alias("__mb"),
+            ident(super::MODEL_ID).alias("__mb"),
             ident("answered").alias("__ab"),
             ident("correct").alias("__cb"),
+            ident("correct").is_not_null().alias("__vb"),
         ])
         .map_err(engine)?;
     let (lk, rk): (&[&str], &[&str]) = if by_policy {
@@ -126,14 +130,14 @@ pub fn compare(
     let joined = l.join(r, JoinType::Inner, lk, rk, None).map_err(engine)?;
     // The items both answered: counted by conditions, not filtered out,
     // so that a group where they have none keeps its row (n = 0).
-    let mut both = ident("__aa").is_true().and(ident("__ab").is_true());
+    let mut both = ident("__aa").and(ident("__ab"));
     if b.partial_verdicts {
         // A pair is compared on the items both have a verdict for (under
         // `recorded`, a model without a result file has none).
-        both = both.and(ident("__ca").is_null().eq(ident("__cb").is_null()));
+        both = both.and(ident("__va").eq(ident("__vb")));
     }
-    let ca = || both.clone().and(ident("__ca").is_true());
-    let cb = || both.clone().and(ident("__cb").is_true());
+    let ca = || both.clone().and(ident("__ca"));
+    let cb = || both.clone().and(ident("__cb"));
     let mut group: Vec<Expr> = keys.iter().map(|k| ident(k.as_str())).collect();
     group.push(ident("__ma"));
     group.push(ident("__mb"));
@@ -141,12 +145,18 @@ pub fn compare(
         .aggregate(
             group,
             vec![
-                sum(one_if(both.clone())).alias("__n"),
-                sum(one_if(both.clone().and(ident("__ca").is_not_null()))).alias("__answers"),
-                sum(one_if(ca())).alias("__ha"),
-                sum(one_if(cb())).alias("__hb"),
-                sum(one_if(ca().and(ident("__cb").is_not_true()))).alias("__oa"),
-                sum(one_if(cb().and(ident("__ca").is_not_true()))).alias("__ob"),
+                count_if(both.clone()).map_err(engine)?.alias("__n"),
+                count_if(both.clone().and(ident("__va")))
+                    .map_err(engine)?
+                    .alias("__answers"),
+                count_if(ca()).map_err(engine)?.alias("__ha"),
+                count_if(cb()).map_err(engine)?.alias("__hb"),
+                count_if(ca().and(ident("__cb").is_not_true()))
+                    .map_err(engine)?
+                    .alias("__oa"),
+                count_if(cb().and(ident("__ca").is_not_true()))
+                    .map_err(engine)?
+                    .alias("__ob"),
             ],
         )
         .map_err(engine)?;
@@ -175,8 +185,8 @@ pub fn compare(
         .map(|k| key(ident(k.as_str()), b.key_header(k)))
         .collect();
     sel.extend([
-        key(ident("__ma"), "model_a"),
-        key(ident("__mb"), "model_b"),
+        key(model_name(ident("__ma"), models)?, "model_a"),
+        key(model_name(ident("__mb"), models)?, "model_b"),
         value(ident("__n"), "n", None),
         value(acc("__ha")?, "acc_a", pct),
         value(acc("__hb")?, "acc_b", pct),
@@ -204,6 +214,15 @@ pub fn compare(
         .collect();
     order.push(ident("model_a").sort(true, false));
     agg.select(sel).map_err(engine)?.sort(order).map_err(engine)
+}
+
+/// A model's name from its id.
+fn model_name(id: Expr, models: &[String]) -> Result<Expr> {
+    let mut c = case(id);
+    for (i, m) in models.iter().enumerate() {
+        c = c.when(lit(i as i32), lit(m.as_str()));
+    }
+    c.end().map_err(engine)
 }
 
 /// The comparison's rows with `p_holm`, Holm's adjustment of `p_value`

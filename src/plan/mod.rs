@@ -187,6 +187,18 @@ pub fn results_view(
 /// session's policy (every policy with `by policy`), from the pinned
 /// model's own table when the filter pins one.
 pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<DataFrame> {
+    scan_pinned(ctx, b, env, b.pinned).await
+}
+
+/// [`scan`], reading the results from model `pinned`'s own table when
+/// given (the rows are those of the query's filter either way: a side of
+/// `compare` reads its one model's rows without scanning the others).
+async fn scan_pinned(
+    ctx: &SessionContext,
+    b: &Bound,
+    env: &Env<'_>,
+    pinned: Option<i32>,
+) -> Result<DataFrame> {
     let mut df = match b.relation {
         Relation::Items | Relation::Coverage | Relation::Provenance => {
             ctx.table(b.relation.name()).await.map_err(engine)?
@@ -202,7 +214,7 @@ pub async fn scan(ctx: &SessionContext, b: &Bound, env: &Env<'_>) -> Result<Data
         }
         Relation::Results => {
             let mut scored = ctx.table("scored").await.map_err(engine)?;
-            if let Some(id) = b.pinned {
+            if let Some(id) = pinned {
                 if let Ok(t) = ctx.table(model_table(id).as_str()).await {
                     scored = t;
                 }
@@ -403,7 +415,14 @@ pub async fn lower(
                 bind::Side::Model(id) => *id,
                 bind::Side::Each => -1,
             };
-            df = compare::compare(df, &b.keys, *left, right, b, env)?;
+            // One model's side reads that model's own table.
+            let one = |id: i32| scan_pinned(ctx, b, env, Some(id));
+            let left_rows = match left {
+                bind::Side::Model(l) => one(*l).await?,
+                _ => df,
+            };
+            let right_rows = one(right).await?;
+            df = compare::compare(left_rows, right_rows, &b.keys, *left, right, b, env)?;
             default_order.push("model_a".into());
             holm = true;
         }

@@ -5,7 +5,7 @@
 
 use super::{engine, labelled, qerr};
 use crate::error::Result;
-use crate::metrics::registry::{exact, f64e, one_if, Aggregate, Cells, Part};
+use crate::metrics::registry::{count_if, exact, f64e, one_if, Aggregate, Cells, Part};
 use crate::style::Role;
 
 use datafusion::arrow::datatypes::DataType;
@@ -202,6 +202,8 @@ pub fn score(
             let c = format!("__p1_{}", part.name());
             match agg {
                 Aggregate::Count(e) => first.push(count(e.clone()).alias(c)),
+                // Every first-phase group has rows.
+                Aggregate::CountIf(e) => first.push(count_if(e.clone()).map_err(engine)?.alias(c)),
                 Aggregate::Sum(e) => first.push(sum(e.clone()).alias(c)),
                 Aggregate::Avg(e) => {
                     first.push(sum(e.clone()).alias(format!("{c}_s")));
@@ -225,7 +227,7 @@ pub fn score(
                         aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
                         tidy.push(coalesce(vec![ident(p(name)), lit(0i64)]).alias(p(name)));
                     }
-                    Aggregate::Sum(_) => {
+                    Aggregate::Sum(_) | Aggregate::CountIf(_) => {
                         aggs.push(scoped(sum(ident(&c)), &s.cond)?.alias(p(name)));
                         tidy.push(ident(p(name)));
                     }
@@ -263,6 +265,11 @@ pub fn score(
             for (part, agg) in &parts {
                 let agg = match agg {
                     Aggregate::Count(e) => count(e.clone()),
+                    // Every group has rows: a filtered count is the sum.
+                    Aggregate::CountIf(e) if !group.is_empty() && s.cond.is_none() => {
+                        count_if(e.clone()).map_err(engine)?
+                    }
+                    Aggregate::CountIf(e) => sum(one_if(e.clone())),
                     Aggregate::Sum(e) => sum(e.clone()),
                     Aggregate::Avg(e) => avg(e.clone()),
                     Aggregate::Min(e) => min(e.clone()),
