@@ -164,7 +164,7 @@ fn extraction_alone(rt: &tokio::runtime::Runtime, s: &mut Session) {
         let mut z = 0usize;
         for (p, opts) in &cells {
             let o: Vec<Option<&str>> = opts.iter().map(|x| x.as_deref()).collect();
-            z += usize::from((rules.extract)(p.as_deref(), &o).choice == b'Z');
+            z += usize::from(rules.extract(p.as_deref(), &o).choice == b'Z');
         }
         let e = t.elapsed();
         println!(

@@ -312,7 +312,11 @@ enum LetterPass {
 }
 
 fn letter_pass(policy: Policy, p: &str, choices: u32) -> LetterPass {
-    let scan = scan(p);
+    letter_pass_of(policy, &scan(p), choices)
+}
+
+/// The letter pass, given the prediction's [`scan`].
+fn letter_pass_of(policy: Policy, scan: &Scan, choices: u32) -> LetterPass {
     if scan.api_failure {
         return LetterPass::Failed { api_failure: true };
     }
@@ -420,6 +424,60 @@ fn char_len(s: &str) -> usize {
         s.len()
     } else {
         s.chars().count()
+    }
+}
+
+/// The option-text pass of every policy at once: the search runs once
+/// (it is the same for all); a policy with the length guard gets nothing
+/// when the prediction is too long.
+struct TextPass {
+    /// The guard's bound: twice the option texts' length, in code points.
+    bound: usize,
+    /// The prediction's length and its lower-cased length, in code points
+    /// (the latter only differs for non-ASCII text).
+    len: usize,
+    lowered_len: Option<usize>,
+    /// The search's result, made when first needed.
+    found: Option<Option<u8>>,
+}
+
+impl TextPass {
+    fn new(p: &str, options: &[Option<&str>], choices: u32) -> TextPass {
+        let total: usize = choice_texts(options, choices)
+            .map(|(_, t)| char_len(t))
+            .sum();
+        TextPass {
+            bound: total.saturating_mul(2),
+            len: char_len(p),
+            lowered_len: None,
+            found: None,
+        }
+    }
+
+    /// [`text_pass`] under `policy`.
+    fn result(
+        &mut self,
+        policy: Policy,
+        p: &str,
+        options: &[Option<&str>],
+        choices: u32,
+    ) -> Option<u8> {
+        if policy.late_and_short() {
+            if self.len > self.bound {
+                return None;
+            }
+            if !p.is_ascii() {
+                let lowered = *self
+                    .lowered_len
+                    .get_or_insert_with(|| char_len(&p.to_lowercase()));
+                if lowered > self.bound {
+                    return None;
+                }
+            }
+        }
+        *self
+            .found
+            .get_or_insert_with(|| text_pass(Policy::Legacy, p, options, choices))
     }
 }
 
@@ -551,6 +609,52 @@ pub fn extract(policy: Policy, prediction: Option<&str>, options: &[Option<&str>
             choice: b'Z',
             rule: Rule::None,
         },
+    }
+}
+
+/// [`extract`] under each of `policies`, into `out` (one per policy),
+/// sharing what the policies have in common: the prediction is scanned
+/// once, and the `answer is` search and the option-text search run at
+/// most once each.
+pub fn extract_each(
+    policies: &[Policy],
+    prediction: Option<&str>,
+    options: &[Option<&str>],
+    out: &mut [Extraction],
+) {
+    let p = prediction.unwrap_or(NULL_TEXT);
+    let choices = choice_mask(options);
+    let scanned = scan(p);
+    let mut answer: Option<Option<u8>> = None;
+    let mut text: Option<TextPass> = None;
+    for (policy, out) in policies.iter().zip(out.iter_mut()) {
+        let api_failure = match letter_pass_of(*policy, &scanned, choices) {
+            LetterPass::Found(e) => {
+                *out = e;
+                continue;
+            }
+            LetterPass::Failed { api_failure } => api_failure,
+        };
+        if policy.searches_answer_is() && !api_failure {
+            if let Some(choice) = *answer.get_or_insert_with(|| answer_is(p, choices)) {
+                *out = Extraction {
+                    choice,
+                    rule: Rule::AnswerIs,
+                };
+                continue;
+            }
+        }
+        let t = text.get_or_insert_with(|| TextPass::new(p, options, choices));
+        *out = match t.result(*policy, p, options, choices) {
+            Some(choice) => Extraction {
+                choice,
+                rule: Rule::OptionText,
+            },
+            None => Extraction {
+                choice: b'Z',
+                rule: Rule::None,
+            },
+        };
     }
 }
 
@@ -1186,12 +1290,21 @@ mod tests {
                 p.push_str(pieces[(next() % pieces.len() as u64) as usize]);
             }
             let opts = option_sets[(next() % option_sets.len() as u64) as usize];
-            for policy in [Policy::Legacy, Policy::V2025, Policy::Current] {
+            let policies = [Policy::Legacy, Policy::V2025, Policy::Current];
+            let none = Extraction {
+                choice: 0,
+                rule: Rule::None,
+            };
+            let mut each = [none; 3];
+            extract_each(&policies, Some(&p), opts, &mut each);
+            for (policy, shared) in policies.into_iter().zip(each) {
+                let alone = extract(policy, Some(&p), opts);
                 assert_eq!(
-                    extract(policy, Some(&p), opts),
+                    alone,
                     naive_extract(policy, Some(&p), opts),
                     "{policy:?} {p:?} {opts:?}"
                 );
+                assert_eq!(shared, alone, "shared {policy:?} {p:?} {opts:?}");
             }
         }
     }

@@ -3,7 +3,8 @@
 //! `correct_<name>`. The options of a row are read once for all rule
 //! sets, and an unanswered row is not extracted at all.
 
-use super::rules::{RuleSet, RULE_SETS};
+use super::extract::{extract_each, Extraction, Rule};
+use super::rules::RULE_SETS;
 use datafusion::arrow::array::{
     Array, ArrayRef, BooleanArray, BooleanBuilder, StringArray, StringBuilder,
 };
@@ -32,7 +33,6 @@ fn text(a: &StringArray, i: usize) -> Option<&str> {
 
 /// One rule set's output columns, built row by row.
 struct Out {
-    rules: &'static RuleSet,
     choice: StringBuilder,
     rule: StringBuilder,
     correct: BooleanBuilder,
@@ -85,14 +85,23 @@ pub fn score_columns(
     let n = pred.len();
     let mut outs: Vec<Out> = RULE_SETS
         .iter()
-        .map(|rules| Out {
-            rules,
+        .map(|_| Out {
             choice: StringBuilder::with_capacity(n, n),
             rule: StringBuilder::with_capacity(n, n * 8),
             correct: BooleanBuilder::with_capacity(n),
         })
         .collect();
     let mut options: Vec<Option<&str>> = vec![None; opts.len()];
+    // Every rule set's rules, extracted together (the work they share is
+    // done once per row).
+    let variants: Vec<_> = RULE_SETS.iter().map(|r| r.variant).collect();
+    let mut found = vec![
+        Extraction {
+            choice: b'Z',
+            rule: Rule::None,
+        };
+        variants.len()
+    ];
     for i in 0..n {
         let answer = answer.is_valid(i).then(|| answer.value(i));
         if !answered.is_valid(i) || !answered.value(i) {
@@ -107,8 +116,8 @@ pub fn score_columns(
             options[l] = o.and_then(|o| text(o, i));
         }
         let p = text(pred, i);
-        for o in &mut outs {
-            let e = (o.rules.extract)(p, &options);
+        extract_each(&variants, p, &options, &mut found);
+        for (o, e) in outs.iter_mut().zip(&found) {
             let letter = match e.choice {
                 b'A'..=b'Z' => LETTERS[(e.choice - b'A') as usize],
                 _ => "Z",

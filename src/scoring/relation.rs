@@ -617,7 +617,7 @@ mod tests {
                         .map(|o| o[i].as_deref().filter(|v| !is_pandas_na(v)))
                         .collect();
                     let p = preds[i].as_deref().filter(|v| !is_pandas_na(v));
-                    let e = (r.extract)(p, &opts);
+                    let e = r.extract(p, &opts);
                     ((e.choice as char).to_string(), e.rule.as_str().to_string())
                 } else {
                     ("Z".to_string(), "none".to_string())

@@ -19,10 +19,17 @@ pub struct RuleSet {
     /// Which rules these are, as words that follow "VLMEvalKit's" or
     /// "the" (`2024 rules`); `.schema` reads it.
     pub doc: &'static str,
+    /// The rules its extraction applies (see [`RuleSet::extract`]).
+    pub variant: Variant,
+}
+
+impl RuleSet {
     /// The extraction: a prediction (None: a missing cell) and the option
     /// texts of letters A, B, ... (None: no such option) to a letter and
     /// the rule that gave it.
-    pub extract: fn(Option<&str>, &[Option<&str>]) -> Extraction,
+    pub fn extract(&self, prediction: Option<&str>, options: &[Option<&str>]) -> Extraction {
+        extract(self.variant, prediction, options)
+    }
 }
 
 /// Every rule set, in the order columns, policies and help list them: the
@@ -32,19 +39,19 @@ pub static RULE_SETS: &[RuleSet] = &[
         name: "v2024",
         aliases: &["legacy"],
         doc: "2024 rules (until PR #1175, 2025-08-04; GMAI-MMBench's publication)",
-        extract: |p, options| extract(Variant::Legacy, p, options),
+        variant: Variant::Legacy,
     },
     RuleSet {
         name: "v2025",
         aliases: &[],
         doc: "2025 rules (PR #1175, 2025-08-04, until PR #1552, 2026-06-17)",
-        extract: |p, options| extract(Variant::V2025, p, options),
+        variant: Variant::V2025,
     },
     RuleSet {
         name: "v2026",
         aliases: &["current"],
         doc: "2026 rules (since PR #1552, 2026-06-17; VLMEvalKit today)",
-        extract: |p, options| extract(Variant::Current, p, options),
+        variant: Variant::Current,
     },
 ];
 
