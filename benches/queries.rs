@@ -3,7 +3,7 @@
 //! rules alone, and write the scored relation to Parquet so that
 //! `scripts/bench.sh` can time the same queries in DuckDB on identical data.
 //!
-//! cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR [--cache-build BINARY]] [--no-extraction] [--export scored.parquet [--export-columns a,b,...]] [--runs N]
+//! cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR [--cache-build BINARY]] [--no-extraction] [--export scored.parquet [--export-columns a,b,...]] [--runs N] [--only TEXT]
 //!
 //! With `--cache`, the session starts from (and fills) that cache, as the
 //! command line does; without it, every file is read and scored.
@@ -35,7 +35,7 @@ fn main() {
             .cloned()
     };
     let (Some(items), Some(preds)) = (get("--items"), get("--predictions")) else {
-        eprintln!("usage: cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR] [--export FILE] [--runs N]");
+        eprintln!("usage: cargo bench --bench queries -- --items FILE --predictions DIR [--cache DIR] [--export FILE] [--runs N] [--only TEXT]");
         return;
     };
     let runs: usize = get("--runs").and_then(|r| r.parse().ok()).unwrap_or(10);
@@ -90,7 +90,12 @@ fn main() {
         .unwrap_or_default();
     s.set_param("model", &model);
 
+    // `--only TEXT`: only the queries whose name contains TEXT (to profile one).
+    let only = get("--only");
     for (name, q) in QUERIES {
+        if only.as_deref().is_some_and(|o| !name.contains(o)) {
+            continue;
+        }
         let _ = rt.block_on(s.run(q, "bench")).expect(q); // warm-up
         let times: Vec<Duration> = (0..runs)
             .map(|_| {

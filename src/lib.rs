@@ -317,7 +317,7 @@ impl Session {
         let cache = opts
             .cache
             .clone()
-            .map(|c| c.keeping(scoring::relation::cached_columns()));
+            .map(|c| c.keeping(scoring::relation::cached_fields()));
         let loaded = data::load_with(spec, cache.as_ref())?;
         let mut s = Session::from_loaded_with(loaded, opts).await?;
         s.info.load_time = start.elapsed();

@@ -36,18 +36,9 @@ use std::time::UNIX_EPOCH;
 pub struct Cache {
     dir: PathBuf,
     build: String,
-    /// The columns a model's entry keeps, in order, aligned with the items
-    /// (the scorer says which: [`Cache::keeping`]). `answered` and `hit`
-    /// are booleans, the others text.
-    columns: Vec<String>,
-}
-
-/// The cached columns that hold booleans: these, and every rule set's
-/// `correct_<name>`.
-const BOOLEAN_COLUMNS: [&str; 2] = ["answered", "hit"];
-
-fn is_boolean(column: &str) -> bool {
-    BOOLEAN_COLUMNS.contains(&column) || column.starts_with("correct_")
+    /// The columns a model's entry keeps, in order, aligned with the items,
+    /// with their types (the scorer says which: [`Cache::keeping`]).
+    columns: Vec<(String, DataType)>,
 }
 
 /// A source file as the cache knows it.
@@ -195,8 +186,11 @@ impl Cache {
 
     /// The cache keeping these columns per model (the scorer's list; the
     /// session sets it). Until it is set no model entry is read or written.
-    pub fn keeping(mut self, columns: &[&str]) -> Cache {
-        self.columns = columns.iter().map(|c| c.to_string()).collect();
+    pub fn keeping(mut self, columns: &[(&str, DataType)]) -> Cache {
+        self.columns = columns
+            .iter()
+            .map(|(c, t)| (c.to_string(), t.clone()))
+            .collect();
         self
     }
 
@@ -285,7 +279,7 @@ impl Cache {
             .collect();
         ids.sort();
         let mut parts = vec![self.build.as_str(), "model", items_key, model];
-        parts.extend(self.columns.iter().map(String::as_str));
+        parts.extend(self.columns.iter().map(|(c, _)| c.as_str()));
         parts.push("files");
         for (p, h) in &ids {
             parts.push(p);
@@ -418,15 +412,10 @@ impl Cache {
         let fields = batch.schema_ref().fields();
         !self.columns.is_empty()
             && fields.len() == self.columns.len()
-            && fields.iter().zip(&self.columns).all(|(f, c)| {
-                f.name() == c
-                    && f.data_type()
-                        == if is_boolean(c) {
-                            &DataType::Boolean
-                        } else {
-                            &DataType::Utf8
-                        }
-            })
+            && fields
+                .iter()
+                .zip(&self.columns)
+                .all(|(f, (c, t))| f.name() == c && f.data_type() == t)
     }
 
     /// A model's entry: its columns (see [`Cache::keeping`]) and what was said.
@@ -668,11 +657,22 @@ mod tests {
     use datafusion::arrow::datatypes::{Field, Schema};
     use std::sync::Arc;
 
+    /// Columns with their types: `answered` and `hit` booleans, others text.
+    fn typed(columns: &[&'static str]) -> Vec<(&'static str, DataType)> {
+        columns
+            .iter()
+            .map(|c| match *c {
+                "answered" | "hit" => (*c, DataType::Boolean),
+                _ => (*c, DataType::Utf8),
+            })
+            .collect()
+    }
+
     fn batch(columns: &[&str]) -> RecordBatch {
         let mut fields = vec![];
         let mut arrays: Vec<ArrayRef> = vec![];
         for c in columns {
-            if BOOLEAN_COLUMNS.contains(c) {
+            if ["answered", "hit"].contains(c) {
                 fields.push(Field::new(*c, DataType::Boolean, true));
                 arrays.push(Arc::new(BooleanArray::from(vec![true, false])));
             } else {
@@ -712,7 +712,7 @@ mod tests {
         ];
         let one = ["answered", "prediction", "hit", "choice_a", "rule_a"];
         let open = || Cache::open(dir.path(), "one-build").unwrap();
-        let (c2, c1) = (open().keeping(&two), open().keeping(&one));
+        let (c2, c1) = (open().keeping(&typed(&two)), open().keeping(&typed(&one)));
         // The columns kept are part of a model's key.
         let k2 = c2.model_key("items", "m", &[]);
         let k1 = c1.model_key("items", "m", &[]);
@@ -737,7 +737,9 @@ mod tests {
     /// An entry with the given prediction texts, and its key and cache.
     fn written(dir: &Path, texts: &[&str]) -> (Cache, String) {
         let columns = ["answered", "prediction"];
-        let cache = Cache::open(dir, "one-build").unwrap().keeping(&columns);
+        let cache = Cache::open(dir, "one-build")
+            .unwrap()
+            .keeping(&typed(&columns));
         let schema = Schema::new(vec![
             Field::new("answered", DataType::Boolean, true),
             Field::new("prediction", DataType::Utf8, true),

@@ -38,21 +38,36 @@ pub fn items_table(items: &Items) -> Result<MemTable> {
     MemTable::try_new(schema, vec![batches]).map_err(|e| Error::engine("building items", e))
 }
 
-/// The columns a model's cache entry keeps, aligned with the items: the
-/// loaded ones, and each rule set's `choice_<name>`, `rule_<name>` and
-/// `correct_<name>` (kept, not recomputed: a warm start compares no text).
-pub fn cached_columns() -> &'static [&'static str] {
-    static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
-    COLUMNS.get_or_init(|| {
-        let mut c = vec!["answered", "prediction", "hit", "log"];
+/// The columns a model's cache entry keeps, aligned with the items, with
+/// their types: the loaded ones, and the scored ones (each rule set's
+/// `choice_<name>`, `rule_<name>` and `correct_<name>`, as the kernel
+/// makes them: kept, not recomputed, so a warm start compares no text).
+pub fn cached_fields() -> &'static [(&'static str, DataType)] {
+    static FIELDS: std::sync::OnceLock<Vec<(&'static str, DataType)>> = std::sync::OnceLock::new();
+    FIELDS.get_or_init(|| {
+        let mut c = vec![
+            ("answered", DataType::Boolean),
+            ("prediction", DataType::Utf8),
+            ("hit", DataType::Boolean),
+            ("log", DataType::Utf8),
+        ];
+        let scored = result_fields();
         for r in RULE_SETS {
-            c.push(r.choice());
-            c.push(r.rule());
-            c.push(r.correct());
+            for name in [r.choice(), r.rule(), r.correct()] {
+                if let Some(f) = scored.iter().find(|f| f.name() == name) {
+                    c.push((name, f.data_type().clone()));
+                }
+            }
         }
-        c.push("thinking");
+        c.push(("thinking", DataType::Utf8));
         c
     })
+}
+
+/// The names of [`cached_fields`], in order.
+pub fn cached_columns() -> &'static [&'static str] {
+    static COLUMNS: std::sync::OnceLock<Vec<&'static str>> = std::sync::OnceLock::new();
+    COLUMNS.get_or_init(|| cached_fields().iter().map(|(c, _)| *c).collect())
 }
 
 /// The scored relation, partitioned for parallel scans; for every set
@@ -634,6 +649,12 @@ mod tests {
                     "{} row {i}",
                     r.name
                 );
+            }
+        }
+        // The cache keeps each column with the type the relation has.
+        for (name, ty) in cached_fields() {
+            if let Ok(f) = scored.schema.field_with_name(name) {
+                assert_eq!(f.data_type(), ty, "{name}");
             }
         }
         // Read back as cache entries, the sets give the same relation.
