@@ -316,9 +316,12 @@ mod tests {
     use datafusion::arrow::array::BooleanArray;
     use datafusion::arrow::datatypes::DataType;
 
+    /// A row: hit, answer, log, and the first rule set's correct.
+    type TestRow<'a> = (Option<bool>, Option<&'a str>, Option<&'a str>, Option<bool>);
+
     /// Rows: hit, answer, log, then every rule set's correct (the first
-    /// agreeing with hit where both are set, the others always true).
-    fn batch(rows: &[(Option<bool>, Option<&str>, Option<&str>, Option<bool>)]) -> RecordBatch {
+    /// as given, the others always true).
+    fn batch(rows: &[TestRow]) -> RecordBatch {
         let mut fields = vec![
             Field::new("hit", DataType::Boolean, true),
             Field::new("answer", DataType::Utf8, true),
