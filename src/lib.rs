@@ -236,6 +236,33 @@ pub struct Session {
     images: Arc<data::images::ImageIndex>,
 }
 
+/// Whether one model's batches (a partition of its table) are in
+/// `model, index` order: one model's rows have one name, so `index` never
+/// decreasing is enough.
+fn in_index_order(batches: &[RecordBatch]) -> bool {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    let mut last = i64::MIN;
+    for b in batches {
+        let Some(index) = b
+            .column_by_name("index")
+            .and_then(|c| c.as_primitive_opt::<Int64Type>())
+        else {
+            return false;
+        };
+        if index.null_count() > 0 {
+            return false;
+        }
+        for &v in index.values() {
+            if v < last {
+                return false;
+            }
+            last = v;
+        }
+    }
+    true
+}
+
 /// The `coverage` relation: per model and dataset, what happened to every
 /// prediction row read (`read = scored + duplicated + unknown + invalid`)
 /// and how many items had no prediction (`missing`).
@@ -392,8 +419,18 @@ impl Session {
             let half = batches.len().div_ceil(2);
             let parts: Vec<Vec<RecordBatch>> =
                 batches.chunks(half.max(1)).map(|c| c.to_vec()).collect();
-            let t = MemTable::try_new(scored.schema.clone(), parts)
+            let ordered = parts.iter().all(|p| in_index_order(p));
+            let mut t = MemTable::try_new(scored.schema.clone(), parts)
                 .map_err(|e| Error::engine("registering results", e))?;
+            // A model's rows usually come in item order: said so, a query
+            // that lists them in that order (`show`'s default) reads the
+            // first rows instead of sorting all of them.
+            if ordered {
+                t = t.with_sort_order(vec![["model", "index"]
+                    .iter()
+                    .map(|c| datafusion::prelude::col(*c).sort(true, false))
+                    .collect()]);
+            }
             ctx.register_table(plan::model_table(id), Arc::new(t))
                 .map_err(|e| Error::engine("registering results", e))?;
         }

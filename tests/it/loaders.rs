@@ -317,3 +317,82 @@ fn model_names_two_sets_for_one_model_and_bad_files() {
         other => panic!("{:?}", other.err()),
     }
 }
+
+#[test]
+fn case_rows_come_in_model_then_index_order_whatever_the_file_order() {
+    // A model's rows follow the items file: in index order, `show` can read
+    // a model's first rows; an items file in another order must still give
+    // rows by model, then index. Prediction files in either order.
+    let rt = rt();
+    let dir = tempfile::tempdir().unwrap();
+    let mut demo = rt.block_on(Session::load(&LoadSpec::default())).unwrap();
+    for items_order in ["asc", "desc"] {
+        let items = query(
+            &rt,
+            &mut demo,
+            &format!("from items show * sort index {items_order}"),
+        );
+        let items_path = dir
+            .path()
+            .join(format!("{items_order}/GMAI-MMBench_DEMO.tsv"));
+        std::fs::create_dir_all(items_path.parent().unwrap()).unwrap();
+        std::fs::write(&items_path, items.render(Format::Tsv).unwrap()).unwrap();
+        let mut paths = Vec::new();
+        for (model, order) in [("a-forward", "asc"), ("b-reversed", "desc")] {
+            let t = query(
+                &rt,
+                &mut demo,
+                &format!(
+                    "where model = 'demo-verbose-7b' and answered show index, prediction sort index {order}"
+                ),
+            );
+            let p = dir
+                .path()
+                .join(format!("{items_order}/{model}_GMAI-MMBench_DEMO.parquet"));
+            render::write_parquet(p.to_str().unwrap(), &t.batches, t.schema.clone(), &[]).unwrap();
+            paths.push(p);
+        }
+        let refs: Vec<&Path> = paths.iter().map(|p| p.as_path()).collect();
+        let mut s = load(&[&items_path], &refs).unwrap();
+        check_case_row_order(&rt, &mut s, items_order);
+    }
+}
+
+fn check_case_row_order(rt: &tokio::runtime::Runtime, s: &mut Session, what: &str) {
+    let index_of = |r: &Vec<medql::render::Cell>, i: usize| match &r[i] {
+        medql::render::Cell::Int(v) => *v,
+        other => panic!("index cell {other:?}"),
+    };
+    let indexes = |s: &mut Session, q: &str| -> Vec<i64> {
+        rows(&query(rt, s, q))
+            .iter()
+            .map(|r| index_of(r, 0))
+            .collect()
+    };
+    for model in ["a-forward", "b-reversed"] {
+        let all = indexes(s, &format!("where model = '{model}' show index"));
+        assert!(all.len() > 10, "{what} {model}: {} rows", all.len());
+        assert!(
+            all.windows(2).all(|w| w[0] < w[1]),
+            "{what} {model}: {all:?}"
+        );
+        let wrong = indexes(
+            s,
+            &format!("where model = '{model}' and not correct show index"),
+        );
+        let first = indexes(
+            s,
+            &format!("where model = '{model}' and not correct show index, prediction limit 5"),
+        );
+        assert_eq!(first, wrong[..5.min(wrong.len())], "{what} {model}");
+    }
+    let keys: Vec<(String, i64)> = rows(&query(rt, s, "show model, index"))
+        .iter()
+        .map(|r| (text(&r[0]).unwrap(), index_of(r, 1)))
+        .collect();
+    let mut sorted = keys.clone();
+    sorted.sort();
+    assert_eq!(keys, sorted, "{what}");
+    assert_eq!(keys.first().unwrap().0, "a-forward");
+    assert_eq!(keys.last().unwrap().0, "b-reversed");
+}
