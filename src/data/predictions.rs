@@ -4,7 +4,7 @@
 //! either scored or counted (duplicated, unknown item, invalid index).
 
 use crate::data::items::{canonical_item_column, parse_index, Items};
-use crate::data::table::{Format, RawTable};
+use crate::data::table::{Format, RawTable, TextColumn};
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{Array, AsArray, StringArray, UInt32Array};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -1016,8 +1016,10 @@ fn taken(t: &RawTable, c: usize, source: &UInt32Array) -> Result<StringArray> {
     let column = t
         .columns
         .get(c)
-        .ok_or_else(|| Error::data(&t.file, format!("no column {}", c + 1)))?;
-    let out = datafusion::arrow::compute::take(column, source, None)
+        .ok_or_else(|| Error::data(&t.file, format!("no column {}", c + 1)))?
+        .plain()
+        .map_err(|e| Error::data(&t.file, format!("cannot read column {}: {e}", c + 1)))?;
+    let out = datafusion::arrow::compute::take(column.as_ref(), source, None)
         .map_err(|e| Error::engine(format!("reading {}", t.file), e))?;
     Ok(out.as_string::<i32>().clone())
 }
@@ -1195,10 +1197,20 @@ pub fn reduce(mut t: RawTable, items: &ItemCheck, runs: &Runs) -> RawTable {
 
 /// The items as prediction files are checked against them: each item
 /// column a file may carry as one contiguous array, read in order rather
-/// than chased through an allocation per cell, built once for every file.
+/// than chased through an allocation per cell, and each item's text as a
+/// number (equal texts, equal numbers; an empty cell is the empty text),
+/// built once for every file.
 pub struct ItemCheck<'a> {
     pub items: &'a Items,
-    columns: Vec<(&'static str, StringArray)>,
+    columns: Vec<ItemColumn>,
+}
+
+struct ItemColumn {
+    name: &'static str,
+    values: StringArray,
+    /// Each item's text as a number, and each distinct text's number.
+    ids: Vec<u32>,
+    id_of: HashMap<String, u32>,
 }
 
 impl<'a> ItemCheck<'a> {
@@ -1207,20 +1219,82 @@ impl<'a> ItemCheck<'a> {
             .iter()
             .filter_map(|(name, _)| {
                 let values = items.column(name)?;
-                Some((
-                    *name,
-                    StringArray::from_iter(values.iter().map(Option::as_deref)),
-                ))
+                let mut id_of: HashMap<String, u32> = HashMap::new();
+                let ids = values
+                    .iter()
+                    .map(|v| {
+                        let text = v.as_deref().unwrap_or("");
+                        match id_of.get(text) {
+                            Some(&id) => id,
+                            None => {
+                                let id = id_of.len() as u32;
+                                id_of.insert(text.to_string(), id);
+                                id
+                            }
+                        }
+                    })
+                    .collect();
+                Some(ItemColumn {
+                    name,
+                    values: StringArray::from_iter(values.iter().map(Option::as_deref)),
+                    ids,
+                    id_of,
+                })
             })
             .collect();
         ItemCheck { items, columns }
     }
 
-    fn column(&self, name: &str) -> Option<&StringArray> {
-        self.columns
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, a)| a)
+    fn column(&self, name: &str) -> Option<&ItemColumn> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+impl ItemColumn {
+    /// Item `pos`'s text (empty when it has none).
+    fn text(&self, pos: usize) -> &str {
+        if self.values.is_valid(pos) {
+            self.values.value(pos)
+        } else {
+            ""
+        }
+    }
+}
+
+/// Whether row `r` of a file's column holds the same text as the items
+/// have at `pos` (an empty cell and a missing one are the same); a coded
+/// column's texts are looked up among the items' once each (`known`).
+fn same_text(
+    theirs: &TextColumn,
+    r: usize,
+    ours: &ItemColumn,
+    pos: usize,
+    known: &mut [Option<Option<u32>>],
+) -> bool {
+    match theirs {
+        TextColumn::Plain(a) => {
+            let t = if a.is_valid(r) { a.value(r) } else { "" };
+            t == ours.text(pos)
+        }
+        TextColumn::Coded { keys, values } => {
+            let key = keys
+                .is_valid(r)
+                .then(|| usize::try_from(keys.value(r)).ok())
+                .flatten()
+                .filter(|&k| k < known.len());
+            let Some(k) = key else {
+                return ours.text(pos).is_empty();
+            };
+            let id = *known[k].get_or_insert_with(|| {
+                let t = if values.is_valid(k) {
+                    values.value(k)
+                } else {
+                    ""
+                };
+                ours.id_of.get(t).copied()
+            });
+            id == Some(ours.ids[pos])
+        }
     }
 }
 
@@ -1232,7 +1306,7 @@ fn check_item_columns(
 ) {
     let items = check.items;
     let Some(ic) = t.column("index") else { return };
-    let checked: Vec<(usize, &String, &StringArray)> = t
+    let checked: Vec<(usize, &String, &ItemColumn)> = t
         .headers
         .iter()
         .enumerate()
@@ -1265,23 +1339,25 @@ fn check_item_columns(
         let mut count = 0u64;
         let mut first = None;
         let theirs_column = &t.columns[hc];
+        let mut known = match theirs_column {
+            TextColumn::Coded { values, .. } => vec![None; values.len()],
+            TextColumn::Plain(_) => vec![],
+        };
         for (r, found) in found.iter().enumerate() {
             let Some((index, pos)) = *found else {
                 continue;
             };
-            let theirs = if theirs_column.is_valid(r) {
-                theirs_column.value(r)
-            } else {
-                ""
-            };
-            let ours = if column.is_valid(pos) {
-                column.value(pos)
-            } else {
-                ""
-            };
-            if theirs != ours {
+            if !same_text(theirs_column, r, column, pos, &mut known) {
                 count += 1;
-                first.get_or_insert((t.row_number(r), index, ours.to_string(), theirs.to_string()));
+                first.get_or_insert_with(|| {
+                    let theirs = theirs_column.get(r).unwrap_or("");
+                    (
+                        t.row_number(r),
+                        index,
+                        column.text(pos).to_string(),
+                        theirs.to_string(),
+                    )
+                });
             }
         }
         if let Some((row, index, ours, theirs)) = first {

@@ -3,8 +3,59 @@
 //! person would use to find it in the file.
 
 use crate::error::{Error, Result};
-use datafusion::arrow::array::{Array, StringArray, StringBuilder};
+use datafusion::arrow::array::{Array, Int32Array, StringArray, StringBuilder};
 use std::path::Path;
+
+/// One column's text cells: as read, or coded (the distinct texts once and
+/// each row's key into them), as Parquet stores the item columns a
+/// prediction file repeats; a coded column is checked against the items
+/// once per distinct text, and never expanded.
+#[derive(Clone, Debug)]
+pub enum TextColumn {
+    Plain(StringArray),
+    Coded {
+        keys: Int32Array,
+        values: StringArray,
+    },
+}
+
+impl TextColumn {
+    pub fn len(&self) -> usize {
+        match self {
+            TextColumn::Plain(a) => a.len(),
+            TextColumn::Coded { keys, .. } => keys.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Row `r`'s text; None when it is null.
+    pub fn get(&self, r: usize) -> Option<&str> {
+        match self {
+            TextColumn::Plain(a) => a.is_valid(r).then(|| a.value(r)),
+            TextColumn::Coded { keys, values } => {
+                let k = keys.is_valid(r).then(|| keys.value(r))?;
+                let k = usize::try_from(k).ok().filter(|&k| k < values.len())?;
+                values.is_valid(k).then(|| values.value(k))
+            }
+        }
+    }
+
+    /// The column as one text array (a coded column expanded).
+    pub fn plain(&self) -> std::result::Result<std::borrow::Cow<'_, StringArray>, String> {
+        use datafusion::arrow::array::AsArray;
+        match self {
+            TextColumn::Plain(a) => Ok(std::borrow::Cow::Borrowed(a)),
+            TextColumn::Coded { keys, values } => {
+                datafusion::arrow::compute::take(values, keys, None)
+                    .map(|a| std::borrow::Cow::Owned(a.as_string::<i32>().clone()))
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+}
 
 /// A table read from a file: header names and, for each, a column of
 /// optional text cells held as one Arrow array (no allocation per cell).
@@ -13,7 +64,7 @@ pub struct RawTable {
     pub file: String,
     pub headers: Vec<String>,
     /// One array per header, each `len` long.
-    pub columns: Vec<StringArray>,
+    pub columns: Vec<TextColumn>,
     pub len: usize,
     /// The number a person would use to find each row in the file.
     pub row_numbers: RowNumbers,
@@ -66,7 +117,11 @@ impl RawTable {
     /// The cell of row `r` in column `c`; None when it is empty.
     pub fn cell(&self, r: usize, c: usize) -> Option<&str> {
         let col = self.columns.get(c)?;
-        (r < col.len() && col.is_valid(r)).then(|| col.value(r))
+        if r < col.len() {
+            col.get(r)
+        } else {
+            None
+        }
     }
 
     /// Row `r`'s number in its file (see [`RowNumbers`]).
@@ -125,7 +180,11 @@ impl TableBuilder {
         RawTable {
             file: file.into(),
             headers,
-            columns: self.columns.iter_mut().map(StringBuilder::finish).collect(),
+            columns: self
+                .columns
+                .iter_mut()
+                .map(|b| TextColumn::Plain(b.finish()))
+                .collect(),
             len: self.numbers.len(),
             row_numbers: RowNumbers::Listed(self.numbers),
             row_unit,
@@ -863,29 +922,71 @@ fn read_jsonl(path: &Path, file: &str) -> Result<RawTable> {
 }
 
 fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
-    use datafusion::arrow::array::{ArrayRef, AsArray, RecordBatchReader};
-    use datafusion::arrow::datatypes::{DataType, Float32Type, Float64Type};
-    use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use datafusion::arrow::array::{ArrayRef, AsArray};
+    use datafusion::arrow::datatypes::{
+        DataType, Field, Float32Type, Float64Type, Int32Type, Schema,
+    };
+    use datafusion::parquet::arrow::arrow_reader::{
+        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    };
+    let unreadable =
+        |e: &dyn std::fmt::Display| Error::data(file, format!("cannot read as Parquet: {e}"));
     let f = std::fs::File::open(path).map_err(|e| Error::io(file, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(f)
-        .and_then(|b| b.build())
-        .map_err(|e| Error::data(file, format!("cannot read as Parquet: {e}")))?;
-    let headers: Vec<String> = reader
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let plain =
+        ArrowReaderMetadata::load(&f, ArrowReaderOptions::new()).map_err(|e| unreadable(&e))?;
+    // Item columns (question, options, ...) repeat a few texts over many
+    // rows: read as Parquet codes them, each distinct text once.
+    let schema = plain.schema().clone();
+    let coded = |f: &Field| {
+        f.data_type() == &DataType::Utf8
+            && crate::data::items::canonical_item_column(f.name()).is_some()
+    };
+    let metadata = if schema.fields().iter().any(|f| coded(f)) {
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let f = f.as_ref().clone();
+                if coded(&f) {
+                    f.with_data_type(DataType::Dictionary(
+                        Box::new(DataType::Int32),
+                        Box::new(DataType::Utf8),
+                    ))
+                } else {
+                    f
+                }
+            })
+            .collect();
+        let hinted =
+            std::sync::Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+        ArrowReaderMetadata::try_new(
+            plain.metadata().clone(),
+            ArrowReaderOptions::new().with_schema(hinted),
+        )
+        .unwrap_or(plain)
+    } else {
+        plain
+    };
+    // One batch for the whole file: nothing to join afterwards.
+    let rows = usize::try_from(metadata.metadata().file_metadata().num_rows()).unwrap_or(0);
+    let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(f, metadata)
+        .with_batch_size(rows.max(1))
+        .build()
+        .map_err(|e| unreadable(&e))?;
+    let headers: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     // Each column's text, a piece per batch: string columns as they are
     // read (no copy), numbers and booleans as Python prints them.
     let mut pieces: Vec<Vec<ArrayRef>> = vec![vec![]; headers.len()];
     let mut len = 0;
     for batch in reader {
-        let batch = batch.map_err(|e| Error::data(file, format!("cannot read as Parquet: {e}")))?;
+        let batch = batch.map_err(|e| unreadable(&e))?;
         len += batch.num_rows();
         for (c, col) in batch.columns().iter().enumerate() {
             let text: ArrayRef = match col.data_type() {
                 DataType::Utf8 => col.clone(),
+                DataType::Dictionary(k, v) if **k == DataType::Int32 && **v == DataType::Utf8 => {
+                    col.clone()
+                }
                 DataType::Float64 => std::sync::Arc::new(StringArray::from_iter(
                     col.as_primitive::<Float64Type>()
                         .iter()
@@ -910,17 +1011,32 @@ fn read_parquet(path: &Path, file: &str) -> Result<RawTable> {
     let columns = pieces
         .into_iter()
         .map(|p| {
+            let as_text = |e: &dyn std::fmt::Display| {
+                Error::data(file, format!("cannot read a column as text: {e}"))
+            };
             let joined = match p.as_slice() {
                 [] => std::sync::Arc::new(StringArray::new_null(0)) as ArrayRef,
                 [one] => one.clone(),
                 _ => {
                     let refs: Vec<&dyn Array> = p.iter().map(|a| a.as_ref()).collect();
-                    datafusion::arrow::compute::concat(&refs).map_err(|e| {
-                        Error::data(file, format!("cannot read a column as text: {e}"))
-                    })?
+                    datafusion::arrow::compute::concat(&refs).map_err(|e| as_text(&e))?
                 }
             };
-            Ok(joined.as_string::<i32>().clone())
+            Ok(match joined.as_dictionary_opt::<Int32Type>() {
+                Some(d) => match d.values().as_string_opt::<i32>() {
+                    Some(values) => TextColumn::Coded {
+                        keys: d.keys().clone(),
+                        values: values.clone(),
+                    },
+                    None => TextColumn::Plain(
+                        datafusion::arrow::compute::cast(&joined, &DataType::Utf8)
+                            .map_err(|e| as_text(&e))?
+                            .as_string::<i32>()
+                            .clone(),
+                    ),
+                },
+                None => TextColumn::Plain(joined.as_string::<i32>().clone()),
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     Ok(RawTable {

@@ -1024,6 +1024,110 @@ fn item_columns_that_disagree_are_a_warning_and_the_items_win() {
     );
 }
 
+#[test]
+fn item_columns_of_parquet_files_are_checked_the_same_way() {
+    // Parquet keeps repeated texts coded; the check must see every row
+    // whatever the writer did: dictionaries, plain pages, several row groups.
+    use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::parquet::arrow::ArrowWriter;
+    use datafusion::parquet::file::properties::WriterProperties;
+    use std::sync::Arc;
+    let d = Dir::new();
+    let items = d.items(4);
+    let columns: [(&str, [Option<&str>; 4]); 5] = [
+        ("index", [Some("1"), Some("2"), Some("3"), Some("4")]),
+        (
+            "question",
+            [
+                Some("What does image 1 show?"),
+                Some("What does image 2 show? (edited)"),
+                Some("Something else"),
+                Some("What does image 4 show?"),
+            ],
+        ),
+        // Empty in the items: a missing cell and an empty one agree.
+        ("D", [None, Some(""), None, Some("")]),
+        ("answer", [Some("A"), Some("B"), Some("A"), Some("A")]),
+        ("prediction", [Some("A"), Some("B"), Some("C"), Some("A")]),
+    ];
+    let schema = Arc::new(Schema::new(
+        columns
+            .iter()
+            .map(|(n, _)| Field::new(*n, DataType::Utf8, true))
+            .collect::<Vec<_>>(),
+    ));
+    let arrays: Vec<ArrayRef> = columns
+        .iter()
+        .map(|(_, v)| Arc::new(v.iter().copied().collect::<StringArray>()) as ArrayRef)
+        .collect();
+    let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
+    let writers = [
+        ("coded", WriterProperties::builder().build()),
+        (
+            "plain",
+            WriterProperties::builder()
+                .set_dictionary_enabled(false)
+                .build(),
+        ),
+        (
+            "groups",
+            WriterProperties::builder()
+                .set_max_row_group_row_count(Some(1))
+                .build(),
+        ),
+    ];
+    for (what, props) in writers {
+        let preds = d.path(&format!("{what}/m_Bench_VAL.parquet"));
+        std::fs::create_dir_all(preds.parent().unwrap()).unwrap();
+        let f = std::fs::File::create(&preds).unwrap();
+        let mut w = ArrowWriter::try_new(f, schema.clone(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let preds = preds.display().to_string();
+        let r = query(&[&items], &[&preds], "score n");
+        assert_warning(
+            &r,
+            &[
+                &format!(
+                    "{preds}, record 2, column `question`: item 2 differs from the items file"
+                ),
+                "(\"What does image 2 show?\" there, \"What does image 2 show? (edited)\" here)",
+                "2 rows differ in this column; the items file is used",
+            ],
+        );
+        assert_warning(
+            &r,
+            &[
+                &format!("{preds}, record 3, column `answer`: item 3 differs from the items file"),
+                "(\"C\" there, \"A\" here)",
+                "1 rows differ in this column",
+            ],
+        );
+        assert!(!r.err.contains("column `D`"), "{what}: {}", r.err);
+        assert_eq!(
+            r.err.matches("differs from the items file").count(),
+            2,
+            "{what}: {}",
+            r.err
+        );
+        assert_eq!(
+            table(
+                &[&items],
+                &[&preds],
+                "show index, question, answer, correct"
+            ),
+            vec![
+                vec!["1", "What does image 1 show?", "A", "true"],
+                vec!["2", "What does image 2 show?", "B", "true"],
+                vec!["3", "What does image 3 show?", "C", "true"],
+                vec!["4", "What does image 4 show?", "A", "true"],
+            ],
+            "{what}"
+        );
+    }
+}
+
 // ------------------------------------------------ 17: non-integer indexes --
 
 #[test]
