@@ -309,6 +309,9 @@ impl PredictionFiles {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        if todo.is_empty() {
+            return Ok(());
+        }
         let paths: Vec<&std::path::Path> = todo.iter().map(|&i| self.paths[i].as_path()).collect();
         let check = predictions::ItemCheck::new(&items.items);
         let reduce = |t| predictions::reduce(t, &check, runs);

@@ -4,7 +4,7 @@
 //! either scored or counted (duplicated, unknown item, invalid index).
 
 use crate::data::items::{canonical_item_column, parse_index, Items};
-use crate::data::table::{Format, RawTable, TextColumn};
+use crate::data::table::{text_of, Format, RawTable, TextColumn};
 use crate::error::{Error, Result};
 use datafusion::arrow::array::{Array, AsArray, StringArray, UInt32Array};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -1197,9 +1197,7 @@ pub fn reduce(mut t: RawTable, items: &ItemCheck, runs: &Runs) -> RawTable {
 
 /// The items as prediction files are checked against them: each item
 /// column a file may carry as one contiguous array, read in order rather
-/// than chased through an allocation per cell, and each item's text as a
-/// number (equal texts, equal numbers; an empty cell is the empty text),
-/// built once for every file.
+/// than chased through an allocation per cell, built once for every file.
 pub struct ItemCheck<'a> {
     pub items: &'a Items,
     columns: Vec<ItemColumn>,
@@ -1208,9 +1206,10 @@ pub struct ItemCheck<'a> {
 struct ItemColumn {
     name: &'static str,
     values: StringArray,
-    /// Each item's text as a number, and each distinct text's number.
-    ids: Vec<u32>,
-    id_of: HashMap<String, u32>,
+    /// Each item's text as a number (equal texts, equal numbers; an empty
+    /// cell is the empty text) and each distinct text's number: made when
+    /// a coded column is first checked against this one.
+    numbered: std::sync::OnceLock<(Vec<u32>, HashMap<String, u32>)>,
 }
 
 impl<'a> ItemCheck<'a> {
@@ -1219,26 +1218,10 @@ impl<'a> ItemCheck<'a> {
             .iter()
             .filter_map(|(name, _)| {
                 let values = items.column(name)?;
-                let mut id_of: HashMap<String, u32> = HashMap::new();
-                let ids = values
-                    .iter()
-                    .map(|v| {
-                        let text = v.as_deref().unwrap_or("");
-                        match id_of.get(text) {
-                            Some(&id) => id,
-                            None => {
-                                let id = id_of.len() as u32;
-                                id_of.insert(text.to_string(), id);
-                                id
-                            }
-                        }
-                    })
-                    .collect();
                 Some(ItemColumn {
                     name,
                     values: StringArray::from_iter(values.iter().map(Option::as_deref)),
-                    ids,
-                    id_of,
+                    numbered: std::sync::OnceLock::new(),
                 })
             })
             .collect();
@@ -1253,17 +1236,32 @@ impl<'a> ItemCheck<'a> {
 impl ItemColumn {
     /// Item `pos`'s text (empty when it has none).
     fn text(&self, pos: usize) -> &str {
-        if self.values.is_valid(pos) {
-            self.values.value(pos)
-        } else {
-            ""
-        }
+        text_of(&self.values, pos).unwrap_or("")
+    }
+
+    fn numbered(&self) -> &(Vec<u32>, HashMap<String, u32>) {
+        self.numbered.get_or_init(|| {
+            let mut id_of: HashMap<String, u32> = HashMap::new();
+            let ids = (0..self.values.len())
+                .map(|pos| {
+                    let text = self.text(pos);
+                    if let Some(&id) = id_of.get(text) {
+                        return id;
+                    }
+                    let id = id_of.len() as u32;
+                    id_of.insert(text.to_string(), id);
+                    id
+                })
+                .collect();
+            (ids, id_of)
+        })
     }
 }
 
 /// Whether row `r` of a file's column holds the same text as the items
 /// have at `pos` (an empty cell and a missing one are the same); a coded
-/// column's texts are looked up among the items' once each (`known`).
+/// column's distinct texts are looked up among the items' once each
+/// (`known`, one place per distinct text), and its rows compare numbers.
 fn same_text(
     theirs: &TextColumn,
     r: usize,
@@ -1272,28 +1270,15 @@ fn same_text(
     known: &mut [Option<Option<u32>>],
 ) -> bool {
     match theirs {
-        TextColumn::Plain(a) => {
-            let t = if a.is_valid(r) { a.value(r) } else { "" };
-            t == ours.text(pos)
-        }
-        TextColumn::Coded { keys, values } => {
-            let key = keys
-                .is_valid(r)
-                .then(|| usize::try_from(keys.value(r)).ok())
-                .flatten()
-                .filter(|&k| k < known.len());
-            let Some(k) = key else {
+        TextColumn::Plain(_) => theirs.get(r).unwrap_or("") == ours.text(pos),
+        TextColumn::Coded { values, .. } => {
+            let Some(k) = theirs.key(r) else {
                 return ours.text(pos).is_empty();
             };
-            let id = *known[k].get_or_insert_with(|| {
-                let t = if values.is_valid(k) {
-                    values.value(k)
-                } else {
-                    ""
-                };
-                ours.id_of.get(t).copied()
-            });
-            id == Some(ours.ids[pos])
+            let (ids, id_of) = ours.numbered();
+            let id = *known[k]
+                .get_or_insert_with(|| id_of.get(text_of(values, k).unwrap_or("")).copied());
+            id == Some(ids[pos])
         }
     }
 }

@@ -34,11 +34,19 @@ impl TextColumn {
     /// Row `r`'s text; None when it is null.
     pub fn get(&self, r: usize) -> Option<&str> {
         match self {
-            TextColumn::Plain(a) => a.is_valid(r).then(|| a.value(r)),
+            TextColumn::Plain(a) => text_of(a, r),
+            TextColumn::Coded { values, .. } => text_of(values, self.key(r)?),
+        }
+    }
+
+    /// Row `r`'s place among a coded column's distinct texts; None when
+    /// the row is null or the column is not coded.
+    pub fn key(&self, r: usize) -> Option<usize> {
+        match self {
+            TextColumn::Plain(_) => None,
             TextColumn::Coded { keys, values } => {
                 let k = keys.is_valid(r).then(|| keys.value(r))?;
-                let k = usize::try_from(k).ok().filter(|&k| k < values.len())?;
-                values.is_valid(k).then(|| values.value(k))
+                usize::try_from(k).ok().filter(|&k| k < values.len())
             }
         }
     }
@@ -55,6 +63,11 @@ impl TextColumn {
             }
         }
     }
+}
+
+/// Text `i` of an array; None when it is null.
+pub fn text_of(a: &StringArray, i: usize) -> Option<&str> {
+    a.is_valid(i).then(|| a.value(i))
 }
 
 /// A table read from a file: header names and, for each, a column of
